@@ -4,11 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.Writer;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -31,36 +33,25 @@ public final class Jsonl {
   /** Reads every non-blank line of {@code file} as a JSON object; fails on the first bad line, naming it. */
   public static List<Line> read(Path file) {
     List<Line> out = new ArrayList<>();
-    var decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
     int n = 0;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(file), decoder))) {
-      String line;
-      while (true) {
-        try {
-          line = r.readLine();
-        } catch (CharacterCodingException e) {
-          throw new InputException(file + " line " + (n + 1) + ": invalid UTF-8 (" + e.getMessage() + ")");
+    // Lines are split on raw bytes and decoded one by one, so an encoding error names its own line.
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      int c;
+      boolean more = true;
+      while (more) {
+        c = in.read();
+        if (c != -1 && c != '\n') {
+          buf.write(c);
+          continue;
         }
-        if (line == null) {
+        more = c != -1;
+        if (!more && buf.size() == 0) {
           break;
         }
         n++;
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-          throw new InputException(file + " line " + n + ": invalid JSON: " + e.getOriginalMessage());
-        }
-        if (node == null || !node.isObject()) {
-          throw new InputException(file + " line " + n + ": expected a JSON object, found "
-              + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase()));
-        }
-        out.add(new Line(n, (ObjectNode) node));
+        parseLine(file, n, buf.toByteArray(), out);
+        buf.reset();
       }
     } catch (NoSuchFileException e) {
       throw new InputException("input file not found: " + file);
@@ -68,6 +59,33 @@ public final class Jsonl {
       throw new InputException("cannot read " + file + ": " + e.getMessage(), e);
     }
     return out;
+  }
+
+  private static void parseLine(Path file, int n, byte[] bytes, List<Line> out) {
+    String line;
+    try {
+      line = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new InputException(file + " line " + n + ": invalid UTF-8 (" + e.getMessage() + ")");
+    }
+    if (line.isBlank()) {
+      return;
+    }
+    JsonNode node;
+    try {
+      node = JSON.readTree(line);
+    } catch (JsonProcessingException e) {
+      throw new InputException(file + " line " + n + ": invalid JSON: " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw new InputException(file + " line " + n + ": expected a JSON object, found "
+          + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase()));
+    }
+    out.add(new Line(n, (ObjectNode) node));
   }
 
   /** Writes {@code rows} to a temporary sibling of {@code file} and renames it, so no half-written file remains. */
