@@ -1,0 +1,220 @@
+package dev.d2o.spark.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException.Parse;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The effective configuration: declared defaults, then a HOCON file, then {@code --set key=value} overrides. Every
+ * value is type-checked and validated at load; an unknown key fails with the nearest known key suggested.
+ */
+public final class JobConfig implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Map<String, Object> values;
+
+  private JobConfig(Map<String, Object> values) {
+    this.values = Collections.unmodifiableMap(values);
+  }
+
+  /** The defaults only. */
+  public static JobConfig defaults() {
+    return load(null, List.of());
+  }
+
+  /** Loads {@code file} (may be null) and applies {@code overrides} ("key=value"), in order. */
+  public static JobConfig load(Path file, List<String> overrides) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    Keys.ALL.forEach(k -> values.put(k.name(), k.defaultValue()));
+    if (file != null) {
+      if (!Files.isRegularFile(file)) {
+        throw new ConfigException("configuration file not found: " + file);
+      }
+      Config c;
+      try {
+        c = ConfigFactory.parseFile(file.toFile()).resolve();
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException("cannot parse configuration file " + file + ": " + e.getMessage());
+      }
+      apply(c, values, file.toString());
+    }
+    for (String o : overrides) {
+      int eq = o.indexOf('=');
+      if (eq <= 0) {
+        throw new ConfigException("--set expects key=value, got '" + o + "'");
+      }
+      String key = o.substring(0, eq).trim();
+      String raw = o.substring(eq + 1).trim();
+      Config c;
+      try {
+        c = ConfigFactory.parseString("\"" + key.replace(".", "\".\"") + "\" = " + quoteIfBare(raw));
+      } catch (Parse e) {
+        throw new ConfigException("--set " + o + ": cannot parse the value: " + e.getMessage());
+      }
+      apply(c, values, "--set " + o);
+    }
+    return new JobConfig(values);
+  }
+
+  /** Bare words and paths would be read as HOCON paths or fail; quote anything that is not a number/boolean. */
+  private static String quoteIfBare(String raw) {
+    if (raw.startsWith("\"") || raw.matches("-?[0-9.eE+-]+|true|false")) {
+      return raw;
+    }
+    return "\"" + raw.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  private static void apply(Config c, Map<String, Object> values, String source) {
+    for (Map.Entry<String, ConfigValue> e : c.entrySet()) {
+      String name = e.getKey();
+      Key<?> key = find(name);
+      if (key == null) {
+        throw new ConfigException("unknown configuration key '" + name + "' in " + source + "; did you mean '"
+            + nearest(name) + "'?");
+      }
+      values.put(name, convert(key, e.getValue(), source));
+    }
+  }
+
+  private static Key<?> find(String name) {
+    for (Key<?> k : Keys.ALL) {
+      if (k.name().equals(name)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> T convert(Key<T> key, ConfigValue v, String source) {
+    Object raw = v.unwrapped();
+    Object typed;
+    if (key.type() == String.class) {
+      typed = v.valueType() == ConfigValueType.STRING || v.valueType() == ConfigValueType.NUMBER
+          || v.valueType() == ConfigValueType.BOOLEAN ? String.valueOf(raw) : null;
+    } else if (key.type() == Integer.class) {
+      typed = raw instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+          && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE ? n.intValue() : null;
+    } else if (key.type() == Double.class) {
+      typed = raw instanceof Number n ? n.doubleValue() : null;
+    } else {
+      typed = raw instanceof Boolean b ? b : null;
+    }
+    if (typed == null) {
+      throw new ConfigException(key.name() + " = " + v.render() + " (from " + source + ") has the wrong type; "
+          + "allowed: " + key.allowed());
+    }
+    T value = (T) typed;
+    if (!key.valid().test(value)) {
+      throw new ConfigException(key.name() + " = " + v.render() + " (from " + source + ") is out of range; "
+          + "allowed: " + key.allowed());
+    }
+    return value;
+  }
+
+  /** The declared key closest to {@code name} by edit distance. */
+  static String nearest(String name) {
+    String best = null;
+    int bestD = Integer.MAX_VALUE;
+    for (Key<?> k : Keys.ALL) {
+      int d = editDistance(name.toLowerCase(), k.name().toLowerCase());
+      if (d < bestD) {
+        bestD = d;
+        best = k.name();
+      }
+    }
+    return best;
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /** The value of {@code key}. */
+  public <T> T get(Key<T> key) {
+    return key.type().cast(values.get(key.name()));
+  }
+
+  /** A copy with {@code key} set to {@code value} (validated). */
+  public <T> JobConfig with(Key<T> key, T value) {
+    if (!key.valid().test(value)) {
+      throw new ConfigException(key.name() + " = " + value + " is out of range; allowed: " + key.allowed());
+    }
+    Map<String, Object> copy = new LinkedHashMap<>(values);
+    copy.put(key.name(), value);
+    return new JobConfig(copy);
+  }
+
+  /** All values, by key name, in declaration order. */
+  public Map<String, Object> asMap() {
+    return values;
+  }
+
+  /** The training-relevant keys whose values differ between this and {@code other}, sorted. */
+  public List<String> trainingDifferences(Map<String, Object> other) {
+    TreeMap<String, String> diffs = new TreeMap<>();
+    for (Key<?> k : Keys.ALL) {
+      if (k.trainingRelevant() && !String.valueOf(values.get(k.name())).equals(String.valueOf(other.get(k.name())))) {
+        diffs.put(k.name(), other.get(k.name()) + " -> " + values.get(k.name()));
+      }
+    }
+    return diffs.entrySet().stream().map(e -> e.getKey() + " (" + e.getValue() + ")").toList();
+  }
+
+  /** SHA-256 of the training-relevant values. */
+  public String trainingHash() {
+    StringBuilder sb = new StringBuilder();
+    for (Key<?> k : Keys.ALL) {
+      if (k.trainingRelevant()) {
+        sb.append(k.name()).append('=').append(values.get(k.name())).append('\n');
+      }
+    }
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(h, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** HOCON text of every value (the effective configuration that is logged and saved). */
+  public String render() {
+    StringBuilder sb = new StringBuilder();
+    for (Key<?> k : Keys.ALL) {
+      Object v = values.get(k.name());
+      sb.append(k.name()).append(" = ")
+          .append(v instanceof String s ? "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : v)
+          .append('\n');
+    }
+    return sb.toString();
+  }
+}
