@@ -1,0 +1,156 @@
+package dev.d2o.spark.data;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.when;
+
+import dev.d2o.cli.InputException;
+import dev.d2o.spark.io.HadoopFiles;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import scala.Tuple2;
+
+/**
+ * Reads prompt data (Parquet or JSONL with {@code prompt}, {@code negative} or its alias {@code rejected}, and an
+ * optional {@code id}), checks the schema before any work, and splits valid rows from rejected ones. Rejected rows are
+ * counted by reason and written out; nothing is dropped silently.
+ */
+public final class InputData {
+  /** The schema every stage works with. */
+  public static final StructType SCHEMA = new StructType()
+      .add("id", DataTypes.StringType, false)
+      .add("prompt", DataTypes.StringType, false)
+      .add("negative", DataTypes.StringType, false);
+
+  /**
+   * The outcome of loading.
+   *
+   * @param valid rows with the {@link #SCHEMA}
+   * @param total rows read
+   * @param rejected rejected rows by reason
+   */
+  public record Loaded(Dataset<Row> valid, long total, Map<String, Long> rejected) {
+    /** Number of rejected rows. */
+    public long rejectedCount() {
+      return rejected.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  private InputData() {}
+
+  /**
+   * Loads {@code location}. {@code format} is auto, parquet or jsonl; rejected rows go to {@code rejectsDir} as
+   * JSON when there are any.
+   */
+  public static Loaded load(SparkSession spark, String location, String format, String rejectsDir) {
+    Path path = HadoopFiles.qualify(location);
+    if (!HadoopFiles.exists(path, spark.sparkContext().hadoopConfiguration())) {
+      throw new InputException("input not found: " + location + " (data.input)");
+    }
+    String fmt = format.equals("auto") ? detect(location) : format;
+    Dataset<Row> raw = fmt.equals("parquet") ? spark.read().parquet(path.toString())
+        : spark.read().option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_corrupt_record")
+            .json(path.toString());
+    Dataset<Row> df = normalise(raw, location);
+    Column reason = when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
+        .when(col("id").isNull(), lit("null id"))
+        .when(col("prompt").isNull(), lit("null prompt"))
+        .when(trim(col("prompt")).equalTo(""), lit("empty prompt"))
+        .when(col("negative").isNull(), lit("null negative"))
+        .when(trim(col("negative")).equalTo(""), lit("empty negative"));
+    Dataset<Row> tagged = df.withColumn("_reason", reason).cache();
+    long total = tagged.count();
+    Map<String, Long> rejected = new LinkedHashMap<>();
+    for (Row r : tagged.filter(col("_reason").isNotNull()).groupBy("_reason").count().collectAsList()) {
+      rejected.put(r.getString(0), r.getLong(1));
+    }
+    if (!rejected.isEmpty()) {
+      tagged.filter(col("_reason").isNotNull()).write().mode("overwrite").json(rejectsDir);
+    }
+    Dataset<Row> valid = tagged.filter(col("_reason").isNull()).select("id", "prompt", "negative");
+    checkUniqueIds(valid, location);
+    return new Loaded(valid, total, rejected);
+  }
+
+  private static String detect(String location) {
+    String l = location.toLowerCase();
+    if (l.endsWith(".jsonl") || l.endsWith(".json") || l.endsWith(".jsonl.gz")) {
+      return "jsonl";
+    }
+    if (l.endsWith(".parquet") || !l.matches(".*\\.[a-z0-9]+$")) {
+      return "parquet"; // a directory of part files is Spark's usual Parquet layout
+    }
+    throw new InputException("cannot tell the format of " + location + " from its extension; set data.format to"
+        + " parquet or jsonl");
+  }
+
+  /** Checks columns and types, resolves the alias, and gives every row a stable string id. */
+  private static Dataset<Row> normalise(Dataset<Row> raw, String location) {
+    StructType s = raw.schema();
+    List<String> names = Arrays.asList(s.fieldNames());
+    String negative = names.contains("negative") ? "negative" : names.contains("rejected") ? "rejected" : null;
+    if (!names.contains("prompt") || negative == null) {
+      String missing = !names.contains("prompt") ? "'prompt'" : "'negative' (or its alias 'rejected')";
+      throw new InputException("input " + location + " has no " + missing + " column; found schema: "
+          + s.simpleString());
+    }
+    requireString(s, "prompt", location);
+    requireString(s, negative, location);
+    boolean hasId = names.contains("id");
+    if (hasId) {
+      DataType t = s.apply("id").dataType();
+      if (!(t.equals(DataTypes.StringType) || t.equals(DataTypes.LongType) || t.equals(DataTypes.IntegerType))) {
+        throw new InputException("input " + location + ": column 'id' has type " + t.simpleString()
+            + "; allowed: string, int or bigint");
+      }
+    }
+    Column corrupt = names.contains("_corrupt_record") ? col("_corrupt_record") : lit(null).cast("string");
+    Dataset<Row> df = raw.select(hasId ? col("id").cast("string").as("id") : lit(null).cast("string").as("id"),
+        col("prompt"), col(negative).as("negative"), corrupt.as("_corrupt"));
+    if (hasId) {
+      return df;
+    }
+    // No id column: the row's position in the input is its id ("row-<n>"), stable for the same files.
+    JavaRDD<Row> withIndex = df.javaRDD().zipWithIndex().map((Tuple2<Row, Long> t) ->
+        RowFactory.create("row-" + t._2(), t._1().get(1), t._1().get(2), t._1().get(3)));
+    return df.sparkSession().createDataFrame(withIndex, df.schema());
+  }
+
+  private static void requireString(StructType s, String name, String location) {
+    DataType t = s.apply(name).dataType();
+    if (!t.equals(DataTypes.StringType)) {
+      throw new InputException("input " + location + ": column '" + name + "' has type " + t.simpleString()
+          + "; expected string");
+    }
+  }
+
+  private static void checkUniqueIds(Dataset<Row> valid, String location) {
+    List<Row> dups = valid.groupBy("id").count().filter(col("count").gt(1)).limit(3).collectAsList();
+    if (!dups.isEmpty()) {
+      List<String> ids = new ArrayList<>();
+      dups.forEach(r -> ids.add("'" + r.getString(0) + "' (" + r.getLong(1) + " rows)"));
+      throw new InputException("input " + location + " has duplicate ids: " + String.join(", ", ids)
+          + "; ids seed anchor sampling and must be unique");
+    }
+  }
+
+  /** The fields of {@link #SCHEMA}, for building rows. */
+  public static StructField[] fields() {
+    return SCHEMA.fields();
+  }
+}
