@@ -8,6 +8,7 @@ import dev.d2o.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * Generation throughput, with and without the key/value cache, for the benchmark issue to call. Not part of the
@@ -55,14 +56,19 @@ public final class GenerationBench {
     return new Result(batch, promptLen, newTokens, cache, (System.nanoTime() - t0) / 1e9);
   }
 
-  /** Batch 1 and 16, with and without the cache, after one short warm-up call per mode. */
-  public static List<Result> suite(CausalLM model, int promptLen, int newTokens) {
+  /**
+   * Batch 1 and 16, with and without the cache, after one short warm-up call per mode; each result also goes to
+   * {@code progress} as it completes.
+   */
+  public static List<Result> suite(CausalLM model, int promptLen, int newTokens, Consumer<Result> progress) {
     measure(model, 2, promptLen, 4, true);
     measure(model, 2, promptLen, 4, false);
     List<Result> out = new ArrayList<>();
     for (int batch : new int[] {1, 16}) {
       for (boolean cache : new boolean[] {true, false}) {
-        out.add(measure(model, batch, promptLen, newTokens, cache));
+        Result r = measure(model, batch, promptLen, newTokens, cache);
+        progress.accept(r);
+        out.add(r);
       }
     }
     return out;
@@ -84,9 +90,7 @@ public final class GenerationBench {
         CausalLM model = CausalLM.random(gpt2Small(), 0, manager)) {
       System.out.println("gpt2-124m-shaped random model, " + model.config().parameterCount() + " parameters, "
           + Runtime.getRuntime().availableProcessors() + " CPUs");
-      for (Result r : suite(model, promptLen, newTokens)) {
-        System.out.println(r);
-      }
+      suite(model, promptLen, newTokens, System.out::println);
     }
   }
 }

@@ -14,7 +14,7 @@ class GenerationBenchTest {
   void suiteRunsAllFourModes() {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = GeneratorCacheTest.load("gpt2-f32-hub", manager)) {
-      List<GenerationBench.Result> res = GenerationBench.suite(model, 4, 6);
+      List<GenerationBench.Result> res = GenerationBench.suite(model, 4, 6, r -> { });
       assertEquals(4, res.size());
       for (GenerationBench.Result r : res) {
         assertTrue(r.tokensPerSecond() > 0 && Double.isFinite(r.tokensPerSecond()), r.toString());
