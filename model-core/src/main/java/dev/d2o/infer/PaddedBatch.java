@@ -64,7 +64,8 @@ public final class PaddedBatch {
       }
     }
     Shape s = new Shape(b, t);
-    return new PaddedBatch(manager.create(ids, s), manager.create(pos, s), AttentionMask.of(manager, valid, t, 0),
+    return new PaddedBatch(manager.create(ids, s), manager.create(pos, s), AttentionMask.of(manager, valid, t,
+        model.config().slidingWindow()),
         manager.create(tgt, new Shape(b, t - 1)), manager.create(resp, new Shape(b, t - 1)), respLen, t);
   }
 

@@ -42,15 +42,19 @@ public final class KvCache implements AutoCloseable {
     return next;
   }
 
-  /** Keeps only the given batch rows (for example when finished rows leave the batch). */
+  /**
+   * Keeps only the given batch rows, in the given order (for example when finished rows leave the batch); safe to
+   * call inside an {@link NDScope}.
+   */
   public void selectRows(long[] rows) {
     for (int l = 0; l < keys.length; l++) {
       if (keys[l] == null) {
         continue;
       }
       NDArray idx = manager.create(rows);
-      NDArray k = keys[l].get(idx);
+      NDArray k = keys[l].get(idx); // (B', Hkv, S, D)
       NDArray v = values[l].get(idx);
+      NDScope.unregister(k, v); // kept across steps, like append's results
       keys[l].close();
       values[l].close();
       idx.close();
