@@ -1,0 +1,24 @@
+package dev.d2o.spark;
+
+import org.apache.spark.TaskContext;
+
+/**
+ * Test hook: with the JVM property {@code d2o.fault.<point>=<partition>}, the first attempt of that partition's task
+ * at {@code point} throws, so tests can show that a retried task reproduces its output. Without the property this
+ * does nothing.
+ */
+public final class FaultInjection {
+  private FaultInjection() {}
+
+  /** Throws on the first attempt of the configured partition at {@code point}. */
+  public static void maybeFail(String point) {
+    String target = System.getProperty("d2o.fault." + point);
+    TaskContext tc = TaskContext.get();
+    if (target == null || tc == null) {
+      return;
+    }
+    if (tc.attemptNumber() == 0 && String.valueOf(tc.partitionId()).equals(target)) {
+      throw new IllegalStateException("injected fault at " + point + ", partition " + target + ", attempt 0");
+    }
+  }
+}

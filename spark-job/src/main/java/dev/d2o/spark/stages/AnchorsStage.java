@@ -1,0 +1,76 @@
+package dev.d2o.spark.stages;
+
+import dev.d2o.infer.LengthPolicy;
+import dev.d2o.infer.SamplingConfig;
+import dev.d2o.model.Pretrained;
+import dev.d2o.spark.FaultInjection;
+import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.io.SerializableConf;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The {@code anchors} stage: each executor loads the reference model once per JVM ({@link ModelCache}), samples K
+ * anchors per prompt and scores anchors and negative under the reference; the result is a Parquet table of
+ * {@link AnchorRow#SCHEMA}.
+ */
+public final class AnchorsStage {
+  private AnchorsStage() {}
+
+  /** What an executor needs to build anchors: small and serializable. */
+  record Spec(String modelPath, SerializableConf conf, int numSamples, double temperature, double topP, int topK,
+      int maxNewTokens, long seed, String prefix, String lengthPolicy, int batchSize) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    SamplingConfig sampling() {
+      return new SamplingConfig(temperature, topP, topK, maxNewTokens, 0, 1.0, seed);
+    }
+  }
+
+  /** The executor-side spec of {@code cfg}, sampling from the model at {@code modelPath}. */
+  static Spec spec(SparkSession spark, JobConfig cfg, String modelPath) {
+    return new Spec(modelPath, new SerializableConf(spark.sparkContext().hadoopConfiguration()),
+        cfg.get(Keys.ANCHORS_NUM), cfg.get(Keys.ANCHORS_TEMPERATURE), cfg.get(Keys.ANCHORS_TOP_P),
+        cfg.get(Keys.ANCHORS_TOP_K), cfg.get(Keys.ANCHORS_MAX_NEW_TOKENS), cfg.get(Keys.RUN_SEED),
+        cfg.get(Keys.ANCHORS_PREFIX), cfg.get(Keys.DATA_LENGTH_POLICY), cfg.get(Keys.ANCHORS_BATCH_SIZE));
+  }
+
+  /** Builds anchors for {@code input} (id, prompt, negative), writes them to {@code output} and reads them back. */
+  public static Dataset<Row> run(SparkSession spark, JobConfig cfg, Dataset<Row> input, String output) {
+    Spec spec = spec(spark, cfg, cfg.get(Keys.MODEL_PATH));
+    spark.sparkContext().setJobDescription("d2o anchors: " + spec.numSamples() + " per prompt");
+    JavaRDD<Row> rows = input.javaRDD().mapPartitions(it -> buildPartition(spec, it));
+    spark.createDataFrame(rows, AnchorRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
+    spark.sparkContext().setJobDescription(null);
+    return spark.read().parquet(output);
+  }
+
+  private static Iterator<Row> buildPartition(Spec spec, Iterator<Row> it) {
+    FaultInjection.maybeFail("anchors");
+    if (!it.hasNext()) {
+      return List.<Row>of().iterator();
+    }
+    Pretrained ref = ModelCache.get("reference", spec.modelPath(), spec.conf().get());
+    AnchorBuilder builder = new AnchorBuilder(ref.model(), ref.model(), ref.tokenizer(), spec.sampling(),
+        spec.numSamples(), spec.prefix(), LengthPolicy.parse(spec.lengthPolicy()), spec.batchSize());
+    List<AnchorBuilder.Input> inputs = new ArrayList<>();
+    it.forEachRemaining(r -> inputs.add(new AnchorBuilder.Input(r.getString(0), r.getString(1), r.getString(2))));
+    List<Row> out = new ArrayList<>(inputs.size());
+    int chunk = Math.max(1, spec.batchSize() * 4); // bounded memory: a few generation batches at a time
+    for (int i = 0; i < inputs.size(); i += chunk) {
+      for (AnchorRow a : builder.build(inputs.subList(i, Math.min(inputs.size(), i + chunk)))) {
+        out.add(a.toRow());
+      }
+    }
+    return out.iterator();
+  }
+}
