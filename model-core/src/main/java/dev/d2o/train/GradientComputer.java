@@ -2,6 +2,7 @@ package dev.d2o.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import dev.d2o.infer.PaddedBatch;
 import dev.d2o.infer.ScoreRequest;
@@ -21,6 +22,7 @@ import java.util.List;
 public final class GradientComputer {
   /** PtGradientCollector is one per JVM (ARCHITECTURE.md §5): serialize every collector scope of this class. */
   private static final Object COLLECTOR_LOCK = new Object();
+  private static final NDIndex ALL = new NDIndex("...");
 
   private final CausalLM model;
   private final LossConfig loss;
@@ -179,7 +181,9 @@ public final class GradientComputer {
   private void zeroGradients() {
     for (NDArray p : params) {
       try (NDArray g = p.getGradient()) {
-        g.set(new float[Math.toIntExact(g.size())]); // a copy, not g·0: NaN·0 would stay NaN
+        // An indexed fill copies 0 into the gradient's own storage. Not g·0 (NaN·0 stays NaN), and not set(Buffer):
+        // PyTorch's set re-points the tensor at the Java buffer, which this wrapper's close would leave dangling.
+        g.set(ALL, 0f);
       }
     }
   }
