@@ -118,7 +118,7 @@ public final class Checkpoints {
     n.put("weights_version", state.weightsVersion());
     n.put("optimizer_steps", state.optimizer().steps());
     n.put("skipped_steps", state.skippedSteps());
-    n.put("consecutive_skips", state.consecutiveSkips);
+    n.put("consecutive_skips", state.consecutiveSkips());
     n.set("data_position", JSON.valueToTree(dataPosition));
     ObjectNode rng = n.putObject("rng");
     rng.put("seed", ((Number) config.get("seed")).longValue());

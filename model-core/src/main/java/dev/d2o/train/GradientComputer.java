@@ -56,6 +56,8 @@ public final class GradientComputer {
       throw new IllegalArgumentException("expected " + params.size() + " weight arrays, got " + weights.length);
     }
     for (int p = 0; p < weights.length; p++) {
+      // PyTorch's set points the tensor at a direct buffer that the parameter's own wrapper keeps alive: safe
+      // here because the model holds these wrappers (never do this through a temporary wrapper, see zeroGradients)
       params.get(p).set(weights[p]);
     }
     weightsVersion = version;

@@ -42,6 +42,8 @@ public final class LocalTrainer {
     this.state = state;
     this.computer = new GradientComputer(policy, config.loss(), config.integer(TrainConfig.KEY_CHUNK));
     computer.setWeights(state.weightsVersion(), state.weights());
+    LOG.info("training {} ({} parameters) from step {} with {} (hash {})", policy.config().modelType(),
+        policy.config().parameterCount(), state.step(), config, config.hash());
   }
 
   /** Continues from a checkpoint (see {@link CheckpointReader#load}); the restored model is the policy. */

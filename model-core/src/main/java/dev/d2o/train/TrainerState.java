@@ -26,11 +26,11 @@ public final class TrainerState {
   private final LrSchedule schedule;
   private final double maxGradNorm;
   private final int maxConsecutiveSkips;
-  long step;
-  long consumedExamples;
-  long weightsVersion;
-  long skippedSteps;
-  int consecutiveSkips;
+  private long step;
+  private long consumedExamples;
+  private long weightsVersion;
+  private long skippedSteps;
+  private int consecutiveSkips;
 
   /**
    * @param names parameter names in parameter order
@@ -53,9 +53,11 @@ public final class TrainerState {
   /**
    * Applies one step from the sums over its whole global batch.
    *
-   * @param seconds wall time the step's gradient work took, for {@code tokens_per_s}
+   * @param seconds wall time the step's gradient work took, for {@code tokens_per_s} and
+   *     {@code timing/forward_backward}
    */
   public StepResult apply(GradientSums sums, double seconds) {
+    long start = System.nanoTime();
     if (sums.count() == 0) {
       throw new IllegalArgumentException("step " + step + ": no examples in the batch");
     }
@@ -93,6 +95,8 @@ public final class TrainerState {
     m.put("lr", lr);
     m.put("tokens_per_s", seconds > 0 ? sums.tokens() / seconds : Double.NaN);
     m.put("skipped_steps", (double) skippedSteps);
+    m.put("timing/forward_backward", seconds);
+    m.put("timing/update", (System.nanoTime() - start) / 1e9);
     return new StepResult(thisStep, reason != null, reason, m);
   }
 
@@ -109,6 +113,11 @@ public final class TrainerState {
   /** Incremented by each applied update; the version replicas must hold to compute the next gradient. */
   public long weightsVersion() {
     return weightsVersion;
+  }
+
+  /** Skipped steps in a row up to now. */
+  public int consecutiveSkips() {
+    return consecutiveSkips;
   }
 
   /** Skipped steps so far. */

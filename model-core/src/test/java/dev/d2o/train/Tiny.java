@@ -68,13 +68,14 @@ final class Tiny {
   static List<TrainExample> withReference(CausalLM reference, TrainConfig config, List<TrainExample> rows) {
     float[][] logps = new GradientComputer(reference, config.loss(), config.integer(TrainConfig.KEY_CHUNK))
         .sequenceLogps(rows);
+    int k = config.loss().k();
     List<TrainExample> out = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
-      double[] anchors = new double[K];
-      for (int j = 0; j < K; j++) {
+      double[] anchors = new double[k];
+      for (int j = 0; j < k; j++) {
         anchors[j] = logps[i][j];
       }
-      out.add(rows.get(i).withReference(anchors, logps[i][K]));
+      out.add(rows.get(i).withReference(anchors, logps[i][k]));
     }
     return out;
   }
