@@ -116,6 +116,31 @@ class GradientComputerTest {
     }
   }
 
+  /** Spark runs tasks on pool threads, where PyTorch's thread-local grad mode has its default: same results there. */
+  @Test
+  void sameSumsOnAnotherThread() throws Exception {
+    try (CausalLM policy = Tiny.gpt2(manager, 18); CausalLM reference = Tiny.gpt2(manager, 19)) {
+      TrainConfig config = Tiny.config();
+      List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(4, 20));
+      GradientComputer c = new GradientComputer(policy, config.loss(), 2);
+      float[][] w = Tiny.weights(policy);
+      GradientSums here = c.compute(rows);
+      float[][] logpsHere = c.sequenceLogps(rows);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+      try {
+        GradientSums there = pool.submit(() -> {
+          c.setWeights(0, w);
+          return c.compute(rows);
+        }).get();
+        float[][] logpsThere = pool.submit(() -> c.sequenceLogps(rows)).get();
+        assertEquals(0.0, Tiny.maxAbsDiff(here.gradientSum(), there.gradientSum()), 0.0);
+        assertEquals(0.0, Tiny.maxAbsDiff(logpsHere, logpsThere), 0.0);
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
   @Test
   void shardsFromDifferentWeightsDoNotMerge() {
     try (CausalLM policy = Tiny.gpt2(manager, 14)) {
