@@ -1,0 +1,103 @@
+package dev.d2o.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.d2o.model.CausalLM;
+import dev.d2o.model.Pretrained;
+import dev.d2o.model.SafeTensorsFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resumes from a checkpoint written by {@link Checkpoints}: the model, the optimizer moments and the counters. A
+ * checkpoint written with a different trajectory-changing configuration (see {@link TrainConfig#OPTIONS}) is
+ * refused unless forced, and the refusal names every differing key.
+ */
+public final class CheckpointReader {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointReader.class);
+
+  /**
+   * What a checkpoint restores.
+   *
+   * @param model the policy at the checkpoint (owned by the caller)
+   * @param state master weights, optimizer and counters
+   * @param dataPosition the data reader's position as it was saved
+   */
+  public record Restored(CausalLM model, TrainerState state, JsonNode dataPosition) {}
+
+  private CheckpointReader() {}
+
+  /**
+   * Loads {@code dir} to continue training under {@code config}.
+   *
+   * @param force resume even when the saved configuration differs (logged as a warning)
+   */
+  public static Restored load(Path dir, TrainConfig config, boolean force, NDManager manager) {
+    if (!Files.isRegularFile(dir.resolve(Checkpoints.STATE))) {
+      throw new TrainException("not a complete checkpoint: " + dir + " has no " + Checkpoints.STATE);
+    }
+    JsonNode json = Checkpoints.readState(dir);
+    TrainConfig saved = TrainConfig.fromJson(json.get("config"));
+    List<String> diffs = saved.differences(config);
+    if (!diffs.isEmpty()) {
+      String what = "checkpoint " + dir + " was written with a different training configuration ("
+          + String.join(", ", diffs) + ")";
+      if (!force) {
+        throw new TrainException(what + "; resuming would not continue the same run. Use the saved values, or"
+            + " force the resume to train on with the new ones");
+      }
+      LOG.warn("{}; resuming anyway (forced)", what);
+    }
+    Pretrained p = Pretrained.load(dir, manager);
+    CausalLM model = p.model();
+    try {
+      List<String> names = new ArrayList<>(model.parameters().keySet());
+      float[][] weights = new float[names.size()][];
+      for (int i = 0; i < weights.length; i++) {
+        weights[i] = model.param(names.get(i)).toFloatArray();
+      }
+      TrainerState state = new TrainerState(names, weights, config);
+      restoreOptimizer(dir, state, json.path("optimizer_steps").asLong());
+      state.restore(json.path("step").asLong(), json.path("consumed_examples").asLong(),
+          json.path("weights_version").asLong(), json.path("skipped_steps").asLong(),
+          json.path("consecutive_skips").asInt());
+      return new Restored(model, state, json.path("data_position"));
+    } catch (RuntimeException e) {
+      p.close();
+      throw e;
+    }
+  }
+
+  private static void restoreOptimizer(Path dir, TrainerState state, long steps) {
+    List<String> names = state.names();
+    float[][] expAvg = new float[names.size()][];
+    float[][] expAvgSq = new float[names.size()][];
+    try (SafeTensorsFile f = SafeTensorsFile.open(dir.resolve(Checkpoints.OPTIMIZER));
+        NDManager m = NDManager.newBaseManager()) {
+      for (int i = 0; i < names.size(); i++) {
+        expAvg[i] = read(f, "exp_avg." + names.get(i), m, state.weights()[i].length);
+        expAvgSq[i] = read(f, "exp_avg_sq." + names.get(i), m, state.weights()[i].length);
+      }
+    }
+    state.optimizer().restore(steps, expAvg, expAvgSq);
+  }
+
+  private static float[] read(SafeTensorsFile f, String name, NDManager m, int expected) {
+    if (!f.entries().containsKey(name)) {
+      throw new TrainException("optimizer state " + f.path() + " has no tensor '" + name + "'");
+    }
+    try (NDArray a = f.loadF32(name, m)) {
+      float[] v = a.toFloatArray();
+      if (v.length != expected) {
+        throw new TrainException("optimizer tensor '" + name + "' in " + f.path() + " has " + v.length
+            + " elements; the model's parameter has " + expected);
+      }
+      return v;
+    }
+  }
+}

@@ -1,0 +1,192 @@
+package dev.d2o.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.training.GradientCollector;
+import dev.d2o.infer.PaddedBatch;
+import dev.d2o.infer.ScoreRequest;
+import dev.d2o.infer.SequenceScorer;
+import dev.d2o.model.CausalLM;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The gradient work of one training step on a shard of rows: a pure function of (weights, rows). The policy scores
+ * the B·(K+1) sequences of the rows in padded chunks, the loss of {@link Losses} is summed, and its gradient is read
+ * out into {@code float[]} per parameter. Nothing carries over between calls: gradients are zeroed before and after
+ * each chunk, so a retried Spark task gives the same sums.
+ *
+ * <p>DJL's PyTorch engine allows one gradient collector per JVM, so calls are serialized JVM-wide.
+ */
+public final class GradientComputer {
+  /** PtGradientCollector is one per JVM (ARCHITECTURE.md §5): serialize every collector scope of this class. */
+  private static final Object COLLECTOR_LOCK = new Object();
+  private static final NDIndex ALL = new NDIndex("...");
+
+  private final CausalLM model;
+  private final LossConfig loss;
+  private final int examplesPerChunk;
+  private final List<NDArray> params;
+  private long weightsVersion;
+
+  /**
+   * @param model the policy replica; its weights are the weights version 0 until {@link #setWeights}
+   * @param examplesPerChunk rows per forward/backward pass ((K+1) sequences each); bounds activation memory
+   */
+  public GradientComputer(CausalLM model, LossConfig loss, int examplesPerChunk) {
+    if (examplesPerChunk < 1) {
+      throw new IllegalArgumentException(TrainConfig.KEY_CHUNK + " must be ≥ 1, got " + examplesPerChunk);
+    }
+    this.model = model;
+    this.loss = loss;
+    this.examplesPerChunk = examplesPerChunk;
+    this.params = new ArrayList<>(model.parameters().values());
+    model.setTrainable(true);
+  }
+
+  /** The version of the weights the replica holds. */
+  public long weightsVersion() {
+    return weightsVersion;
+  }
+
+  /** Replaces the replica's weights (per parameter, in parameter order) and records their version. */
+  public void setWeights(long version, float[][] weights) {
+    if (weights.length != params.size()) {
+      throw new IllegalArgumentException("expected " + params.size() + " weight arrays, got " + weights.length);
+    }
+    for (int p = 0; p < weights.length; p++) {
+      // PyTorch's set points the tensor at a direct buffer that the parameter's own wrapper keeps alive: safe
+      // here because the model holds these wrappers (never do this through a temporary wrapper, see zeroGradients)
+      params.get(p).set(weights[p]);
+    }
+    weightsVersion = version;
+  }
+
+  /** Adds the sums over {@code rows} into {@code acc} and returns it: the aggregator's {@code add}. */
+  public GradientSums add(GradientSums acc, List<TrainExample> rows) {
+    return acc.merge(compute(rows));
+  }
+
+  /** Loss, gradient and metric sums over {@code rows} at the current weights. */
+  public GradientSums compute(List<TrainExample> rows) {
+    GradientSums sums = GradientSums.zero();
+    for (int start = 0; start < rows.size(); start += examplesPerChunk) {
+      List<TrainExample> chunk = rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
+      synchronized (COLLECTOR_LOCK) {
+        zeroGradients();
+        try {
+          chunk(chunk, sums);
+        } finally {
+          zeroGradients();
+        }
+      }
+    }
+    return sums;
+  }
+
+  private void chunk(List<TrainExample> rows, GradientSums sums) {
+    int n = rows.size();
+    int k = loss.k();
+    long tokens = 0;
+    try (NDManager m = model.manager().newSubManager()) {
+      for (TrainExample r : rows) {
+        tokens += r.tokens();
+      }
+      PaddedBatch batch = PaddedBatch.of(m, requests(rows, k), model);
+      float[] losses;
+      LossOutput out;
+      NDArray policyLogpAnchors;
+      NDArray policyLogpNegative;
+      try (GradientCollector collector = m.getEngine().newGradientCollector()) {
+        NDArray seq = SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).reshape(n, k + 1); // (B, K+1)
+        policyLogpAnchors = seq.get(":, :" + k); // (B, K)
+        policyLogpNegative = seq.get(":, " + k); // (B)
+        out = Losses.compute(loss, policyLogpAnchors, reference(m, rows, true), policyLogpNegative,
+            reference(m, rows, false), negativeTokens(m, rows));
+        collector.backward(out.losses().sum());
+        losses = out.losses().toFloatArray();
+      }
+      float[][] grad = new float[params.size()][];
+      for (int p = 0; p < grad.length; p++) {
+        try (NDArray g = params.get(p).getGradient()) {
+          grad[p] = g.toFloatArray();
+        }
+      }
+      sums.addChunk(weightsVersion, grad, losses, out.margin().toFloatArray(), out.rewardsAnchors().toFloatArray(),
+          out.rewardsNegative().toFloatArray(), policyLogpAnchors.mean(new int[] {1}).toFloatArray(),
+          policyLogpNegative.toFloatArray(), tokens);
+    }
+  }
+
+  /**
+   * The policy's sequence log-probs of the rows, without gradients and packed exactly as {@link #compute} packs them,
+   * so that reference log-probs taken with this method give Δ = 0 bit for bit at θ = reference.
+   *
+   * @return per row: K anchor log-probs followed by the negative's log-prob
+   */
+  public float[][] sequenceLogps(List<TrainExample> rows) {
+    int k = loss.k();
+    float[][] out = new float[rows.size()][];
+    for (int start = 0; start < rows.size(); start += examplesPerChunk) {
+      List<TrainExample> chunk = rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
+      try (NDManager m = model.manager().newSubManager()) {
+        PaddedBatch batch = PaddedBatch.of(m, requests(chunk, k), model);
+        float[] seq = SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).toFloatArray(); // (B·(K+1))
+        for (int i = 0; i < chunk.size(); i++) {
+          out[start + i] = java.util.Arrays.copyOfRange(seq, i * (k + 1), (i + 1) * (k + 1));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Row i's K anchors, then its negative: sequence i·(K+1)+j. */
+  private static List<ScoreRequest> requests(List<TrainExample> rows, int k) {
+    List<ScoreRequest> out = new ArrayList<>(rows.size() * (k + 1));
+    for (TrainExample r : rows) {
+      if (r.k() != k) {
+        throw new IllegalArgumentException("row " + r.id() + " has " + r.k() + " anchors but " + LossConfig.KEY_K
+            + " = " + k);
+      }
+      for (int j = 0; j < k; j++) {
+        out.add(new ScoreRequest(r.id() + "/anchor" + j, r.promptIds(), r.anchorIds()[j]));
+      }
+      out.add(new ScoreRequest(r.id() + "/negative", r.promptIds(), r.negativeIds()));
+    }
+    return out;
+  }
+
+  private static NDArray reference(NDManager m, List<TrainExample> rows, boolean anchors) {
+    int k = rows.get(0).k();
+    float[] v = new float[anchors ? rows.size() * k : rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      if (anchors) {
+        for (int j = 0; j < k; j++) {
+          v[i * k + j] = (float) rows.get(i).refLogpAnchors()[j];
+        }
+      } else {
+        v[i] = (float) rows.get(i).refLogpNegative();
+      }
+    }
+    return anchors ? m.create(v).reshape(rows.size(), k) : m.create(v); // (B, K) or (B)
+  }
+
+  private static NDArray negativeTokens(NDManager m, List<TrainExample> rows) {
+    float[] v = new float[rows.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = rows.get(i).negativeIds().length;
+    }
+    return m.create(v); // (B)
+  }
+
+  private void zeroGradients() {
+    for (NDArray p : params) {
+      try (NDArray g = p.getGradient()) {
+        // An indexed fill copies 0 into the gradient's own storage. Not g·0 (NaN·0 stays NaN), and not set(Buffer):
+        // PyTorch's set re-points the tensor at the Java buffer, which this wrapper's close would leave dangling.
+        g.set(ALL, 0f);
+      }
+    }
+  }
+}

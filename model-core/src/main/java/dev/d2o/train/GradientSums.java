@@ -1,0 +1,145 @@
+package dev.d2o.train;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Sums over examples of the loss, of its gradient and of the step metrics, computed on one set of weights. Sums (not
+ * means) so that shards merge by addition: Σ over shards of {@link #gradientSum()} divided by the total
+ * {@link #count()} is the gradient of the mean loss over the whole batch. Shaped like a Spark MLlib aggregator:
+ * {@link GradientComputer#add}, {@link #merge}, {@link #loss()}, {@link #gradient()}; plain arrays and scalars only,
+ * so it serializes through {@code treeAggregate}.
+ */
+public final class GradientSums implements Serializable {
+  private static final long serialVersionUID = 1L;
+  /** The version of the weights the gradients were taken at; −1 for the empty value, which merges with any. */
+  private long weightsVersion = -1;
+  private float[][] gradientSum; // per parameter, in CausalLM.parameters() order; null while empty
+  private long count;
+  private long tokens;
+  private double lossSum;
+  private double rewardsAnchorsSum;
+  private double rewardsNegativeSum;
+  private double marginSum;
+  private double accuracySum;
+  private double logpsAnchorsSum;
+  private double logpsNegativeSum;
+
+  /** The empty value: the zero of {@link #merge}. */
+  public static GradientSums zero() {
+    return new GradientSums();
+  }
+
+  /** Adds one chunk's per-example values (all of length n) and its gradient sum. */
+  void addChunk(long version, float[][] gradient, float[] losses, float[] margin, float[] rewardsAnchors,
+      float[] rewardsNegative, float[] logpsAnchors, float[] logpsNegative, long chunkTokens) {
+    GradientSums c = new GradientSums();
+    c.weightsVersion = version;
+    c.gradientSum = gradient;
+    c.count = losses.length;
+    c.tokens = chunkTokens;
+    for (int i = 0; i < losses.length; i++) {
+      c.lossSum += losses[i];
+      c.marginSum += margin[i];
+      c.accuracySum += margin[i] > 0 ? 1 : 0;
+      c.rewardsAnchorsSum += rewardsAnchors[i];
+      c.rewardsNegativeSum += rewardsNegative[i];
+      c.logpsAnchorsSum += logpsAnchors[i];
+      c.logpsNegativeSum += logpsNegative[i];
+    }
+    merge(c);
+  }
+
+  /** Adds {@code other} into this one and returns this; both must come from the same weights. */
+  public GradientSums merge(GradientSums other) {
+    if (other.count == 0 && other.gradientSum == null) {
+      return this;
+    }
+    if (weightsVersion >= 0 && other.weightsVersion >= 0 && weightsVersion != other.weightsVersion) {
+      throw new TrainException("cannot merge gradients taken at weights version " + weightsVersion + " and "
+          + other.weightsVersion + ": every shard of a step must use the same weights (a stale replica?)");
+    }
+    weightsVersion = Math.max(weightsVersion, other.weightsVersion);
+    if (gradientSum == null) {
+      gradientSum = new float[other.gradientSum.length][];
+      for (int p = 0; p < gradientSum.length; p++) {
+        gradientSum[p] = other.gradientSum[p].clone();
+      }
+    } else {
+      for (int p = 0; p < gradientSum.length; p++) {
+        float[] a = gradientSum[p];
+        float[] b = other.gradientSum[p];
+        for (int i = 0; i < a.length; i++) {
+          a[i] += b[i];
+        }
+      }
+    }
+    count += other.count;
+    tokens += other.tokens;
+    lossSum += other.lossSum;
+    rewardsAnchorsSum += other.rewardsAnchorsSum;
+    rewardsNegativeSum += other.rewardsNegativeSum;
+    marginSum += other.marginSum;
+    accuracySum += other.accuracySum;
+    logpsAnchorsSum += other.logpsAnchorsSum;
+    logpsNegativeSum += other.logpsNegativeSum;
+    return this;
+  }
+
+  /** Number of examples. */
+  public long count() {
+    return count;
+  }
+
+  /** Tokens fed through the model. */
+  public long tokens() {
+    return tokens;
+  }
+
+  /** The weights version the gradients were taken at, −1 when empty. */
+  public long weightsVersion() {
+    return weightsVersion;
+  }
+
+  /** Σ of per-example losses. */
+  public double lossSum() {
+    return lossSum;
+  }
+
+  /** The mean loss. */
+  public double loss() {
+    return lossSum / count;
+  }
+
+  /** Σ over examples of ∇loss, per parameter (shared, not copied). */
+  public float[][] gradientSum() {
+    return gradientSum;
+  }
+
+  /** ∇ of the mean loss, per parameter in parameter order (a new array). */
+  public float[][] gradient() {
+    float[][] out = new float[gradientSum.length][];
+    float inv = 1f / count;
+    for (int p = 0; p < out.length; p++) {
+      out[p] = gradientSum[p].clone();
+      for (int i = 0; i < out[p].length; i++) {
+        out[p][i] *= inv;
+      }
+    }
+    return out;
+  }
+
+  /** The step metrics of ARCHITECTURE.md §2 that come from the batch, as means over its examples. */
+  public Map<String, Double> metrics() {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("loss", loss());
+    m.put("rewards/anchors", rewardsAnchorsSum / count);
+    m.put("rewards/negative", rewardsNegativeSum / count);
+    m.put("rewards/margins", marginSum / count);
+    m.put("rewards/accuracies", accuracySum / count);
+    m.put("logps/anchors", logpsAnchorsSum / count);
+    m.put("logps/negative", logpsNegativeSum / count);
+    return m;
+  }
+}

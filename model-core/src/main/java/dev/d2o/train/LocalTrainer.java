@@ -1,0 +1,143 @@
+package dev.d2o.train;
+
+import ai.djl.ndarray.NDManager;
+import dev.d2o.model.CausalLM;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Single-process training over in-memory rows: the reference trajectory that the distributed trainer must match.
+ * Each step is the gradient of the mean loss over the global batch (summed over {@code batch.micro_batches}
+ * pieces, which is the same as one large batch) → global-norm clip → AdamW → new weights, with the same
+ * {@link GradientComputer} and {@link TrainerState} the Spark pipeline uses.
+ *
+ * <p>The data order is a per-epoch shuffle seeded by (seed, epoch), so the position in the data is a function of
+ * the examples consumed and a resumed run reads the same batches as an uninterrupted one.
+ */
+public final class LocalTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalTrainer.class);
+
+  private final CausalLM policy;
+  private final TrainConfig config;
+  private final TrainerState state;
+  private final GradientComputer computer;
+  private long permutationEpoch = -1;
+  private int[] permutation;
+
+  /** Starts training {@code policy} (its weights are read once; the trainer updates them in place). */
+  public LocalTrainer(CausalLM policy, TrainConfig config) {
+    this(policy, config, new TrainerState(new ArrayList<>(policy.parameters().keySet()), weightsOf(policy), config));
+  }
+
+  private LocalTrainer(CausalLM policy, TrainConfig config, TrainerState state) {
+    this.policy = policy;
+    this.config = config;
+    this.state = state;
+    this.computer = new GradientComputer(policy, config.loss(), config.integer(TrainConfig.KEY_CHUNK));
+    computer.setWeights(state.weightsVersion(), state.weights());
+    LOG.info("training {} ({} parameters) from step {} with {} (hash {})", policy.config().modelType(),
+        policy.config().parameterCount(), state.step(), config, config.hash());
+  }
+
+  /** Continues from a checkpoint (see {@link CheckpointReader#load}); the restored model is the policy. */
+  public static LocalTrainer resume(Path checkpoint, TrainConfig config, boolean force, NDManager manager) {
+    CheckpointReader.Restored r = CheckpointReader.load(checkpoint, config, force, manager);
+    return new LocalTrainer(r.model(), config, r.state());
+  }
+
+  /** One optimizer step on {@code globalBatch}. */
+  public StepResult step(List<TrainExample> globalBatch) {
+    int pieces = Math.min(config.integer("batch.micro_batches"), globalBatch.size());
+    long start = System.nanoTime();
+    GradientSums sums = GradientSums.zero();
+    for (int i = 0; i < pieces; i++) { // gradient accumulation: sums over micro-batches
+      int from = globalBatch.size() * i / pieces;
+      int to = globalBatch.size() * (i + 1) / pieces;
+      computer.add(sums, globalBatch.subList(from, to));
+    }
+    StepResult r = state.apply(sums, (System.nanoTime() - start) / 1e9);
+    if (!r.skipped()) {
+      computer.setWeights(state.weightsVersion(), state.weights());
+    }
+    LOG.info("step {}: {}", r.step(), r.metrics());
+    return r;
+  }
+
+  /** Runs {@code steps} steps over {@code dataset}, checkpointing every {@code checkpoint.every} steps and at the end. */
+  public List<StepResult> train(List<TrainExample> dataset, int steps, Checkpoints checkpoints) throws IOException {
+    List<StepResult> out = new ArrayList<>(steps);
+    int every = config.integer("checkpoint.every");
+    for (int i = 0; i < steps; i++) {
+      out.add(step(nextBatch(dataset)));
+      boolean last = i == steps - 1;
+      if (checkpoints != null && (last || (every > 0 && state.step() % every == 0))) {
+        checkpoint(checkpoints, dataset.size());
+      }
+    }
+    return out;
+  }
+
+  /** The next global batch of {@code dataset} at the current data position (it does not advance it). */
+  public List<TrainExample> nextBatch(List<TrainExample> dataset) {
+    int n = dataset.size();
+    List<TrainExample> batch = new ArrayList<>();
+    for (int i = 0; i < config.integer("batch.size"); i++) {
+      long g = state.consumedExamples() + i;
+      batch.add(dataset.get(permutation(g / n, n)[(int) (g % n)]));
+    }
+    return batch;
+  }
+
+  /** Writes a checkpoint of the current state; {@code datasetSize} locates the data position. */
+  public Path checkpoint(Checkpoints checkpoints, int datasetSize) throws IOException {
+    Map<String, Object> position = new LinkedHashMap<>();
+    position.put("epoch", state.consumedExamples() / datasetSize);
+    position.put("offset", state.consumedExamples() % datasetSize);
+    position.put("dataset_size", datasetSize);
+    return checkpoints.save(policy.config(), null, state, config, position);
+  }
+
+  private int[] permutation(long epoch, int n) {
+    if (epoch != permutationEpoch || permutation.length != n) {
+      Random rnd = new Random(((Number) config.get("seed")).longValue() * 1_000_003L + epoch);
+      permutation = new int[n];
+      for (int i = 0; i < n; i++) {
+        permutation[i] = i;
+      }
+      for (int i = n - 1; i > 0; i--) { // Fisher-Yates
+        int j = rnd.nextInt(i + 1);
+        int t = permutation[i];
+        permutation[i] = permutation[j];
+        permutation[j] = t;
+      }
+      permutationEpoch = epoch;
+    }
+    return permutation;
+  }
+
+  private static float[][] weightsOf(CausalLM model) {
+    return model.parameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
+  }
+
+  /** The policy (its weights follow the master weights after every applied step). */
+  public CausalLM policy() {
+    return policy;
+  }
+
+  /** The driver state. */
+  public TrainerState state() {
+    return state;
+  }
+
+  /** The gradient computer over the policy. */
+  public GradientComputer computer() {
+    return computer;
+  }
+}
