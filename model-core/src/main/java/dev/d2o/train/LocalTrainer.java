@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Single-process training over in-memory rows: the reference trajectory that the distributed trainer must match.
- * Each step is the gradient of the mean loss over the global batch (summed over {@code batch.micro_batches}
+ * Each step is the gradient of the mean loss over the global batch (summed over {@code microBatches}
  * pieces, which is the same as one large batch) → global-norm clip → AdamW → new weights, with the same
  * {@link GradientComputer} and {@link TrainerState} the Spark pipeline uses.
  *
@@ -54,7 +54,7 @@ public final class LocalTrainer {
 
   /** One optimizer step on {@code globalBatch}. */
   public StepResult step(List<TrainExample> globalBatch) {
-    int pieces = Math.min(config.integer("batch.micro_batches"), globalBatch.size());
+    int pieces = Math.min(config.integer("microBatches"), globalBatch.size());
     long start = System.nanoTime();
     GradientSums sums = GradientSums.zero();
     for (int i = 0; i < pieces; i++) { // gradient accumulation: sums over micro-batches
@@ -70,10 +70,10 @@ public final class LocalTrainer {
     return r;
   }
 
-  /** Runs {@code steps} steps over {@code dataset}, checkpointing every {@code checkpoint.every} steps and at the end. */
+  /** Runs {@code steps} steps over {@code dataset}, checkpointing every {@code checkpointEvery} steps and at the end. */
   public List<StepResult> train(List<TrainExample> dataset, int steps, Checkpoints checkpoints) throws IOException {
     List<StepResult> out = new ArrayList<>(steps);
-    int every = config.integer("checkpoint.every");
+    int every = config.integer("checkpointEvery");
     for (int i = 0; i < steps; i++) {
       out.add(step(nextBatch(dataset)));
       boolean last = i == steps - 1;
@@ -88,7 +88,7 @@ public final class LocalTrainer {
   public List<TrainExample> nextBatch(List<TrainExample> dataset) {
     int n = dataset.size();
     List<TrainExample> batch = new ArrayList<>();
-    for (int i = 0; i < config.integer("batch.size"); i++) {
+    for (int i = 0; i < config.integer("batchSize"); i++) {
       long g = state.consumedExamples() + i;
       batch.add(dataset.get(permutation(g / n, n)[(int) (g % n)]));
     }

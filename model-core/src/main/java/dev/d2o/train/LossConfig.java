@@ -11,9 +11,9 @@ package dev.d2o.train;
  */
 public record LossConfig(LossType type, double beta, double alpha, int k) {
   public static final String KEY_TYPE = "loss";
-  public static final String KEY_BETA = "loss.beta";
-  public static final String KEY_ALPHA = "loss.alpha";
-  public static final String KEY_K = "loss.k";
+  public static final String KEY_BETA = "beta";
+  public static final String KEY_ALPHA = "alpha";
+  public static final String KEY_K = "k";
 
   /** The paper's setting: distributional D²O. */
   public static final LossType TYPE_DEFAULT = LossType.D2O;

@@ -20,7 +20,7 @@ import java.util.function.Predicate;
  * configuration is built; an unknown key is an error that suggests the nearest known key.
  */
 public final class TrainConfig {
-  public static final String KEY_CHUNK = "batch.chunk";
+  public static final String KEY_CHUNK = "chunkSize";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One option: key, default, allowed values, whether resuming requires the same value, documentation. */
@@ -38,26 +38,26 @@ public final class TrainConfig {
       new Option(LossConfig.KEY_BETA, LossConfig.BETA_DEFAULT, "> 0", POSITIVE, true, "β, scale of the anchors"),
       new Option(LossConfig.KEY_ALPHA, LossConfig.ALPHA_DEFAULT, "≥ 0", NON_NEGATIVE, true, "α, scale of the negative"),
       new Option(LossConfig.KEY_K, LossConfig.K_DEFAULT, "≥ 1", POSITIVE, true, "K, anchors per prompt"),
-      new Option("lr", 1e-6, "> 0", POSITIVE, true, "peak learning rate (TRL's DPO default)"),
-      new Option("lr.schedule", "linear", "one of [cosine, linear, constant]",
+      new Option("learningRate", 1e-6, "> 0", POSITIVE, true, "peak learning rate (TRL's DPO default)"),
+      new Option("schedule", "linear", "one of [cosine, linear, constant]",
           v -> List.of("cosine", "linear", "constant").contains(v), true, "shape after warmup, decaying to 0"),
-      new Option("lr.warmup_steps", 0, "≥ 0", NON_NEGATIVE, true, "linear warmup steps"),
-      new Option("steps", 1000, "≥ 1", POSITIVE, true, "total optimizer steps (the schedule's length)"),
-      new Option("batch.size", 8, "≥ 1", POSITIVE, true, "examples per optimizer step (the global batch)"),
-      new Option("batch.micro_batches", 1, "≥ 1", POSITIVE, false, "gradient accumulation: pieces of a global batch"),
+      new Option("warmupSteps", 0, "≥ 0", NON_NEGATIVE, true, "linear warmup steps"),
+      new Option("maxSteps", 1000, "≥ 1", POSITIVE, true, "total optimizer steps (the schedule's length)"),
+      new Option("batchSize", 8, "≥ 1", POSITIVE, true, "examples per optimizer step (the global batch)"),
+      new Option("microBatches", 1, "≥ 1", POSITIVE, false, "gradient accumulation: pieces of a global batch"),
       new Option(KEY_CHUNK, 4, "≥ 1", POSITIVE, false, "examples per forward/backward pass (memory only)"),
-      new Option("optim.weight_decay", 0.0, "≥ 0", NON_NEGATIVE, true, "AdamW decoupled weight decay λ"),
-      new Option("optim.no_decay", AdamW.NO_DECAY_DEFAULT, "a regular expression", v -> compiles((String) v), true,
+      new Option("weightDecay", 0.0, "≥ 0", NON_NEGATIVE, true, "AdamW decoupled weight decay λ"),
+      new Option("noDecay", AdamW.NO_DECAY_DEFAULT, "a regular expression", v -> compiles((String) v), true,
           "parameters matching this are not decayed"),
-      new Option("optim.beta1", 0.9, "in [0, 1)", UNIT, true, "AdamW β₁"),
-      new Option("optim.beta2", 0.999, "in [0, 1)", UNIT, true, "AdamW β₂"),
-      new Option("optim.eps", 1e-8, "> 0", POSITIVE, true, "AdamW ε"),
-      new Option("optim.max_grad_norm", 1.0, "≥ 0 (0: off)", NON_NEGATIVE, true, "global-norm clipping threshold"),
-      new Option("train.max_consecutive_skips", 5, "≥ 1", POSITIVE, false,
+      new Option("adamBeta1", 0.9, "in [0, 1)", UNIT, true, "AdamW β₁"),
+      new Option("adamBeta2", 0.999, "in [0, 1)", UNIT, true, "AdamW β₂"),
+      new Option("adamEps", 1e-8, "> 0", POSITIVE, true, "AdamW ε"),
+      new Option("maxGradNorm", 1.0, "≥ 0 (0: off)", NON_NEGATIVE, true, "global-norm clipping threshold"),
+      new Option("maxConsecutiveSkips", 5, "≥ 1", POSITIVE, false,
           "stop after this many non-finite steps in a row"),
       new Option("seed", 42L, "any integer", v -> true, true, "data order seed"),
-      new Option("checkpoint.every", 0, "≥ 0 (0: only at the end)", NON_NEGATIVE, false, "steps between checkpoints"),
-      new Option("checkpoint.keep", 3, "≥ 1", POSITIVE, false, "checkpoints kept, newest first"));
+      new Option("checkpointEvery", 0, "≥ 0 (0: only at the end)", NON_NEGATIVE, false, "steps between checkpoints"),
+      new Option("keepCheckpoints", 3, "≥ 1", POSITIVE, false, "checkpoints kept, newest first"));
 
   private final Map<String, Object> values;
 
@@ -141,8 +141,8 @@ public final class TrainConfig {
   }
 
   public LrSchedule schedule() {
-    return new LrSchedule(LrSchedule.Kind.valueOf(string("lr.schedule").toUpperCase(java.util.Locale.ROOT)),
-        dbl("lr"), integer("lr.warmup_steps"), integer("steps"));
+    return new LrSchedule(LrSchedule.Kind.valueOf(string("schedule").toUpperCase(java.util.Locale.ROOT)),
+        dbl("learningRate"), integer("warmupSteps"), integer("maxSteps"));
   }
 
   /** A value by key, for options without an accessor. */

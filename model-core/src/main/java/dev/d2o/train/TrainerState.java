@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * {@link #apply}, so they differ only in how the sums were gathered.
  *
  * <p>A step whose loss or gradient is not finite is skipped (weights and moments untouched), logged with its reason
- * and counted; after {@code train.max_consecutive_skips} skips in a row training stops with a {@link TrainException}.
+ * and counted; after {@code maxConsecutiveSkips} skips in a row training stops with a {@link TrainException}.
  * A skipped step still consumes its batch and advances {@link #step()} (and so the schedule), as Hugging Face's
  * Trainer does with overflowing fp16 steps; AdamW's t counts applied updates only.
  */
@@ -43,11 +43,11 @@ public final class TrainerState {
     for (int p = 0; p < sizes.length; p++) {
       sizes[p] = weights[p].length;
     }
-    this.optimizer = new AdamW(names, sizes, config.dbl("optim.beta1"), config.dbl("optim.beta2"),
-        config.dbl("optim.eps"), config.dbl("optim.weight_decay"), AdamW.matching(config.string("optim.no_decay")));
+    this.optimizer = new AdamW(names, sizes, config.dbl("adamBeta1"), config.dbl("adamBeta2"),
+        config.dbl("adamEps"), config.dbl("weightDecay"), AdamW.matching(config.string("noDecay")));
     this.schedule = config.schedule();
-    this.maxGradNorm = config.dbl("optim.max_grad_norm");
-    this.maxConsecutiveSkips = config.integer("train.max_consecutive_skips");
+    this.maxGradNorm = config.dbl("maxGradNorm");
+    this.maxConsecutiveSkips = config.integer("maxConsecutiveSkips");
   }
 
   /**
@@ -82,7 +82,7 @@ public final class TrainerState {
       if (consecutiveSkips >= maxConsecutiveSkips) {
         throw new TrainException("training stopped at step " + thisStep + ": " + consecutiveSkips
             + " consecutive steps had a non-finite loss or gradient (last: " + reason + "; limit "
-            + "train.max_consecutive_skips = " + maxConsecutiveSkips + "). Lower lr, check the rows' reference"
+            + "maxConsecutiveSkips = " + maxConsecutiveSkips + "). Lower learningRate, check the rows' reference"
             + " log-probs, or resume from the last checkpoint");
       }
     } else {
@@ -92,7 +92,7 @@ public final class TrainerState {
     }
     Map<String, Double> m = new LinkedHashMap<>(sums.metrics());
     m.put("grad_norm", gradNorm);
-    m.put("lr", lr);
+    m.put("learningRate", lr);
     m.put("tokens_per_s", seconds > 0 ? sums.tokens() / seconds : Double.NaN);
     m.put("skipped_steps", (double) skippedSteps);
     m.put("timing/forward_backward", seconds);

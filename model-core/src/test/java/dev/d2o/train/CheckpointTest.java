@@ -41,7 +41,7 @@ class CheckpointTest {
   }
 
   private static TrainConfig config() {
-    return Tiny.config("lr.schedule", "cosine", "lr.warmup_steps", 2, "steps", 6, "optim.weight_decay", 0.1);
+    return Tiny.config("schedule", "cosine", "warmupSteps", 2, "maxSteps", 6, "weightDecay", 0.1);
   }
 
   /**
@@ -153,7 +153,7 @@ class CheckpointTest {
 
   @Test
   void onlyTheNewestAreKept(@TempDir Path dir) throws IOException {
-    TrainConfig config = config().with("checkpoint.every", 1);
+    TrainConfig config = config().with("checkpointEvery", 1);
     try (CausalLM policy = Tiny.gpt2(manager, 46)) {
       Checkpoints checkpoints = new Checkpoints(dir, 2);
       new LocalTrainer(policy, config).train(data(config), 4, checkpoints);
@@ -169,17 +169,17 @@ class CheckpointTest {
       new LocalTrainer(policy, config).train(data(config), 1, new Checkpoints(dir, 1));
     }
     Path ckpt = new Checkpoints(dir, 1).latest().orElseThrow();
-    TrainConfig other = config.with("lr", 2e-3).with("loss.beta", 0.2).with("checkpoint.keep", 5);
+    TrainConfig other = config.with("learningRate", 2e-3).with("beta", 0.2).with("keepCheckpoints", 5);
     TrainException e = assertThrows(TrainException.class, () -> LocalTrainer.resume(ckpt, other, false, manager));
-    assertEquals("checkpoint " + ckpt + " was written with a different training configuration (loss.beta: 0.1 → 0.2,"
-        + " lr: 0.001 → 0.002); resuming would not continue the same run. Use the saved values, or force the resume"
+    assertEquals("checkpoint " + ckpt + " was written with a different training configuration (beta: 0.1 → 0.2,"
+        + " learningRate: 0.001 → 0.002); resuming would not continue the same run. Use the saved values, or force the resume"
         + " to train on with the new ones", e.getMessage());
     LocalTrainer forced = LocalTrainer.resume(ckpt, other, true, manager);
     try (CausalLM p = forced.policy()) {
       assertEquals(1, forced.state().step());
       assertEquals(0.0, Tiny.maxAbsDiff(forced.state().weights(), Tiny.weights(p)), 0.0);
     }
-    try (CausalLM p = LocalTrainer.resume(ckpt, config.with("checkpoint.keep", 5), false, manager).policy()) {
+    try (CausalLM p = LocalTrainer.resume(ckpt, config.with("keepCheckpoints", 5), false, manager).policy()) {
       assertTrue(p.parameters().size() > 0); // options that do not change the trajectory may differ
     }
   }

@@ -49,7 +49,7 @@ class GradientComputerTest {
   @Test
   void gradientMatchesFiniteDifferences() {
     try (CausalLM policy = Tiny.gpt2(manager, 3); CausalLM reference = Tiny.gpt2(manager, 4)) {
-      TrainConfig config = Tiny.config("loss.beta", 1.0, "loss.alpha", 1.0);
+      TrainConfig config = Tiny.config("beta", 1.0, "alpha", 1.0);
       List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(3, 5));
       GradientComputer computer = new GradientComputer(policy, config.loss(), 4);
       float[][] w0 = Tiny.weights(policy);
@@ -161,7 +161,7 @@ class GradientComputerTest {
     try (CausalLM policy = Tiny.gpt2(manager, 16)) {
       GradientComputer c = new GradientComputer(policy, LossConfig.of("d2o", 0.1, 0.1, 3), 4);
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.compute(Tiny.rows(1, 17)));
-      assertEquals("row row0 has 2 anchors but loss.k = 3", e.getMessage());
+      assertEquals("row row0 has 2 anchors but k = 3", e.getMessage());
     }
   }
 }

@@ -33,7 +33,7 @@ class LocalTrainerTest {
   @Test
   void oneStepLowersTheNegativeAndRaisesTheAnchors() {
     try (CausalLM policy = Tiny.gpt2(manager, 20)) {
-      TrainConfig config = Tiny.config("lr", 1e-3);
+      TrainConfig config = Tiny.config("learningRate", 1e-3);
       List<TrainExample> rows = Tiny.withReference(policy, config, Tiny.rows(4, 21));
       LocalTrainer trainer = new LocalTrainer(policy, config);
       StepResult r = trainer.step(rows);
@@ -70,7 +70,7 @@ class LocalTrainerTest {
   @Test
   void lossFallsOverTwentyStepsOnAFixedBatch() {
     try (CausalLM policy = Tiny.gpt2(manager, 24)) {
-      TrainConfig config = Tiny.config("lr", 1e-2, "loss.beta", 1.0, "loss.alpha", 1.0);
+      TrainConfig config = Tiny.config("learningRate", 1e-2, "beta", 1.0, "alpha", 1.0);
       List<TrainExample> rows = Tiny.withReference(policy, config, Tiny.rows(4, 25));
       LocalTrainer trainer = new LocalTrainer(policy, config);
       List<Double> losses = new ArrayList<>();
@@ -86,14 +86,14 @@ class LocalTrainerTest {
   @Test
   void metricsCarryTheArchitectureNames() {
     try (CausalLM policy = Tiny.gpt2(manager, 26)) {
-      TrainConfig config = Tiny.config("lr.warmup_steps", 4);
+      TrainConfig config = Tiny.config("warmupSteps", 4);
       List<TrainExample> rows = Tiny.withReference(policy, config, Tiny.rows(4, 27));
       StepResult r = new LocalTrainer(policy, config).step(rows);
       assertEquals(List.of("loss", "rewards/anchors", "rewards/negative", "rewards/margins", "rewards/accuracies",
-          "logps/anchors", "logps/negative", "grad_norm", "lr", "tokens_per_s", "skipped_steps",
+          "logps/anchors", "logps/negative", "grad_norm", "learningRate", "tokens_per_s", "skipped_steps",
           "timing/forward_backward", "timing/update"),
           new ArrayList<>(r.metrics().keySet()));
-      assertEquals(0.25e-3, r.metric("lr"), 1e-12); // warmup: 1e-3 · (0 + 1) / 4
+      assertEquals(0.25e-3, r.metric("learningRate"), 1e-12); // warmup: 1e-3 · (0 + 1) / 4
       assertEquals(0.0, r.metric("rewards/margins"), 0.0);
       assertTrue(r.metric("grad_norm") > 0 && r.metric("tokens_per_s") > 0);
     }
@@ -103,7 +103,7 @@ class LocalTrainerTest {
   @Test
   void nonFiniteStepsAreSkippedThenTrainingStops() {
     try (CausalLM policy = Tiny.gpt2(manager, 28)) {
-      TrainConfig config = Tiny.config("train.max_consecutive_skips", 2);
+      TrainConfig config = Tiny.config("maxConsecutiveSkips", 2);
       List<TrainExample> good = Tiny.withReference(policy, config, Tiny.rows(4, 29));
       List<TrainExample> bad = new ArrayList<>(good);
       bad.set(1, good.get(1).withReference(good.get(1).refLogpAnchors(), Double.NaN));
@@ -121,21 +121,21 @@ class LocalTrainerTest {
       assertTrue(trainer.step(bad).skipped());
       TrainException e = assertThrows(TrainException.class, () -> trainer.step(bad));
       assertEquals("training stopped at step 3: 2 consecutive steps had a non-finite loss or gradient (last:"
-          + " non-finite loss NaN; limit train.max_consecutive_skips = 2). Lower lr, check the rows' reference"
+          + " non-finite loss NaN; limit maxConsecutiveSkips = 2). Lower learningRate, check the rows' reference"
           + " log-probs, or resume from the last checkpoint", e.getMessage());
       assertEquals(3, trainer.state().skippedSteps());
       assertEquals(1, trainer.state().weightsVersion());
     }
   }
 
-  /** The trainer's micro-batch path: batch.micro_batches = 4 gives the same step as one batch. */
+  /** The trainer's micro-batch path: microBatches = 4 gives the same step as one batch. */
   @Test
   void microBatchesGiveTheSameStep() {
     List<Map<String, Double>> metrics = new ArrayList<>();
     List<float[][]> weights = new ArrayList<>();
     for (int micro : new int[] {1, 4}) {
       try (CausalLM policy = Tiny.gpt2(manager, 30); CausalLM reference = Tiny.gpt2(manager, 31)) {
-        TrainConfig config = Tiny.config("batch.micro_batches", micro, "batch.size", 8, "optim.eps", 1e-3);
+        TrainConfig config = Tiny.config("microBatches", micro, "batchSize", 8, "adamEps", 1e-3);
         List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(8, 32));
         metrics.add(new LocalTrainer(policy, config).step(rows).metrics());
         weights.add(Tiny.weights(policy));
@@ -152,11 +152,11 @@ class LocalTrainerTest {
   void dataOrderIsASeededShuffleThatCoversEveryRowEachEpoch() {
     try (CausalLM policy = Tiny.gpt2(manager, 33)) {
       List<TrainExample> data = Tiny.rows(6, 34);
-      List<String> a = new LocalTrainer(policy, Tiny.config("batch.size", 6)).nextBatch(data).stream()
+      List<String> a = new LocalTrainer(policy, Tiny.config("batchSize", 6)).nextBatch(data).stream()
           .map(TrainExample::id).toList();
-      List<String> again = new LocalTrainer(policy, Tiny.config("batch.size", 6)).nextBatch(data).stream()
+      List<String> again = new LocalTrainer(policy, Tiny.config("batchSize", 6)).nextBatch(data).stream()
           .map(TrainExample::id).toList();
-      List<String> otherSeed = new LocalTrainer(policy, Tiny.config("batch.size", 6, "seed", 7)).nextBatch(data)
+      List<String> otherSeed = new LocalTrainer(policy, Tiny.config("batchSize", 6, "seed", 7)).nextBatch(data)
           .stream().map(TrainExample::id).toList();
       assertEquals(a, again);
       assertEquals(List.of("row0", "row1", "row2", "row3", "row4", "row5"), a.stream().sorted().toList());

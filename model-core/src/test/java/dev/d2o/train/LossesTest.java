@@ -134,6 +134,6 @@ class LossesTest {
     NDArray n = manager.zeros(new Shape(2));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Losses.compute(LossConfig.of("d2o", 0.1, 0.1, 2), a, a, n, n, n));
-    assertEquals("policyLogpAnchors must be (B, K) with K = loss.k = 2, got (2, 3)", e.getMessage());
+    assertEquals("policyLogpAnchors must be (B, K) with K = k = 2, got (2, 3)", e.getMessage());
   }
 }

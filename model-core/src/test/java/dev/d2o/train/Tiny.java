@@ -34,12 +34,12 @@ final class Tiny {
   /** A small, fast training configuration; {@code overrides} are key, value pairs. */
   static TrainConfig config(Object... overrides) {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("loss.k", K);
-    m.put("lr", 1e-3);
-    m.put("lr.schedule", "constant");
-    m.put("batch.size", 4);
-    m.put("batch.chunk", 4);
-    m.put("steps", 100);
+    m.put("k", K);
+    m.put("learningRate", 1e-3);
+    m.put("schedule", "constant");
+    m.put("batchSize", 4);
+    m.put("chunkSize", 4);
+    m.put("maxSteps", 100);
     for (int i = 0; i < overrides.length; i += 2) {
       m.put((String) overrides[i], overrides[i + 1]);
     }
