@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigException.Parse;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import dev.d2o.train.LossConfig;
+import dev.d2o.train.TrainConfig;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -172,6 +174,20 @@ public final class JobConfig implements Serializable {
     Map<String, Object> copy = new LinkedHashMap<>(values);
     copy.put(key.name(), value);
     return new JobConfig(copy);
+  }
+
+  /**
+   * The training options for model-core: every {@code train.*} value without its prefix, K from
+   * {@code anchors.numSamples} and the data-order seed from {@code run.seed}.
+   */
+  public TrainConfig trainConfig() {
+    Map<String, Object> options = new LinkedHashMap<>();
+    for (Key<?> k : Keys.TRAIN) {
+      options.put(k.name().substring("train.".length()), values.get(k.name()));
+    }
+    options.put(LossConfig.KEY_K, get(Keys.ANCHORS_NUM));
+    options.put("seed", (long) get(Keys.RUN_SEED));
+    return TrainConfig.of(options);
   }
 
   /** All values, by key name, in declaration order. */

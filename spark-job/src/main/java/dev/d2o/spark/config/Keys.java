@@ -4,11 +4,15 @@ import static dev.d2o.spark.config.Key.flag;
 import static dev.d2o.spark.config.Key.integer;
 import static dev.d2o.spark.config.Key.nonNegative;
 import static dev.d2o.spark.config.Key.oneOf;
-import static dev.d2o.spark.config.Key.positive;
 import static dev.d2o.spark.config.Key.range;
 import static dev.d2o.spark.config.Key.text;
 
+import dev.d2o.train.LossConfig;
+import dev.d2o.train.TrainConfig;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /** Every configuration key of the job, declared once. The README's table is checked against this list by a test. */
 public final class Keys {
@@ -58,33 +62,17 @@ public final class Keys {
   public static final Key<Integer> ANCHORS_BATCH_SIZE = integer("anchors.batchSize", 8, 1,
       "Prompts per generation batch on an executor", false);
 
-  // train
-  public static final Key<String> TRAIN_LOSS = oneOf("train.loss", "d2o",
-      List.of("d2o", "d2o-instance", "dpo", "npo", "ga"), "Objective (ARCHITECTURE.md section 2)", true);
-  public static final Key<Double> TRAIN_BETA = positive("train.beta", 0.1, "β, weight of the anchor log-ratio", true);
-  public static final Key<Double> TRAIN_ALPHA = nonNegative("train.alpha", 0.1,
-      "α, weight of the negative log-ratio", true);
-  public static final Key<Integer> TRAIN_MAX_STEPS = integer("train.maxSteps", 20, 1, "Optimizer steps", true);
-  public static final Key<Integer> TRAIN_BATCH_SIZE = integer("train.batchSize", 8, 1,
-      "Global batch: examples (prompt, negative, K anchors) per step", true);
-  public static final Key<Integer> TRAIN_MICRO_BATCH_SIZE = integer("train.microBatchSize", 2, 1,
-      "Examples per forward/backward on an executor (memory bound; does not change the result)", false);
-  public static final Key<Double> TRAIN_LR = positive("train.learningRate", 1e-5, "Peak learning rate", true);
-  public static final Key<Double> TRAIN_WEIGHT_DECAY = nonNegative("train.weightDecay", 0.0,
-      "AdamW decoupled weight decay (biases, norms and embeddings excluded)", true);
-  public static final Key<Integer> TRAIN_WARMUP = integer("train.warmupSteps", 0, 0, "Linear warmup steps", true);
-  public static final Key<String> TRAIN_SCHEDULE = oneOf("train.schedule", "cosine",
-      List.of("cosine", "linear", "constant"), "Learning-rate decay after warmup", true);
-  public static final Key<Double> TRAIN_MAX_GRAD_NORM = nonNegative("train.maxGradNorm", 1.0,
-      "Global-norm gradient clipping (0 = off)", true);
-  public static final Key<Integer> TRAIN_CHECKPOINT_EVERY = integer("train.checkpointEvery", 0, 0,
-      "Checkpoint every N steps (0 = only at the end)", false);
-  public static final Key<Integer> TRAIN_KEEP_CHECKPOINTS = integer("train.keepCheckpoints", 2, 1,
-      "Checkpoints kept", false);
-  public static final Key<Integer> TRAIN_MAX_SKIPS = integer("train.maxConsecutiveSkips", 5, 1,
-      "Non-finite steps in a row before training stops", false);
-  public static final Key<Integer> TRAIN_TREE_DEPTH = integer("train.treeDepth", 2, 1,
-      "Depth of treeAggregate for gradients", false);
+  // train: the options of model-core's TrainConfig, under "train." (declared there once; K and the seed come from
+  // anchors.numSamples and run.seed)
+  public static final List<Key<?>> TRAIN = trainKeys();
+  public static final Key<String> TRAIN_LOSS = train("loss", String.class);
+  public static final Key<Integer> TRAIN_MAX_STEPS = train("maxSteps", Integer.class);
+  public static final Key<Integer> TRAIN_BATCH_SIZE = train("batchSize", Integer.class);
+  public static final Key<Integer> TRAIN_CHUNK = train(TrainConfig.KEY_CHUNK, Integer.class);
+  public static final Key<Integer> TRAIN_CHECKPOINT_EVERY = train("checkpointEvery", Integer.class);
+  public static final Key<Integer> TRAIN_KEEP_CHECKPOINTS = train("keepCheckpoints", Integer.class);
+  public static final Key<Integer> TREE_DEPTH = integer("run.treeDepth", 2, 1,
+      "Depth of treeAggregate for the gradient sums", false);
   public static final Key<Integer> REFERENCE_UPDATE_EVERY = integer("reference.updateEvery", 0, 0,
       "Copy the policy into the reference every N steps (0 = never)", true);
 
@@ -101,11 +89,47 @@ public final class Keys {
       "Run evaluate after train when data.eval is set", false);
 
   /** All keys, in documentation order. */
-  public static final List<Key<?>> ALL = List.of(RUN_DIR, RUN_SEED, RUN_MASTER, RUN_PARTITIONS, DATA_INPUT,
-      DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, ANCHORS_NUM, ANCHORS_TEMPERATURE, ANCHORS_TOP_P,
-      ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS, ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE, TRAIN_LOSS,
-      TRAIN_BETA, TRAIN_ALPHA, TRAIN_MAX_STEPS, TRAIN_BATCH_SIZE, TRAIN_MICRO_BATCH_SIZE, TRAIN_LR,
-      TRAIN_WEIGHT_DECAY, TRAIN_WARMUP, TRAIN_SCHEDULE, TRAIN_MAX_GRAD_NORM, TRAIN_CHECKPOINT_EVERY,
-      TRAIN_KEEP_CHECKPOINTS, TRAIN_MAX_SKIPS, TRAIN_TREE_DEPTH, REFERENCE_UPDATE_EVERY, EVAL_MAX_PROMPTS,
-      EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE, EVAL_COST_MODEL, EVAL_ENABLED);
+  public static final List<Key<?>> ALL = all();
+
+  private static List<Key<?>> all() {
+    List<Key<?>> keys = new ArrayList<>(List.of(RUN_DIR, RUN_SEED, RUN_MASTER, RUN_PARTITIONS, TREE_DEPTH, DATA_INPUT,
+        DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, ANCHORS_NUM, ANCHORS_TEMPERATURE, ANCHORS_TOP_P,
+        ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS, ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE));
+    keys.addAll(TRAIN);
+    keys.addAll(List.of(REFERENCE_UPDATE_EVERY, EVAL_MAX_PROMPTS, EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE,
+        EVAL_COST_MODEL, EVAL_ENABLED));
+    return List.copyOf(keys);
+  }
+
+  private static List<Key<?>> trainKeys() {
+    // options of TrainConfig that the job sets from its own keys rather than under "train."
+    Set<String> derived = Set.of(LossConfig.KEY_K, "seed");
+    List<Key<?>> keys = new ArrayList<>();
+    for (TrainConfig.Option o : TrainConfig.OPTIONS) {
+      if (!derived.contains(o.key())) {
+        keys.add(fromOption(o, o.defaultValue().getClass()));
+      }
+    }
+    return List.copyOf(keys);
+  }
+
+  private static <T> Key<T> fromOption(TrainConfig.Option o, Class<T> type) {
+    Predicate<Object> valid = o.valid();
+    String allowed = o.allowed();
+    if (allowed.matches("^[>≥<≤].*|^in [\\[(].*")) {
+      allowed = (type == Integer.class ? "an integer " : "a number ") + allowed;
+    }
+    return new Key<>("train." + o.key(), type, type.cast(o.defaultValue()), o.doc(), allowed, valid::test,
+        o.resumeRelevant());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> Key<T> train(String option, Class<T> type) {
+    for (Key<?> k : TRAIN) {
+      if (k.name().equals("train." + option) && k.type() == type) {
+        return (Key<T>) k;
+      }
+    }
+    throw new IllegalStateException("no training option " + option + " of type " + type.getSimpleName());
+  }
 }

@@ -23,12 +23,13 @@ class JobConfigTest {
     Path f = tmp.resolve("a.conf");
     Files.writeString(f, "train { beta = 0.5, loss = dpo }\nanchors.numSamples = 4\nrun.dir = \"/tmp/x\"\n");
     JobConfig c = JobConfig.load(f, List.of("train.beta=0.25", "data.input=s3a://bucket/in.parquet"));
-    assertEquals(0.25, c.get(Keys.TRAIN_BETA));
+    assertEquals(0.25, c.trainConfig().dbl("beta"));
     assertEquals("dpo", c.get(Keys.TRAIN_LOSS));
     assertEquals(4, c.get(Keys.ANCHORS_NUM));
     assertEquals("/tmp/x", c.get(Keys.RUN_DIR));
     assertEquals("s3a://bucket/in.parquet", c.get(Keys.DATA_INPUT));
-    assertEquals(0.1, c.get(Keys.TRAIN_ALPHA), "untouched keys keep their defaults");
+    assertEquals(0.1, c.trainConfig().dbl("alpha"), "untouched keys keep their defaults");
+    assertEquals(4, c.trainConfig().integer("k"), "K comes from anchors.numSamples");
   }
 
   @Test
@@ -55,8 +56,8 @@ class JobConfigTest {
         error(null, "anchors.numSamples=0"));
     assertEquals("train.learningRate = -1 (from --set train.learningRate=-1) is out of range; allowed: a number > 0",
         error(null, "train.learningRate=-1"));
-    assertEquals("train.loss = \"kto\" (from --set train.loss=kto) is out of range; allowed: one of d2o,"
-        + " d2o-instance, dpo, npo, ga", error(null, "train.loss=kto"));
+    assertEquals("train.loss = \"kto\" (from --set train.loss=kto) is out of range; allowed: one of [d2o,"
+        + " d2o-instance, dpo, npo, ga]", error(null, "train.loss=kto"));
     assertEquals("train.maxSteps = 2.5 (from --set train.maxSteps=2.5) has the wrong type; allowed: an integer ≥ 1",
         error(null, "train.maxSteps=2.5"));
   }
