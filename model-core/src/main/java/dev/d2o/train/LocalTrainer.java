@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +27,7 @@ public final class LocalTrainer {
   private final TrainConfig config;
   private final TrainerState state;
   private final GradientComputer computer;
-  private long permutationEpoch = -1;
-  private int[] permutation;
+  private DataOrder order;
 
   /** Starts training {@code policy} (its weights are read once; the trainer updates them in place). */
   public LocalTrainer(CausalLM policy, TrainConfig config) {
@@ -86,11 +84,12 @@ public final class LocalTrainer {
 
   /** The next global batch of {@code dataset} at the current data position (it does not advance it). */
   public List<TrainExample> nextBatch(List<TrainExample> dataset) {
-    int n = dataset.size();
+    if (order == null || order.size() != dataset.size()) {
+      order = new DataOrder(((Number) config.get("seed")).longValue(), dataset.size());
+    }
     List<TrainExample> batch = new ArrayList<>();
-    for (int i = 0; i < config.integer("batchSize"); i++) {
-      long g = state.consumedExamples() + i;
-      batch.add(dataset.get(permutation(g / n, n)[(int) (g % n)]));
+    for (int i : order.batch(state.consumedExamples(), config.integer("batchSize"))) {
+      batch.add(dataset.get(i));
     }
     return batch;
   }
@@ -102,24 +101,6 @@ public final class LocalTrainer {
     position.put("offset", state.consumedExamples() % datasetSize);
     position.put("dataset_size", datasetSize);
     return checkpoints.save(policy.config(), null, state, config, position);
-  }
-
-  private int[] permutation(long epoch, int n) {
-    if (epoch != permutationEpoch || permutation.length != n) {
-      Random rnd = new Random(((Number) config.get("seed")).longValue() * 1_000_003L + epoch);
-      permutation = new int[n];
-      for (int i = 0; i < n; i++) {
-        permutation[i] = i;
-      }
-      for (int i = n - 1; i > 0; i--) { // Fisher-Yates
-        int j = rnd.nextInt(i + 1);
-        int t = permutation[i];
-        permutation[i] = permutation[j];
-        permutation[j] = t;
-      }
-      permutationEpoch = epoch;
-    }
-    return permutation;
   }
 
   private static float[][] weightsOf(CausalLM model) {
