@@ -92,7 +92,7 @@ public final class TrainerState {
     }
     Map<String, Double> m = new LinkedHashMap<>(sums.metrics());
     m.put("grad_norm", gradNorm);
-    m.put("learningRate", lr);
+    m.put("lr", lr);
     m.put("tokens_per_s", seconds > 0 ? sums.tokens() / seconds : Double.NaN);
     m.put("skipped_steps", (double) skippedSteps);
     m.put("timing/forward_backward", seconds);

@@ -90,10 +90,10 @@ class LocalTrainerTest {
       List<TrainExample> rows = Tiny.withReference(policy, config, Tiny.rows(4, 27));
       StepResult r = new LocalTrainer(policy, config).step(rows);
       assertEquals(List.of("loss", "rewards/anchors", "rewards/negative", "rewards/margins", "rewards/accuracies",
-          "logps/anchors", "logps/negative", "grad_norm", "learningRate", "tokens_per_s", "skipped_steps",
+          "logps/anchors", "logps/negative", "grad_norm", "lr", "tokens_per_s", "skipped_steps",
           "timing/forward_backward", "timing/update"),
           new ArrayList<>(r.metrics().keySet()));
-      assertEquals(0.25e-3, r.metric("learningRate"), 1e-12); // warmup: 1e-3 · (0 + 1) / 4
+      assertEquals(0.25e-3, r.metric("lr"), 1e-12); // warmup: 1e-3 · (0 + 1) / 4
       assertEquals(0.0, r.metric("rewards/margins"), 0.0);
       assertTrue(r.metric("grad_norm") > 0 && r.metric("tokens_per_s") > 0);
     }
