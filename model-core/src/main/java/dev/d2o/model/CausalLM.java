@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -66,6 +67,28 @@ public abstract class CausalLM implements AutoCloseable {
       case GPT2 -> new Gpt2Model(config, manager, ordered);
       case LLAMA -> new LlamaModel(config, manager, ordered);
     };
+  }
+
+  /**
+   * A model over plain weights ({@code names[i]} → {@code weights[i]}, shapes from the architecture): how a trainer's
+   * master weights become a model again (checkpoints, the final model). The weights are copied.
+   */
+  public static CausalLM fromWeights(ModelConfig config, List<String> names, float[][] weights, NDManager parent) {
+    if (names.size() != weights.length) {
+      throw new ModelException(names.size() + " parameter names but " + weights.length + " weight arrays");
+    }
+    NDManager m = parent.newSubManager();
+    Map<String, Shape> shapes = parameterShapes(config);
+    Map<String, NDArray> params = new LinkedHashMap<>();
+    for (int p = 0; p < names.size(); p++) {
+      Shape shape = shapes.get(names.get(p));
+      if (shape == null || shape.size() != weights[p].length) {
+        throw new ModelException("weights for '" + names.get(p) + "' do not fit " + config.modelType() + " (expected "
+            + shape + ", got " + weights[p].length + " values)");
+      }
+      params.put(names.get(p), m.create(weights[p], shape));
+    }
+    return of(config, params, m);
   }
 
   /**

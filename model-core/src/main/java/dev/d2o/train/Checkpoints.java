@@ -81,14 +81,14 @@ public final class Checkpoints {
     Files.createDirectories(tmp);
     try (NDManager m = NDManager.newBaseManager()) {
       hook.before("model");
-      Pretrained.save(CausalLM.of(modelConfig, arrays(m, modelConfig, state.names(), state.weights()), m), tmp,
+      Pretrained.save(CausalLM.fromWeights(modelConfig, state.names(), state.weights(), m), tmp,
           sideFilesFrom);
       hook.before(OPTIMIZER);
       Map<String, NDArray> moments = new LinkedHashMap<>();
-      Map<String, NDArray> exp = arrays(m, modelConfig, state.names(), state.optimizer().expAvg());
-      Map<String, NDArray> sq = arrays(m, modelConfig, state.names(), state.optimizer().expAvgSq());
-      exp.forEach((k, v) -> moments.put("exp_avg." + k, v));
-      sq.forEach((k, v) -> moments.put("exp_avg_sq." + k, v));
+      CausalLM exp = CausalLM.fromWeights(modelConfig, state.names(), state.optimizer().expAvg(), m);
+      CausalLM sq = CausalLM.fromWeights(modelConfig, state.names(), state.optimizer().expAvgSq(), m);
+      exp.parameters().forEach((k, v) -> moments.put("exp_avg." + k, v));
+      sq.parameters().forEach((k, v) -> moments.put("exp_avg_sq." + k, v));
       Pretrained.writeAtomically(tmp.resolve(OPTIMIZER), os -> SafeTensorsWriter.write(os, moments,
           Map.of("optimizer", "AdamW", "step", Long.toString(state.optimizer().steps()))));
       hook.before(STATE);
@@ -132,15 +132,6 @@ public final class Checkpoints {
     v.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
     v.put("java", System.getProperty("java.version"));
     return n;
-  }
-
-  private static Map<String, NDArray> arrays(NDManager m, ModelConfig config, List<String> names, float[][] data) {
-    Map<String, Shape> shapes = CausalLM.parameterShapes(config);
-    Map<String, NDArray> out = new LinkedHashMap<>();
-    for (int p = 0; p < names.size(); p++) {
-      out.put(names.get(p), m.create(data[p], shapes.get(names.get(p))));
-    }
-    return out;
   }
 
   /** Checkpoint directories under the root, oldest first. */

@@ -1,0 +1,92 @@
+package dev.d2o.spark.stages;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.io.RunDir;
+import dev.d2o.train.StepResult;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole run: input → anchors → train (→ evaluate), every output under one run directory, with a run summary
+ * ({@code summary.json}) that counts what was read, rejected and trained on.
+ */
+public final class Pipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Which stages to run. */
+  public enum Stage {
+    ANCHORS,
+    TRAIN,
+    ALL
+  }
+
+  private Pipeline() {}
+
+  /** Runs {@code stage} of {@code cfg}; returns the summary that is also written to {@code summary.json}. */
+  public static ObjectNode run(SparkSession spark, JobConfig cfg, Stage stage, boolean resume, boolean overwrite) {
+    LOG.info("effective configuration:\n{}", cfg.render());
+    try (RunDir run = RunDir.open(cfg.get(Keys.RUN_DIR), cfg, resume, overwrite,
+        spark.sparkContext().hadoopConfiguration())) {
+      ObjectNode summary = JSON.createObjectNode();
+      summary.put("run_dir", run.root().toString());
+      summary.put("config_hash", cfg.trainingHash());
+      long t0 = System.nanoTime();
+      Dataset<Row> anchors;
+      if (resume && run.exists("anchors/_SUCCESS")) {
+        anchors = spark.read().parquet(run.path("anchors").toString());
+        summary.put("anchors", "reused " + run.path("anchors"));
+      } else if (stage == Stage.TRAIN) {
+        throw new dev.d2o.cli.InputException("no anchors in " + run.path("anchors") + ": run the anchors stage first");
+      } else {
+        InputData.Loaded in = InputData.load(spark, cfg.get(Keys.DATA_INPUT), cfg.get(Keys.DATA_FORMAT),
+            run.path("rejects").toString());
+        summary.put("input_rows", in.total());
+        summary.put("rejected_rows", in.rejectedCount());
+        summary.set("rejected_by_reason", JSON.valueToTree(in.rejected()));
+        if (in.rejectedCount() > 0) {
+          System.out.printf("input: %d rows, %d rejected %s -> %s%n", in.total(), in.rejectedCount(), in.rejected(),
+              run.path("rejects"));
+        }
+        Dataset<Row> valid = in.valid();
+        int partitions = cfg.get(Keys.RUN_PARTITIONS);
+        if (partitions > 0) {
+          valid = valid.repartition(partitions);
+        }
+        anchors = AnchorsStage.run(spark, cfg, valid, run.path("anchors").toString());
+      }
+      summary.put("anchor_rows", anchors.count());
+      summary.put("seconds_anchors", (System.nanoTime() - t0) / 1e9);
+      if (stage != Stage.ANCHORS) {
+        long t1 = System.nanoTime();
+        TrainData data = TrainData.of(anchors, cfg.get(Keys.RUN_PARTITIONS));
+        TrainStage.Result r = new TrainStage(spark, cfg, run).run(data, resume);
+        data.release();
+        summary.put("steps", r.steps().size());
+        summary.put("final_model", r.finalModel());
+        if (!r.steps().isEmpty()) {
+          StepResult last = r.steps().get(r.steps().size() - 1);
+          summary.set("last_step", JSON.valueToTree(last.metrics()));
+        }
+        summary.put("seconds_train", (System.nanoTime() - t1) / 1e9);
+      }
+      run.write("summary.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+      return summary;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Stages that the command line names. */
+  public static List<String> names() {
+    return List.of("anchors", "train", "run");
+  }
+}

@@ -1,0 +1,237 @@
+package dev.d2o.spark.stages;
+
+import dev.d2o.cli.InputException;
+import dev.d2o.model.CausalLM;
+import dev.d2o.model.Pretrained;
+import dev.d2o.spark.FaultInjection;
+import dev.d2o.spark.PolicyReplica;
+import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.io.CheckpointStore;
+import dev.d2o.spark.io.HadoopFiles;
+import dev.d2o.spark.io.RunDir;
+import dev.d2o.spark.io.SerializableConf;
+import dev.d2o.train.CheckpointReader;
+import dev.d2o.train.Checkpoints;
+import dev.d2o.train.DataOrder;
+import dev.d2o.train.GradientSums;
+import dev.d2o.train.LossConfig;
+import dev.d2o.train.StepResult;
+import dev.d2o.train.TrainConfig;
+import dev.d2o.train.TrainExample;
+import dev.d2o.train.TrainerState;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code train} stage: synchronous data parallelism with driver-aggregated gradients. The driver owns the master
+ * fp32 weights and the AdamW state ({@link TrainerState}); each step the executors holding the step's global batch
+ * compute gradient sums with their cached replica ({@link PolicyReplica}) and return them through
+ * {@code treeAggregate}; the driver averages, clips, steps AdamW and publishes the new weights as a versioned
+ * broadcast. The gradient work is a pure function of (weights version, rows), so task retries are safe, and the
+ * trajectory equals model-core's single-process {@code LocalTrainer} on the same global batches.
+ */
+public final class TrainStage {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainStage.class);
+
+  /** What a gradient task needs: small and serializable; the weights travel in a broadcast. */
+  record Spec(String modelPath, SerializableConf conf, String loss, double beta, double alpha, int k, int chunk,
+      String runId) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    PolicyReplica replica() {
+      return PolicyReplica.of(modelPath, LossConfig.of(loss, beta, alpha, k), chunk, conf.get());
+    }
+  }
+
+  /** The outcome: every step's result and where the final model is. */
+  public record Result(List<StepResult> steps, String finalModel) {}
+
+  private final SparkSession spark;
+  private final JobConfig cfg;
+  private final TrainConfig tc;
+  private final RunDir run;
+  private final Metrics metrics;
+
+  public TrainStage(SparkSession spark, JobConfig cfg, RunDir run) {
+    this.spark = spark;
+    this.cfg = cfg;
+    this.tc = cfg.trainConfig();
+    this.run = run;
+    this.metrics = new Metrics(run);
+  }
+
+  /** Trains on {@code data} to {@code train.maxSteps}, resuming from the newest checkpoint when {@code resume}. */
+  public Result run(TrainData data, boolean resume) {
+    int batchSize = tc.integer("batchSize");
+    if (data.size() < batchSize) {
+      throw new InputException("the training data has " + data.size() + " valid rows, fewer than one batch"
+          + " (train.batchSize = " + batchSize + ")");
+    }
+    String modelPath = cfg.get(Keys.MODEL_PATH);
+    java.nio.file.Path localModel = HadoopFiles.localModelDir(modelPath,
+        java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "d2o-model-cache"), run.conf());
+    CheckpointStore store = new CheckpointStore(run);
+    try (ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager()) {
+      TrainerState state;
+      dev.d2o.model.ModelConfig modelConfig;
+      if (resume && store.latest().isPresent()) {
+        CheckpointReader.Restored r = CheckpointReader.load(store.latest().get(), tc, false, manager);
+        state = r.state();
+        modelConfig = r.model().config();
+        metrics.truncateTo(state.step());
+        LOG.info("resuming from {} at step {}", store.latest().get(), state.step());
+      } else {
+        try (Pretrained p = Pretrained.load(localModel, manager)) {
+          modelConfig = p.model().config();
+          state = new TrainerState(new ArrayList<>(p.model().parameters().keySet()), weightsOf(p.model()), tc);
+        }
+      }
+      Spec spec = new Spec(modelPath, new SerializableConf(run.conf()), tc.string("loss"), tc.dbl("beta"),
+          tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString());
+      List<StepResult> results = loop(data, spec, state, store, modelConfig, localModel);
+      String finalModel = saveFinal(state, modelConfig, localModel, manager);
+      return new Result(results, finalModel);
+    }
+  }
+
+  private List<StepResult> loop(TrainData data, Spec spec, TrainerState state, CheckpointStore store,
+      dev.d2o.model.ModelConfig modelConfig, java.nio.file.Path localModel) {
+    int maxSteps = tc.integer("maxSteps");
+    int every = tc.integer("checkpointEvery");
+    DataOrder order = new DataOrder(((Number) tc.get("seed")).longValue(), (int) data.size());
+    Checkpoints checkpoints = new Checkpoints(store.localRoot(), tc.integer("keepCheckpoints"));
+    List<StepResult> results = new ArrayList<>();
+    Broadcast<float[][]> weights = null;
+    long published = -1;
+    long start = System.nanoTime();
+    long first = state.step();
+    while (state.step() < maxSteps) {
+      long step = state.step();
+      spark.sparkContext().setJobDescription("d2o train step " + (step + 1) + "/" + maxSteps);
+      long t0 = System.nanoTime();
+      if (state.weightsVersion() != published) { // publish: a new version for the replicas to sync to
+        if (weights != null) {
+          weights.destroy();
+        }
+        weights = spark.sparkContext().broadcast(copy(state.weights()), scala.reflect.ClassTag$.MODULE$.apply(
+            float[][].class));
+        published = state.weightsVersion();
+      }
+      double sync = (System.nanoTime() - t0) / 1e9;
+      GradientSums sums = aggregate(data, spec, published, weights,
+          order.batch(state.consumedExamples(), tc.integer("batchSize")));
+      double aggregate = (System.nanoTime() - t0) / 1e9 - sync;
+      StepResult r = state.apply(sums, aggregate);
+      Map<String, Double> m = new LinkedHashMap<>(r.metrics());
+      m.put("timing/aggregate", aggregate);
+      m.put("timing/sync", sync);
+      StepResult withTiming = new StepResult(r.step(), r.skipped(), r.reason(), m);
+      results.add(withTiming);
+      metrics.append(withTiming);
+      progress(withTiming, maxSteps, first, start);
+      if ((every > 0 && state.step() % every == 0) || state.step() == maxSteps) {
+        checkpoint(checkpoints, store, state, modelConfig, localModel, (int) data.size());
+      }
+    }
+    if (weights != null) {
+      weights.destroy();
+    }
+    spark.sparkContext().setJobDescription(null);
+    return results;
+  }
+
+  /** One step's gradient sums: each partition sums its rows of the batch, treeAggregate merges the partials. */
+  private GradientSums aggregate(TrainData data, Spec spec, long version, Broadcast<float[][]> weights,
+      int[] batch) {
+    Set<Long> wanted = new HashSet<>();
+    for (int i : batch) {
+      wanted.add((long) i);
+    }
+    return data.rows()
+        .filter(t -> wanted.contains(t._1()))
+        .values()
+        .mapPartitions(it -> {
+          FaultInjection.maybeFail("train");
+          List<TrainExample> rows = new ArrayList<>();
+          it.forEachRemaining(rows::add);
+          GradientSums s = rows.isEmpty() ? GradientSums.zero()
+              : spec.replica().compute(spec.runId(), version, weights::value, rows);
+          return List.of(s).iterator();
+        })
+        .treeAggregate(GradientSums.zero(), GradientSums::merge, GradientSums::merge, cfg.get(Keys.TREE_DEPTH));
+  }
+
+  private void checkpoint(Checkpoints checkpoints, CheckpointStore store, TrainerState state,
+      dev.d2o.model.ModelConfig modelConfig, java.nio.file.Path localModel, int datasetSize) {
+    Map<String, Object> position = new LinkedHashMap<>();
+    position.put("epoch", state.consumedExamples() / datasetSize);
+    position.put("offset", state.consumedExamples() % datasetSize);
+    position.put("dataset_size", datasetSize);
+    try {
+      store.publish(checkpoints.save(modelConfig, localModel, state, tc, position));
+    } catch (IOException e) {
+      throw new UncheckedIOException("checkpoint at step " + state.step() + " failed", e);
+    }
+  }
+
+  private String saveFinal(TrainerState state, dev.d2o.model.ModelConfig modelConfig, java.nio.file.Path localModel,
+      ai.djl.ndarray.NDManager manager) {
+    org.apache.hadoop.fs.Path dst = run.path("final");
+    try {
+      java.nio.file.Path local = run.isLocal() ? run.local("final")
+          : java.nio.file.Files.createTempDirectory("d2o-final-");
+      try (CausalLM model = CausalLM.fromWeights(modelConfig, state.names(), state.weights(), manager)) {
+        Pretrained.save(model, local, localModel);
+      }
+      if (!run.isLocal()) {
+        HadoopFiles.fs(dst, run.conf()).copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()),
+            dst);
+      }
+      return dst.toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot save the final model to " + dst, e);
+    }
+  }
+
+  private void progress(StepResult r, int maxSteps, long first, long start) {
+    long done = r.step() + 1 - first;
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    double eta = elapsed / done * (maxSteps - r.step() - 1);
+    String line = String.format("step %d/%d  loss %.4f  margin %+.4f  acc %.2f  grad_norm %.3f  %.0f tok/s  eta %s%s",
+        r.step() + 1, maxSteps, r.metric("loss"), r.metric("rewards/margins"), r.metric("rewards/accuracies"),
+        r.metric("grad_norm"), r.metric("tokens_per_s"), duration(eta), r.skipped() ? "  SKIPPED: " + r.reason() : "");
+    LOG.info(line);
+    System.out.println(line);
+  }
+
+  private static String duration(double s) {
+    long sec = Math.round(s);
+    return sec >= 3600 ? String.format("%dh%02dm", sec / 3600, sec % 3600 / 60)
+        : String.format("%dm%02ds", sec / 60, sec % 60);
+  }
+
+  private static float[][] copy(float[][] w) {
+    float[][] out = new float[w.length][];
+    for (int i = 0; i < w.length; i++) {
+      out[i] = w[i].clone();
+    }
+    return out;
+  }
+
+  static float[][] weightsOf(CausalLM model) {
+    return model.parameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
+  }
+}
