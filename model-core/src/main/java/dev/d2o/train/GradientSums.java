@@ -15,7 +15,9 @@ public final class GradientSums implements Serializable {
   private static final long serialVersionUID = 1L;
   /** The version of the weights the gradients were taken at; −1 for the empty value, which merges with any. */
   private long weightsVersion = -1;
-  private float[][] gradientSum; // per parameter, in CausalLM.parameters() order; null while empty
+  // per parameter, in CausalLM.parameters() order; null while empty. Double, as MLlib's aggregators: the sum of
+  // chunk gradients then barely depends on the order in which shards merge.
+  private double[][] gradientSum;
   private long count;
   private long tokens;
   private double lossSum;
@@ -36,7 +38,14 @@ public final class GradientSums implements Serializable {
       float[] rewardsNegative, float[] logpsAnchors, float[] logpsNegative, long chunkTokens) {
     GradientSums c = new GradientSums();
     c.weightsVersion = version;
-    c.gradientSum = gradient;
+    c.gradientSum = new double[gradient.length][];
+    for (int p = 0; p < gradient.length; p++) {
+      double[] d = new double[gradient[p].length];
+      for (int i = 0; i < d.length; i++) {
+        d[i] = gradient[p][i];
+      }
+      c.gradientSum[p] = d;
+    }
     c.count = losses.length;
     c.tokens = chunkTokens;
     for (int i = 0; i < losses.length; i++) {
@@ -62,14 +71,14 @@ public final class GradientSums implements Serializable {
     }
     weightsVersion = Math.max(weightsVersion, other.weightsVersion);
     if (gradientSum == null) {
-      gradientSum = new float[other.gradientSum.length][];
+      gradientSum = new double[other.gradientSum.length][];
       for (int p = 0; p < gradientSum.length; p++) {
         gradientSum[p] = other.gradientSum[p].clone();
       }
     } else {
       for (int p = 0; p < gradientSum.length; p++) {
-        float[] a = gradientSum[p];
-        float[] b = other.gradientSum[p];
+        double[] a = gradientSum[p];
+        double[] b = other.gradientSum[p];
         for (int i = 0; i < a.length; i++) {
           a[i] += b[i];
         }
@@ -112,19 +121,18 @@ public final class GradientSums implements Serializable {
     return lossSum / count;
   }
 
-  /** Σ over examples of ∇loss, per parameter (shared, not copied). */
-  public float[][] gradientSum() {
+  /** Σ over examples of ∇loss, per parameter, in double (shared, not copied). */
+  public double[][] gradientSum() {
     return gradientSum;
   }
 
   /** ∇ of the mean loss, per parameter in parameter order (a new array). */
   public float[][] gradient() {
     float[][] out = new float[gradientSum.length][];
-    float inv = 1f / count;
     for (int p = 0; p < out.length; p++) {
-      out[p] = gradientSum[p].clone();
+      out[p] = new float[gradientSum[p].length];
       for (int i = 0; i < out[p].length; i++) {
-        out[p][i] *= inv;
+        out[p][i] = (float) (gradientSum[p][i] / count);
       }
     }
     return out;

@@ -109,9 +109,9 @@ class GradientComputerTest {
       TrainConfig config = Tiny.config();
       List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(4, 12));
       GradientComputer c = new GradientComputer(policy, config.loss(), 2);
-      float[][] first = c.compute(rows).gradientSum();
+      double[][] first = c.compute(rows).gradientSum();
       c.compute(new ArrayList<>(Tiny.rows(2, 13))); // other rows in between
-      float[][] again = c.compute(rows).gradientSum();
+      double[][] again = c.compute(rows).gradientSum();
       assertEquals(0.0, Tiny.maxAbsDiff(first, again), 0.0);
     }
   }

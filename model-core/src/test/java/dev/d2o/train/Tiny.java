@@ -98,6 +98,16 @@ final class Tiny {
     return d;
   }
 
+  static double maxAbsDiff(double[][] a, double[][] b) {
+    double d = 0;
+    for (int p = 0; p < a.length; p++) {
+      for (int i = 0; i < a[p].length; i++) {
+        d = Math.max(d, Math.abs(a[p][i] - b[p][i]));
+      }
+    }
+    return d;
+  }
+
   private static int[] ids(Random r, int len, int offset) {
     int[] out = new int[len];
     for (int i = 0; i < len; i++) {

@@ -10,6 +10,17 @@ import org.apache.spark.TaskContext;
 public final class FaultInjection {
   private FaultInjection() {}
 
+  /**
+   * Driver-side: with {@code d2o.fault.<point>=<step>}, throws when the loop reaches that step (a simulated driver
+   * crash, for resume tests).
+   */
+  public static void maybeFailAtStep(String point, long step) {
+    String target = System.getProperty("d2o.fault." + point);
+    if (target != null && Long.parseLong(target) == step) {
+      throw new IllegalStateException("injected driver fault at " + point + " step " + step);
+    }
+  }
+
   /** Throws on the first attempt of the configured partition at {@code point}. */
   public static void maybeFail(String point) {
     String target = System.getProperty("d2o.fault." + point);

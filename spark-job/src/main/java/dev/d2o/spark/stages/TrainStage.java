@@ -24,16 +24,17 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Tuple2;
 
 /**
  * The {@code train} stage: synchronous data parallelism with driver-aggregated gradients. The driver owns the master
@@ -120,6 +121,7 @@ public final class TrainStage {
     long first = state.step();
     while (state.step() < maxSteps) {
       long step = state.step();
+      FaultInjection.maybeFailAtStep("driver", step);
       spark.sparkContext().setJobDescription("d2o train step " + (step + 1) + "/" + maxSteps);
       long t0 = System.nanoTime();
       if (state.weightsVersion() != published) { // publish: a new version for the replicas to sync to
@@ -153,23 +155,37 @@ public final class TrainStage {
     return results;
   }
 
-  /** One step's gradient sums: each partition sums its rows of the batch, treeAggregate merges the partials. */
+  /**
+   * One step's gradient sums. The global batch is cut into canonical chunks by batch position (positions
+   * [c·chunk, (c+1)·chunk) form chunk c, exactly as the single-process trainer cuts it); the batch's rows are
+   * grouped by chunk (a small shuffle of token ids), each chunk is one forward/backward on an executor, and the
+   * double-precision sums meet through {@code treeAggregate}. So the step does not depend on partitioning.
+   */
   private GradientSums aggregate(TrainData data, Spec spec, long version, Broadcast<float[][]> weights,
       int[] batch) {
-    Set<Long> wanted = new HashSet<>();
-    for (int i : batch) {
-      wanted.add((long) i);
+    Map<Long, List<Integer>> positions = new HashMap<>(); // a row may appear twice across an epoch boundary
+    for (int pos = 0; pos < batch.length; pos++) {
+      positions.computeIfAbsent((long) batch[pos], k -> new ArrayList<>()).add(pos);
     }
+    int chunk = spec.chunk();
+    int chunks = (batch.length + chunk - 1) / chunk;
+    int parallelism = Math.max(1, Math.min(chunks, spark.sparkContext().defaultParallelism()));
     return data.rows()
-        .filter(t -> wanted.contains(t._1()))
-        .values()
+        .filter(t -> positions.containsKey(t._1()))
+        .flatMapToPair(t -> positions.get(t._1()).stream()
+            .map(pos -> new Tuple2<>(pos / chunk, new Tuple2<>(pos, t._2()))).iterator())
+        .groupByKey(parallelism)
         .mapPartitions(it -> {
           FaultInjection.maybeFail("train");
-          List<TrainExample> rows = new ArrayList<>();
-          it.forEachRemaining(rows::add);
-          GradientSums s = rows.isEmpty() ? GradientSums.zero()
-              : spec.replica().compute(spec.runId(), version, weights::value, rows);
-          return List.of(s).iterator();
+          GradientSums sums = GradientSums.zero();
+          while (it.hasNext()) {
+            List<Tuple2<Integer, TrainExample>> group = new ArrayList<>();
+            it.next()._2().forEach(group::add);
+            group.sort(Comparator.comparing(Tuple2::_1));
+            List<TrainExample> rows = group.stream().map(Tuple2::_2).toList();
+            sums.merge(spec.replica().compute(spec.runId(), version, weights::value, rows));
+          }
+          return List.of(sums).iterator();
         })
         .treeAggregate(GradientSums.zero(), GradientSums::merge, GradientSums::merge, cfg.get(Keys.TREE_DEPTH));
   }
