@@ -8,6 +8,7 @@ import dev.d2o.train.TrainExample;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -18,11 +19,13 @@ import org.apache.hadoop.conf.Configuration;
 public final class PolicyReplica {
   private static final Map<String, PolicyReplica> REPLICAS = new HashMap<>();
 
+  private final Pretrained model;
   private final GradientComputer computer;
   private String runId;
   private long version = -1;
 
-  private PolicyReplica(GradientComputer computer) {
+  private PolicyReplica(Pretrained model, GradientComputer computer) {
+    this.model = model;
     this.computer = computer;
   }
 
@@ -31,7 +34,7 @@ public final class PolicyReplica {
     String key = modelPath + "|" + loss + "|" + chunk;
     return REPLICAS.computeIfAbsent(key, k -> {
       Pretrained p = ModelCache.get("policy", modelPath, conf);
-      return new PolicyReplica(new GradientComputer(p.model(), loss, chunk));
+      return new PolicyReplica(p, new GradientComputer(p.model(), loss, chunk));
     });
   }
 
@@ -40,21 +43,27 @@ public final class PolicyReplica {
    * read) only when this replica lags. Tasks of one JVM take turns: the gradient collector is one per JVM anyway.
    */
   public synchronized GradientSums compute(String run, long v, WeightsSource weights, List<TrainExample> rows) {
+    sync(run, v, weights);
+    return computer.compute(rows);
+  }
+
+  /** Runs {@code body} on the policy at weights {@code (runId, version)} (anchor refresh: sampling from it). */
+  public synchronized <T> T withModel(String run, long v, WeightsSource weights, Function<Pretrained, T> body) {
+    sync(run, v, weights);
+    return body.apply(model);
+  }
+
+  private void sync(String run, long v, WeightsSource weights) {
     if (!run.equals(runId) || v != version) {
       computer.setWeights(v, weights.get());
       runId = run;
       version = v;
     }
-    return computer.compute(rows);
   }
 
   /** Per-example sequence log-probs at weights {@code (runId, version)}: [row][K anchors…, negative]. */
   public synchronized float[][] sequenceLogps(String run, long v, WeightsSource weights, List<TrainExample> rows) {
-    if (!run.equals(runId) || v != version) {
-      computer.setWeights(v, weights.get());
-      runId = run;
-      version = v;
-    }
+    sync(run, v, weights);
     return computer.sequenceLogps(rows);
   }
 

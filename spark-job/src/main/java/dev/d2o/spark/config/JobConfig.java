@@ -69,7 +69,20 @@ public final class JobConfig implements Serializable {
       }
       apply(c, values, "--set " + o);
     }
-    return new JobConfig(values);
+    JobConfig cfg = new JobConfig(values);
+    cfg.checkCombinations();
+    return cfg;
+  }
+
+  /** Options that are valid alone but conflict together. */
+  private void checkCombinations() {
+    int refresh = get(Keys.ANCHORS_REFRESH_EVERY);
+    int update = get(Keys.REFERENCE_UPDATE_EVERY);
+    if (refresh > 0 && update > 0 && refresh % update != 0) {
+      throw new ConfigException("anchors.refreshEvery = " + refresh + " conflicts with reference.updateEvery = "
+          + update + ": refreshed anchors are scored under the reference of their step, so anchors.refreshEvery must"
+          + " be a multiple of reference.updateEvery (or one of them 0)");
+    }
   }
 
   /** Bare words and paths would be read as HOCON paths or fail; quote anything that is not a number/boolean. */

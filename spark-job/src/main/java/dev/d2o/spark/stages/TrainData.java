@@ -12,18 +12,18 @@ import scala.Tuple2;
  * numbering a single-process trainer uses over the id-sorted rows, so both read the same global batches.
  */
 public final class TrainData {
-  private final JavaPairRDD<Long, TrainExample> rows;
+  private final JavaPairRDD<Long, AnchorRow> rows;
   private final long size;
 
-  private TrainData(JavaPairRDD<Long, TrainExample> rows, long size) {
+  private TrainData(JavaPairRDD<Long, AnchorRow> rows, long size) {
     this.rows = rows;
     this.size = size;
   }
 
   /** Indexes {@code anchors} (rows of {@link AnchorRow#SCHEMA}) over {@code partitions} partitions (0 = as is). */
   public static TrainData of(Dataset<Row> anchors, int partitions) {
-    JavaPairRDD<Long, TrainExample> indexed = anchors.orderBy("id").javaRDD()
-        .map(r -> toExample(AnchorRow.fromRow(r)))
+    JavaPairRDD<Long, AnchorRow> indexed = anchors.orderBy("id").javaRDD()
+        .map(AnchorRow::fromRow)
         .zipWithIndex()
         .mapToPair(Tuple2::swap);
     if (partitions > 0) {
@@ -39,16 +39,21 @@ public final class TrainData {
         a.refLogpNegative());
   }
 
-  /** A copy whose rows went through {@code f} (a reference or anchor refresh). */
-  public TrainData map(org.apache.spark.api.java.function.Function<TrainExample, TrainExample> f) {
-    JavaPairRDD<Long, TrainExample> next = rows.mapValues(f).persist(StorageLevel.MEMORY_AND_DISK());
+  /**
+   * The same indices over new rows (after a reference update or an anchor refresh); frees the old cache. The new
+   * rows are checkpointed (Spark's reliable checkpoint directory must be set), which cuts their lineage: it would
+   * otherwise hold every earlier weights broadcast, and those are destroyed after each step.
+   */
+  public TrainData replace(JavaPairRDD<Long, AnchorRow> rebuilt) {
+    JavaPairRDD<Long, AnchorRow> next = rebuilt.persist(StorageLevel.MEMORY_AND_DISK());
+    next.checkpoint();
     next.count();
     rows.unpersist(false);
     return new TrainData(next, size);
   }
 
   /** The cached pairs. */
-  public JavaPairRDD<Long, TrainExample> rows() {
+  public JavaPairRDD<Long, AnchorRow> rows() {
     return rows;
   }
 

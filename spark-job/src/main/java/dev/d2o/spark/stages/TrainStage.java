@@ -115,7 +115,13 @@ public final class TrainStage {
     DataOrder order = new DataOrder(((Number) tc.get("seed")).longValue(), (int) data.size());
     Checkpoints checkpoints = new Checkpoints(store.localRoot(), tc.integer("keepCheckpoints"));
     List<StepResult> results = new ArrayList<>();
+    if (cfg.get(Keys.REFERENCE_UPDATE_EVERY) > 0 || cfg.get(Keys.ANCHORS_REFRESH_EVERY) > 0) {
+      spark.sparkContext().setCheckpointDir(run.path("spark-checkpoints").toString());
+    }
     Broadcast<float[][]> weights = null;
+    // broadcasts captured by a refresh closure: a checkpointed RDD still serializes its function, so these live
+    // until the end of training (one weights copy per refresh)
+    List<Broadcast<float[][]>> pinned = new ArrayList<>();
     long published = -1;
     long start = System.nanoTime();
     long first = state.step();
@@ -125,12 +131,17 @@ public final class TrainStage {
       spark.sparkContext().setJobDescription("d2o train step " + (step + 1) + "/" + maxSteps);
       long t0 = System.nanoTime();
       if (state.weightsVersion() != published) { // publish: a new version for the replicas to sync to
-        if (weights != null) {
+        if (weights != null && !pinned.contains(weights)) {
           weights.destroy();
         }
         weights = spark.sparkContext().broadcast(copy(state.weights()), scala.reflect.ClassTag$.MODULE$.apply(
             float[][].class));
         published = state.weightsVersion();
+      }
+      TrainData before = data;
+      data = refresh(data, spec, step, published, weights);
+      if (data != before) {
+        pinned.add(weights);
       }
       double sync = (System.nanoTime() - t0) / 1e9;
       GradientSums sums = aggregate(data, spec, published, weights,
@@ -148,9 +159,10 @@ public final class TrainStage {
         checkpoint(checkpoints, store, state, modelConfig, localModel, (int) data.size());
       }
     }
-    if (weights != null) {
+    if (weights != null && !pinned.contains(weights)) {
       weights.destroy();
     }
+    pinned.forEach(Broadcast::destroy);
     spark.sparkContext().setJobDescription(null);
     return results;
   }
@@ -173,7 +185,7 @@ public final class TrainStage {
     return data.rows()
         .filter(t -> positions.containsKey(t._1()))
         .flatMapToPair(t -> positions.get(t._1()).stream()
-            .map(pos -> new Tuple2<>(pos / chunk, new Tuple2<>(pos, t._2()))).iterator())
+            .map(pos -> new Tuple2<>(pos / chunk, new Tuple2<>(pos, TrainData.toExample(t._2())))).iterator())
         .groupByKey(parallelism)
         .mapPartitions(it -> {
           FaultInjection.maybeFail("train");
@@ -188,6 +200,24 @@ public final class TrainStage {
           return List.of(sums).iterator();
         })
         .treeAggregate(GradientSums.zero(), GradientSums::merge, GradientSums::merge, cfg.get(Keys.TREE_DEPTH));
+  }
+
+  /** Applies reference.updateEvery and anchors.refreshEvery at this step (no-op when both are 0). */
+  private TrainData refresh(TrainData data, Spec spec, long step, long version, Broadcast<float[][]> weights) {
+    int refEvery = cfg.get(Keys.REFERENCE_UPDATE_EVERY);
+    int anchorsEvery = cfg.get(Keys.ANCHORS_REFRESH_EVERY);
+    boolean updateRef = step > 0 && refEvery > 0 && step % refEvery == 0;
+    boolean newAnchors = step > 0 && anchorsEvery > 0 && step % anchorsEvery == 0;
+    if (newAnchors) {
+      spark.sparkContext().setJobDescription("d2o train step " + step + ": new anchors from the policy");
+      AnchorsStage.Spec anchors = AnchorsStage.spec(spark, cfg.with(Keys.RUN_SEED, cfg.get(Keys.RUN_SEED) + (int) step),
+          cfg.get(Keys.MODEL_PATH));
+      data = data.replace(Refresh.refreshAnchors(data.rows(), spec, anchors, version, weights, updateRef));
+    } else if (updateRef) {
+      spark.sparkContext().setJobDescription("d2o train step " + step + ": reference <- policy");
+      data = data.replace(Refresh.updateReference(data.rows(), spec, version, weights));
+    }
+    return data;
   }
 
   private void checkpoint(Checkpoints checkpoints, CheckpointStore store, TrainerState state,

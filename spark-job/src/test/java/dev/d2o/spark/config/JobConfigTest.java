@@ -84,4 +84,11 @@ class JobConfigTest {
     Files.writeString(f, a.render());
     assertEquals(a.asMap(), JobConfig.load(f, List.of()).asMap());
   }
+
+  @Test
+  void conflictingOptionsAreRefused() {
+    assertEquals("anchors.refreshEvery = 5 conflicts with reference.updateEvery = 2: refreshed anchors are scored"
+        + " under the reference of their step, so anchors.refreshEvery must be a multiple of reference.updateEvery"
+        + " (or one of them 0)", error(null, "anchors.refreshEvery=5", "reference.updateEvery=2"));
+  }
 }

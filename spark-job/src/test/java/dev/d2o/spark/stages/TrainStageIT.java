@@ -141,4 +141,29 @@ class TrainStageIT extends SparkTestBase {
         () -> Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false));
     assertEquals("the training data has 20 valid rows, fewer than one batch (train.batchSize = 50)", e.getMessage());
   }
+
+  @Test
+  void referenceUpdateMakesTheStepStartAtLnTwoAndAnchorRefreshKeepsTraining() throws Exception {
+    for (String refresh : List.of("0", "3")) {
+      JobConfig cfg = JobConfig.load(null, List.of()).with(Keys.RUN_DIR, tmp.resolve("ref" + refresh).toString());
+      cfg = JobConfig.load(null, overrides(cfg, "reference.updateEvery=3", "anchors.refreshEvery=" + refresh,
+          "train.maxSteps=5", "run.dir=" + tmp.resolve("ref" + refresh)));
+      Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false);
+      List<String> lines = Files.readAllLines(tmp.resolve("ref" + refresh + "/metrics.jsonl"));
+      double before = JSON.readTree(lines.get(2)).get("loss").asDouble();
+      double at = JSON.readTree(lines.get(3)).get("loss").asDouble();
+      assertTrue(Math.abs(before - Math.log(2)) > 1e-3, "step 2 trains away from ln 2: " + before);
+      // at step 3 the reference is the policy: every log-ratio is 0 up to float noise, so the loss is ln 2
+      assertEquals(Math.log(2), at, 1e-4, "refreshEvery=" + refresh);
+    }
+  }
+
+  private static List<String> overrides(JobConfig ignored, String... extra) {
+    List<String> out = new ArrayList<>(List.of("model.path=" + base.get(Keys.MODEL_PATH),
+        "data.input=" + base.get(Keys.DATA_INPUT), "anchors.numSamples=2", "anchors.maxNewTokens=6",
+        "run.partitions=3", "run.seed=3", "train.batchSize=6", "train.learningRate=0.002", "train.schedule=constant",
+        "train.chunkSize=2"));
+    out.addAll(List.of(extra));
+    return out;
+  }
 }
