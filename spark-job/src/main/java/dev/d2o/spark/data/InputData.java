@@ -66,6 +66,15 @@ public final class InputData {
     Dataset<Row> raw = fmt.equals("parquet") ? spark.read().parquet(path.toString())
         : spark.read().option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_corrupt_record")
             .json(path.toString());
+    return fromDataset(raw, location, rejectsDir);
+  }
+
+  /**
+   * Checks and splits an already loaded data set (the Estimator's {@code fit} input); {@code source} names it in
+   * messages.
+   */
+  public static Loaded fromDataset(Dataset<Row> raw, String source, String rejectsDir) {
+    String location = source;
     Dataset<Row> df = normalise(raw, location);
     Column reason = when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
         .when(col("id").isNull(), lit("null id"))

@@ -33,6 +33,12 @@ public final class Pipeline {
 
   /** Runs {@code stage} of {@code cfg}; returns the summary that is also written to {@code summary.json}. */
   public static ObjectNode run(SparkSession spark, JobConfig cfg, Stage stage, boolean resume, boolean overwrite) {
+    return run(spark, cfg, stage, resume, overwrite, null);
+  }
+
+  /** As {@link #run}, on {@code input} (prompt, negative, optional id) instead of {@code data.input} when not null. */
+  public static ObjectNode run(SparkSession spark, JobConfig cfg, Stage stage, boolean resume, boolean overwrite,
+      Dataset<Row> input) {
     LOG.info("effective configuration:\n{}", cfg.render());
     try (RunDir run = RunDir.open(cfg.get(Keys.RUN_DIR), cfg, resume, overwrite,
         spark.sparkContext().hadoopConfiguration())) {
@@ -47,8 +53,9 @@ public final class Pipeline {
       } else if (stage == Stage.TRAIN) {
         throw new dev.d2o.cli.InputException("no anchors in " + run.path("anchors") + ": run the anchors stage first");
       } else {
-        InputData.Loaded in = InputData.load(spark, cfg.get(Keys.DATA_INPUT), cfg.get(Keys.DATA_FORMAT),
-            run.path("rejects").toString());
+        InputData.Loaded in = input != null
+            ? InputData.fromDataset(input, "the input data set", run.path("rejects").toString())
+            : InputData.load(spark, cfg.get(Keys.DATA_INPUT), cfg.get(Keys.DATA_FORMAT), run.path("rejects").toString());
         summary.put("input_rows", in.total());
         summary.put("rejected_rows", in.rejectedCount());
         summary.set("rejected_by_reason", JSON.valueToTree(in.rejected()));

@@ -1,0 +1,197 @@
+package dev.d2o.spark.ml;
+
+import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.stages.Pipeline;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * D²O as a Spark ML Estimator: {@code fit} runs anchors and training on a data set of {@code prompt} and
+ * {@code negative} (or {@code rejected}) columns and returns a {@link D2OModel}. Each Param maps to one job
+ * configuration key; {@link #extraConf} sets any other key ("key=value").
+ */
+public final class D2O extends Estimator<D2OModel> implements DefaultParamsWritable {
+  private static final long serialVersionUID = 1L;
+  private final String uid;
+
+  private final DoubleParam beta;
+  private final DoubleParam alpha;
+  private final IntParam numAnchors;
+  private final Param<String> loss;
+  private final IntParam maxSteps;
+  private final IntParam batchSize;
+  private final DoubleParam learningRate;
+  private final Param<String> modelPath;
+  private final Param<String> runDir;
+  private final IntParam seed;
+  private final StringArrayParam extraConf;
+
+  public D2O() {
+    this(Identifiable$.MODULE$.randomUID("d2o"));
+  }
+
+  public D2O(String uid) {
+    this.uid = uid;
+    // Params name their parent by uid, so they are built once the uid is set
+    beta = new DoubleParam(this, "beta", "β, weight of the anchor log-ratio (> 0)",
+      ParamValidators.gt(0));
+    alpha = new DoubleParam(this, "alpha", "α, weight of the negative log-ratio (≥ 0)",
+      ParamValidators.gtEq(0));
+    numAnchors = new IntParam(this, "numAnchors", "K, anchors sampled per prompt (≥ 1)",
+      ParamValidators.gtEq(1));
+    loss = new Param<>(this, "loss", "objective: d2o, d2o-instance, dpo, npo or ga",
+      ParamValidators.inArray(new String[] {"d2o", "d2o-instance", "dpo", "npo", "ga"}));
+    maxSteps = new IntParam(this, "maxSteps", "optimizer steps (≥ 1)", ParamValidators.gtEq(1));
+    batchSize = new IntParam(this, "batchSize", "examples per step (≥ 1)",
+      ParamValidators.gtEq(1));
+    learningRate = new DoubleParam(this, "learningRate", "peak learning rate (> 0)",
+      ParamValidators.gt(0));
+    modelPath = new Param<>(this, "modelPath",
+      "reference model directory in the Hugging Face layout (any Hadoop URI)");
+    runDir = new Param<>(this, "runDir", "run directory for anchors, checkpoints and the"
+      + " trained model (any Hadoop URI)");
+    seed = new IntParam(this, "seed", "run seed (≥ 0)", ParamValidators.gtEq(0));
+    extraConf = new StringArrayParam(this, "extraConf",
+      "further job configuration as key=value (see the README's table of keys)");
+    JobConfig d = JobConfig.defaults();
+    setDefault(beta, d.trainConfig().dbl("beta"));
+    setDefault(alpha, d.trainConfig().dbl("alpha"));
+    setDefault(numAnchors, d.get(Keys.ANCHORS_NUM));
+    setDefault(loss, d.get(Keys.TRAIN_LOSS));
+    setDefault(maxSteps, d.get(Keys.TRAIN_MAX_STEPS));
+    setDefault(batchSize, d.get(Keys.TRAIN_BATCH_SIZE));
+    setDefault(learningRate, d.trainConfig().dbl("learningRate"));
+    setDefault(modelPath, d.get(Keys.MODEL_PATH));
+    setDefault(runDir, d.get(Keys.RUN_DIR));
+    setDefault(seed, d.get(Keys.RUN_SEED));
+    setDefault(extraConf, new String[0]);
+  }
+
+  /** The beta Param (MLlib finds Params through public no-argument methods). */
+  public DoubleParam beta() {
+    return beta;
+  }
+
+  /** The alpha Param (MLlib finds Params through public no-argument methods). */
+  public DoubleParam alpha() {
+    return alpha;
+  }
+
+  /** The numAnchors Param (MLlib finds Params through public no-argument methods). */
+  public IntParam numAnchors() {
+    return numAnchors;
+  }
+
+  /** The loss Param (MLlib finds Params through public no-argument methods). */
+  public Param<String> loss() {
+    return loss;
+  }
+
+  /** The maxSteps Param (MLlib finds Params through public no-argument methods). */
+  public IntParam maxSteps() {
+    return maxSteps;
+  }
+
+  /** The batchSize Param (MLlib finds Params through public no-argument methods). */
+  public IntParam batchSize() {
+    return batchSize;
+  }
+
+  /** The learningRate Param (MLlib finds Params through public no-argument methods). */
+  public DoubleParam learningRate() {
+    return learningRate;
+  }
+
+  /** The modelPath Param (MLlib finds Params through public no-argument methods). */
+  public Param<String> modelPath() {
+    return modelPath;
+  }
+
+  /** The runDir Param (MLlib finds Params through public no-argument methods). */
+  public Param<String> runDir() {
+    return runDir;
+  }
+
+  /** The seed Param (MLlib finds Params through public no-argument methods). */
+  public IntParam seed() {
+    return seed;
+  }
+
+  /** The extraConf Param (MLlib finds Params through public no-argument methods). */
+  public StringArrayParam extraConf() {
+    return extraConf;
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  /** The job configuration these Params describe. */
+  public JobConfig jobConfig() {
+    List<String> sets = new ArrayList<>(List.of("train.beta=" + value(beta), "train.alpha=" + value(alpha),
+        "anchors.numSamples=" + value(numAnchors), "train.loss=" + value(loss), "train.maxSteps=" + value(maxSteps),
+        "train.batchSize=" + value(batchSize), "train.learningRate=" + value(learningRate), "model.path=" + value(modelPath),
+        "run.dir=" + value(runDir), "run.seed=" + value(seed)));
+    sets.addAll(Arrays.asList(this.<String[]>value(extraConf)));
+    return JobConfig.load(null, sets);
+  }
+
+  @Override
+  public D2OModel fit(Dataset<?> dataset) {
+    transformSchema(dataset.schema());
+    JobConfig cfg = jobConfig();
+    @SuppressWarnings("unchecked")
+    Dataset<Row> rows = (Dataset<Row>) dataset.toDF();
+    var summary = Pipeline.run(dataset.sparkSession(), cfg, Pipeline.Stage.ALL, false, true, rows);
+    D2OModel model = new D2OModel(uid, summary.get("final_model").asText());
+    model.setParent(this);
+    return model.setSeed((Integer) value(seed));
+  }
+
+  @Override
+  public StructType transformSchema(StructType schema) {
+    List<String> names = Arrays.asList(schema.fieldNames());
+    if (!names.contains("prompt") || !(names.contains("negative") || names.contains("rejected"))) {
+      throw new IllegalArgumentException("D2O.fit needs a 'prompt' and a 'negative' (or 'rejected') column; found "
+          + schema.simpleString());
+    }
+    return schema;
+  }
+
+  @Override
+  public D2O copy(ParamMap extra) {
+    return defaultCopy(extra);
+  }
+
+  /** Reads an Estimator saved with {@code write().save(path)}. */
+  public static MLReader<D2O> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  /** Loads an Estimator saved with {@code write().save(path)}. */
+  public static D2O load(String path) {
+    return read().load(path);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T value(Param<?> p) {
+    return (T) getOrDefault(p);
+  }
+}
