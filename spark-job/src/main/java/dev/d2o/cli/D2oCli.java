@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "d2o-spark 0.1.0-SNAPSHOT",
     description = "Distributional Dispreference Optimization (D2O, arXiv:2403.03419) on Apache Spark.",
-    subcommands = {LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class})
+    subcommands = {LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class,
+        EvaluateCommand.class})
 public final class D2oCli {
   private D2oCli() {}
 
@@ -29,7 +30,8 @@ public final class D2oCli {
   static final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
-      if (ex instanceof dev.d2o.model.ModelException || ex instanceof InputException) {
+      if (ex instanceof dev.d2o.model.ModelException || ex instanceof InputException
+          || ex instanceof dev.d2o.spark.config.ConfigException) {
         cl.getErr().println("d2o " + cl.getCommandName() + ": error: " + ex.getMessage());
       } else {
         cl.getErr().println("d2o " + cl.getCommandName() + ": unexpected error: " + ex);
