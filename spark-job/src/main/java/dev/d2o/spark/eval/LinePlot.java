@@ -198,7 +198,7 @@ public final class LinePlot {
       if (r[0] > r[1]) {
         return null;
       }
-      double[] x = Ticks.padded(r[0], r[1], 0);
+      double[] x = Ticks.padded(r[0], r[1], 0.02); // room for the end markers
       double[] y = Ticks.padded(r[2], r[3], 0.05);
       return new Frame(x[0], x[1], y[0], y[1], left, top, left + w, top + h);
     }
