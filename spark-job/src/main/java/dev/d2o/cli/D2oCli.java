@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
     version = "d2o-spark 0.1.0-SNAPSHOT",
     description = "Distributional Dispreference Optimization (D2O, arXiv:2403.03419) on Apache Spark.",
     subcommands = {StageCommand.Run.class, StageCommand.Anchors.class, StageCommand.Train.class,
-        LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class, KeysCommand.class})
+        EvaluateCommand.class, LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class,
+        KeysCommand.class})
 public final class D2oCli {
   private D2oCli() {}
 

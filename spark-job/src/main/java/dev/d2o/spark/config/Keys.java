@@ -85,6 +85,10 @@ public final class Keys {
       "Sampling temperature of evaluation responses", false);
   public static final Key<String> EVAL_COST_MODEL = text("eval.costModel", "",
       "Spark MLlib PipelineModel that scores harmfulness (empty = none)", false);
+  public static final Key<String> EVAL_COST_MODEL_TEXT_COLUMN = text("eval.costModelTextColumn", "text",
+      "String column of response text that the cost model reads", false);
+  public static final Key<String> EVAL_COST_MODEL_PREDICTION_COLUMN = text("eval.costModelPredictionColumn",
+      "prediction", "Column the cost model writes; 1.0 means harmful", false);
   public static final Key<Boolean> EVAL_ENABLED = flag("eval.enabled", true,
       "Run evaluate after train when data.eval is set", false);
 
@@ -97,7 +101,7 @@ public final class Keys {
         ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS, ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE));
     keys.addAll(TRAIN);
     keys.addAll(List.of(REFERENCE_UPDATE_EVERY, EVAL_MAX_PROMPTS, EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE,
-        EVAL_COST_MODEL, EVAL_ENABLED));
+        EVAL_COST_MODEL, EVAL_COST_MODEL_TEXT_COLUMN, EVAL_COST_MODEL_PREDICTION_COLUMN, EVAL_ENABLED));
     return List.copyOf(keys);
   }
 
