@@ -3,8 +3,6 @@ package dev.d2o.cli;
 import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
-import dev.d2o.spark.data.InputData;
-import dev.d2o.spark.eval.EvalInput;
 import dev.d2o.spark.eval.EvalResult;
 import dev.d2o.spark.stages.EvaluateStage;
 import java.nio.file.Path;
@@ -12,8 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,24 +47,16 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     JobConfig cfg = JobConfig.load(conf, overrides);
-    String evalData = cfg.get(Keys.DATA_EVAL);
-    if (evalData.isEmpty()) {
+    String ref = reference != null ? reference : cfg.get(Keys.MODEL_PATH);
+    if (cfg.get(Keys.DATA_EVAL).isEmpty()) {
       throw new InputException("no held-out prompts: set data.eval (in --conf or with --set data.eval=PATH)");
     }
-    String ref = reference != null ? reference : cfg.get(Keys.MODEL_PATH);
     SparkSession spark = SparkSessions.create(cfg);
     try {
-      InputData.Loaded loaded = InputData.load(spark, evalData, cfg.get(Keys.DATA_FORMAT),
-          output + "/rejected-eval-rows");
-      Dataset<Row> input = EvalInput.withHelpful(spark, loaded.valid(), evalData, cfg.get(Keys.DATA_FORMAT));
-      EvalResult r = EvaluateStage.run(spark, cfg, policy, ref, input, output, metrics);
+      EvalResult r = EvaluateStage.heldOut(spark, cfg, policy, ref, output, metrics);
       System.out.printf(Locale.ROOT, "evaluated %d prompts: logps/negative %.4f -> %.4f, kl %.4f, distinct-2 %.4f ->"
           + " %.4f -> %s/report.md%n", r.prompts(), r.reference().logpNegative(), r.policy().logpNegative(),
           r.policy().kl(), r.reference().distinct2(), r.policy().distinct2(), output);
-      if (loaded.rejectedCount() > 0) {
-        System.out.println("rejected " + loaded.rejectedCount() + " of " + loaded.total() + " held-out rows: "
-            + loaded.rejected());
-      }
       return 0;
     } finally {
       spark.stop();

@@ -59,6 +59,27 @@ public final class EvaluateStage {
   }
 
   /**
+   * Evaluates on the held-out prompts of {@code data.eval} (with their optional {@code helpful} column): rejected
+   * held-out rows go to {@code outDir/rejected-eval-rows} and are counted in the result's log line.
+   */
+  public static EvalResult heldOut(SparkSession spark, JobConfig cfg, String policyModelDir, String referenceModelDir,
+      String outDir, String metricsJsonlOrNull) {
+    String evalData = cfg.get(Keys.DATA_EVAL);
+    if (evalData.isEmpty()) {
+      throw new InputException("no held-out prompts: set data.eval (in --conf or with --set data.eval=PATH)");
+    }
+    dev.d2o.spark.data.InputData.Loaded loaded = dev.d2o.spark.data.InputData.load(spark, evalData,
+        cfg.get(Keys.DATA_FORMAT), outDir + "/rejected-eval-rows");
+    if (loaded.rejectedCount() > 0) {
+      System.out.println("rejected " + loaded.rejectedCount() + " of " + loaded.total() + " held-out rows: "
+          + loaded.rejected() + " -> " + outDir + "/rejected-eval-rows");
+    }
+    Dataset<Row> input = dev.d2o.spark.eval.EvalInput.withHelpful(spark, loaded.valid(), evalData,
+        cfg.get(Keys.DATA_FORMAT));
+    return run(spark, cfg, policyModelDir, referenceModelDir, input, outDir, metricsJsonlOrNull);
+  }
+
+  /**
    * Evaluates {@code policyModelDir} against {@code referenceModelDir} on up to {@code eval.maxPrompts} rows of
    * {@code evalInput} (id, prompt, negative, optional helpful), writes the report under {@code outDir} (with plots of
    * {@code metricsJsonlOrNull} when given) and returns the numbers.

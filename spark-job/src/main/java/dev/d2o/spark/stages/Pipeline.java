@@ -84,6 +84,15 @@ public final class Pipeline {
           summary.set("last_step", JSON.valueToTree(last.metrics()));
         }
         summary.put("seconds_train", (System.nanoTime() - t1) / 1e9);
+        if (cfg.get(Keys.EVAL_ENABLED) && !cfg.get(Keys.DATA_EVAL).isEmpty()) {
+          long t2 = System.nanoTime();
+          var e = EvaluateStage.heldOut(spark, cfg, r.finalModel(), cfg.get(Keys.MODEL_PATH),
+              run.path("eval").toString(), run.path(Metrics.FILE).toString());
+          summary.set("eval", JSON.valueToTree(java.util.Map.of("prompts", e.prompts(),
+              "report", run.path("eval/report.md").toString())));
+          summary.put("seconds_evaluate", (System.nanoTime() - t2) / 1e9);
+          System.out.printf("evaluate: %d prompts -> %s%n", e.prompts(), run.path("eval/report.html"));
+        }
       }
       run.write("summary.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
       return summary;

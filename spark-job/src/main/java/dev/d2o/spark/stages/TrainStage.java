@@ -259,7 +259,6 @@ public final class TrainStage {
     String line = String.format("step %d/%d  loss %.4f  margin %+.4f  acc %.2f  grad_norm %.3f  %.0f tok/s  eta %s%s",
         r.step() + 1, maxSteps, r.metric("loss"), r.metric("rewards/margins"), r.metric("rewards/accuracies"),
         r.metric("grad_norm"), r.metric("tokens_per_s"), duration(eta), r.skipped() ? "  SKIPPED: " + r.reason() : "");
-    LOG.info(line);
     System.out.println(line);
   }
 
