@@ -70,19 +70,66 @@ public final class GradientComputer {
 
   /** Loss, gradient and metric sums over {@code rows} at the current weights. */
   public GradientSums compute(List<TrainExample> rows) {
+    return inChunks(rows, this::chunk);
+  }
+
+  /**
+   * Next-token (SFT) loss and gradient sums over {@code rows}: each row's loss is its mean response-token negative
+   * log-likelihood −(1/|y|)·Σₜ log π_θ(yₜ|x, y<t); the reward metrics are 0.
+   */
+  public GradientSums computeSft(List<SftExample> rows) {
+    return inChunks(rows, this::sftChunk);
+  }
+
+  /** Runs {@code body} on consecutive chunks of {@code rows}, one gradient-collector scope each, zeroed around it. */
+  private <R> GradientSums inChunks(List<R> rows, java.util.function.BiConsumer<List<R>, GradientSums> body) {
     GradientSums sums = GradientSums.zero();
     for (int start = 0; start < rows.size(); start += examplesPerChunk) {
-      List<TrainExample> chunk = rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
+      List<R> chunk = rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
       synchronized (COLLECTOR_LOCK) {
         zeroGradients();
         try {
-          chunk(chunk, sums);
+          body.accept(chunk, sums);
         } finally {
           zeroGradients();
         }
       }
     }
     return sums;
+  }
+
+  private void sftChunk(List<SftExample> rows, GradientSums sums) {
+    int n = rows.size();
+    long tokens = 0;
+    List<ScoreRequest> requests = new ArrayList<>(n);
+    float[] lengths = new float[n];
+    for (int i = 0; i < n; i++) {
+      SftExample r = rows.get(i);
+      requests.add(new ScoreRequest(r.id(), r.promptIds(), r.responseIds()));
+      lengths[i] = Math.max(1, r.responseIds().length);
+      tokens += r.tokens();
+    }
+    try (NDManager m = model.manager().newSubManager()) {
+      PaddedBatch batch = PaddedBatch.of(m, requests, model);
+      float[] losses;
+      try (GradientCollector collector = m.getEngine().newGradientCollector()) {
+        NDArray nll = SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).div(m.create(lengths)).neg(); // (B)
+        collector.backward(nll.sum());
+        losses = nll.toFloatArray();
+      }
+      float[] zeros = new float[n];
+      sums.addChunk(weightsVersion, gradients(), losses, zeros, zeros, zeros, zeros, zeros, tokens);
+    }
+  }
+
+  private float[][] gradients() {
+    float[][] grad = new float[params.size()][];
+    for (int p = 0; p < grad.length; p++) {
+      try (NDArray g = params.get(p).getGradient()) {
+        grad[p] = g.toFloatArray();
+      }
+    }
+    return grad;
   }
 
   private void chunk(List<TrainExample> rows, GradientSums sums) {
@@ -107,13 +154,7 @@ public final class GradientComputer {
         collector.backward(out.losses().sum());
         losses = out.losses().toFloatArray();
       }
-      float[][] grad = new float[params.size()][];
-      for (int p = 0; p < grad.length; p++) {
-        try (NDArray g = params.get(p).getGradient()) {
-          grad[p] = g.toFloatArray();
-        }
-      }
-      sums.addChunk(weightsVersion, grad, losses, out.margin().toFloatArray(), out.rewardsAnchors().toFloatArray(),
+      sums.addChunk(weightsVersion, gradients(), losses, out.margin().toFloatArray(), out.rewardsAnchors().toFloatArray(),
           out.rewardsNegative().toFloatArray(), policyLogpAnchors.mean(new int[] {1}).toFloatArray(),
           policyLogpNegative.toFloatArray(), tokens);
     }
