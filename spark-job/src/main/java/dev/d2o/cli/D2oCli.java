@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "d2o-spark 0.1.0-SNAPSHOT",
     description = "Distributional Dispreference Optimization (D2O, arXiv:2403.03419) on Apache Spark.",
-    subcommands = {LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class})
+    subcommands = {LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class, MakeDataCommand.class,
+        TrainCostModelCommand.class})
 public final class D2oCli {
   private D2oCli() {}
 
