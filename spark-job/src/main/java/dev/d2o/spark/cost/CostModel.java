@@ -98,7 +98,10 @@ public final class CostModel {
   public static CostModel load(SparkSession spark, String path) {
     try {
       return new CostModel(PipelineModel.load(path));
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Hadoop's checked IOExceptions surface here undeclared, through Scala
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
       throw new ModelException("cannot load the cost model from " + path + ": " + e.getMessage(), e);
     }
   }
