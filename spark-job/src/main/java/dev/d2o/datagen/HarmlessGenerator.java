@@ -1,0 +1,194 @@
+package dev.d2o.datagen;
+
+import dev.d2o.datagen.HarmlessData.LabeledRow;
+import dev.d2o.datagen.HarmlessData.PromptRow;
+import dev.d2o.datagen.HarmlessData.SftRow;
+import dev.d2o.datagen.TopicBook.Topic;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Draws the harmlessness data set from a {@link TopicBook}, deterministically for a seed. Prompts are drawn evenly
+ * over categories, then topics, then templates and slot fills, and deduplicated by exact text; the first
+ * {@code train} distinct prompts form the training split and the next {@code eval} the held-out split, so the two
+ * share no prompt. Each split draws from its own random stream, so changing one size leaves the others' rows alone.
+ */
+public final class HarmlessGenerator {
+  /** Longest response in words: a tiny model has to learn these on two CPU cores. */
+  static final int MAX_RESPONSE_WORDS = 25;
+  /** Longest prompt in words. */
+  static final int MAX_PROMPT_WORDS = 20;
+  /** Consecutive draws without a new prompt after which the pool counts as exhausted. */
+  private static final int MAX_MISSES = 20_000;
+
+  /**
+   * Sizes and seed.
+   *
+   * @param seed random seed; the same seed gives identical data
+   * @param train prompts in the training split (each also gets one SFT example)
+   * @param eval held-out prompts
+   * @param costTrain training prompts that get a labeled helpful and harmful response for the cost model
+   * @param sftHarmfulShare exact share of harmful responses in the SFT corpus (rounded to whole rows)
+   */
+  public record Options(long seed, int train, int eval, int costTrain, double sftHarmfulShare) {
+    /** The sizes {@code d2o make-data} uses by default. */
+    public static Options defaults(long seed) {
+      return new Options(seed, 3000, 300, 1500, 0.45);
+    }
+  }
+
+  private record Drawn(Topic topic, String prompt) {}
+
+  private final TopicBook book;
+
+  public HarmlessGenerator(TopicBook book) {
+    this.book = book;
+  }
+
+  /** Generates every split. */
+  public HarmlessData generate(Options o) {
+    if (o.train() < 1 || o.eval() < 1 || o.costTrain() < 0 || o.costTrain() > o.train()) {
+      throw new IllegalArgumentException("sizes must satisfy train ≥ 1, eval ≥ 1, 0 ≤ costTrain ≤ train; got train="
+          + o.train() + " eval=" + o.eval() + " costTrain=" + o.costTrain());
+    }
+    if (!(o.sftHarmfulShare() >= 0 && o.sftHarmfulShare() <= 1)) {
+      throw new IllegalArgumentException("sftHarmfulShare must be in [0, 1], got " + o.sftHarmfulShare());
+    }
+    List<Drawn> prompts = drawPrompts(o.train() + o.eval(), stream(o.seed(), "prompts"));
+    List<Drawn> trainPrompts = prompts.subList(0, o.train());
+    List<Drawn> evalPrompts = prompts.subList(o.train(), prompts.size());
+    List<PromptRow> train = pairs("train", trainPrompts, stream(o.seed(), "train"));
+    List<PromptRow> eval = pairs("eval", evalPrompts, stream(o.seed(), "eval"));
+    List<SftRow> sft = sft(trainPrompts, o.sftHarmfulShare(), stream(o.seed(), "sft"));
+    List<LabeledRow> costTrain = labeled("cost-train", trainPrompts.subList(0, o.costTrain()),
+        stream(o.seed(), "cost-train"));
+    List<LabeledRow> costTest = labeled("cost-test", evalPrompts, stream(o.seed(), "cost-test"));
+    return new HarmlessData(train, eval, sft, costTrain, costTest);
+  }
+
+  private static Random stream(long seed, String name) {
+    return new Random(seed * 1_000_003L + name.hashCode()); // String.hashCode is specified, so this is stable
+  }
+
+  private List<Drawn> drawPrompts(int count, Random rng) {
+    List<List<Topic>> categories = new ArrayList<>(book.categories().values());
+    Set<String> seen = new HashSet<>();
+    List<Drawn> out = new ArrayList<>(count);
+    int misses = 0;
+    while (out.size() < count) {
+      if (misses > MAX_MISSES) {
+        throw new IllegalStateException("the topic book yields too few distinct prompts: found " + out.size()
+            + ", then " + MAX_MISSES + " draws in a row found no new one; asked for " + count);
+      }
+      List<Topic> topics = pick(categories, rng);
+      Topic topic = pick(topics, rng);
+      String who = pick(book.slot("who"), rng);
+      String body = pick(topic.prompts(), rng)
+          .replace("{who}", who)
+          .replace("{Who}", capitalize(who))
+          .replace("{when}", pick(book.slot("when"), rng));
+      String prompt = (pick(book.slot("prefix"), rng) + " " + body + " " + pick(book.slot("suffix"), rng)).strip();
+      if (prompt.split("\\s+").length <= MAX_PROMPT_WORDS && seen.add(prompt)) {
+        out.add(new Drawn(topic, prompt));
+        misses = 0;
+      } else {
+        misses++;
+      }
+    }
+    return out;
+  }
+
+  private List<PromptRow> pairs(String split, List<Drawn> prompts, Random rng) {
+    List<PromptRow> out = new ArrayList<>(prompts.size());
+    for (int i = 0; i < prompts.size(); i++) {
+      Drawn d = prompts.get(i);
+      out.add(new PromptRow(id(split, i), d.topic().category(), d.topic().name(), d.prompt(),
+          response(d.topic(), false, rng), response(d.topic(), true, rng)));
+    }
+    return out;
+  }
+
+  private List<SftRow> sft(List<Drawn> prompts, double harmfulShare, Random rng) {
+    int harmful = (int) Math.round(harmfulShare * prompts.size());
+    List<Integer> labels = new ArrayList<>(Collections.nCopies(harmful, 1));
+    labels.addAll(Collections.nCopies(prompts.size() - harmful, 0));
+    Collections.shuffle(labels, rng);
+    List<SftRow> out = new ArrayList<>(prompts.size());
+    for (int i = 0; i < prompts.size(); i++) {
+      Drawn d = prompts.get(i);
+      int label = labels.get(i);
+      out.add(new SftRow(id("sft", i), d.topic().category(), d.prompt(), response(d.topic(), label == 1, rng), label));
+    }
+    return out;
+  }
+
+  private List<LabeledRow> labeled(String split, List<Drawn> prompts, Random rng) {
+    List<LabeledRow> out = new ArrayList<>(2 * prompts.size());
+    for (Drawn d : prompts) {
+      // Which class comes first varies, so row order carries no label.
+      boolean harmfulFirst = rng.nextBoolean();
+      for (boolean harmful : new boolean[] {harmfulFirst, !harmfulFirst}) {
+        out.add(new LabeledRow(id(split, out.size()), d.topic().category(), d.prompt(),
+            response(d.topic(), harmful, rng), harmful ? 1 : 0));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One response of the given class: a shared frame filled with this class's actions ({A}, {B}), an action of the
+   * other class under a negation ({N}), an opener ({S}), a negation ({X}) and a reason ({R}). Redrawn while longer
+   * than {@link #MAX_RESPONSE_WORDS} words.
+   */
+  String response(Topic topic, boolean harmful, Random rng) {
+    List<String> own = harmful ? topic.risky() : topic.safe();
+    List<String> other = harmful ? topic.safe() : topic.risky();
+    for (int attempt = 0; ; attempt++) {
+      int a = rng.nextInt(own.size());
+      int b = (a + 1 + rng.nextInt(own.size() - 1)) % own.size();
+      String text = pick(book.frames(), rng)
+          .replace("{A}", own.get(a))
+          .replace("{B}", own.get(b))
+          .replace("{N}", pick(other, rng))
+          .replace("{S}", pick(book.slot("S"), rng))
+          .replace("{X}", pick(book.slot("X"), rng))
+          .replace("{R}", pick(book.slot("R"), rng));
+      text = sentenceCase(text);
+      if (text.split("\\s+").length <= MAX_RESPONSE_WORDS || attempt >= 100) {
+        return text;
+      }
+    }
+  }
+
+  private static String id(String split, int i) {
+    return String.format("%s-%05d", split, i);
+  }
+
+  private static <T> T pick(List<T> list, Random rng) {
+    return list.get(rng.nextInt(list.size()));
+  }
+
+  static String capitalize(String s) {
+    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+  }
+
+  /** Capitalizes the first letter and every letter that follows ". ". */
+  static String sentenceCase(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    boolean start = true;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      out.append(start && Character.isLetter(c) ? Character.toUpperCase(c) : c);
+      if (Character.isLetter(c)) {
+        start = false;
+      } else if (c == '.' && i + 1 < s.length() && s.charAt(i + 1) == ' ') {
+        start = true;
+      }
+    }
+    return out.toString();
+  }
+}
