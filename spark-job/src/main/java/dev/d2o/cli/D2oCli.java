@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "d2o-spark 0.1.0-SNAPSHOT",
     description = "Distributional Dispreference Optimization (D2O, arXiv:2403.03419) on Apache Spark.",
-    subcommands = {StageCommand.Run.class, StageCommand.Anchors.class, StageCommand.Train.class,
+    subcommands = {StageCommand.Run.class, StageCommand.Sft.class, StageCommand.Anchors.class, StageCommand.Train.class,
         EvaluateCommand.class, LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class,
         KeysCommand.class, MakeDataCommand.class, TrainCostModelCommand.class})
 public final class D2oCli {

@@ -42,19 +42,41 @@ public final class RandomModelCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Initialisation seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--tokenizer", description = "Directory with tokenizer.json and tokenizer_config.json to use"
+      + " instead of the byte-level one (sets the vocabulary size and the special tokens).")
+  Path tokenizer;
+
   static final int EOS = 256;
   static final int BOS = 257;
 
   @Override
   public Integer call() throws Exception {
     ObjectNode json = Jsonl.JSON.createObjectNode();
+    int vocab = 258;
+    int bos = BOS;
+    int eos = EOS;
+    if (tokenizer != null) {
+      com.fasterxml.jackson.databind.JsonNode tok = Jsonl.JSON.readTree(tokenizer.resolve("tokenizer.json").toFile());
+      vocab = 0;
+      for (var v : tok.path("model").path("vocab")) {
+        vocab = Math.max(vocab, v.asInt() + 1);
+      }
+      for (var t : tok.path("added_tokens")) {
+        vocab = Math.max(vocab, t.path("id").asInt() + 1);
+        if (t.path("content").asText().equals("<s>")) {
+          bos = t.path("id").asInt();
+        } else if (t.path("content").asText().equals("<|endoftext|>")) {
+          eos = t.path("id").asInt();
+        }
+      }
+    }
     json.put("model_type", type);
-    json.put("vocab_size", 258);
-    json.put("bos_token_id", BOS);
-    json.put("eos_token_id", EOS);
+    json.put("vocab_size", vocab);
+    json.put("bos_token_id", bos);
+    json.put("eos_token_id", eos);
     if (type.equals("gpt2")) {
       json.put("n_embd", hidden).put("n_layer", layers).put("n_head", heads).put("n_positions", context);
-      json.put("bos_token_id", EOS); // GPT-2 uses <|endoftext|> for both
+      json.put("bos_token_id", eos); // GPT-2 uses <|endoftext|> for both
     } else {
       json.put("hidden_size", hidden).put("intermediate_size", hidden * 8 / 3 / 8 * 8)
           .put("num_hidden_layers", layers).put("num_attention_heads", heads)
@@ -66,7 +88,16 @@ public final class RandomModelCommand implements Callable<Integer> {
         CausalLM model = CausalLM.random(config, seed, m)) {
       Pretrained.save(model, out, null);
     }
-    ByteLevelBpe.bytesOnly(List.of("<|endoftext|>", "<s>")).write(out.resolve("tokenizer.json"));
+    if (tokenizer == null) {
+      ByteLevelBpe.bytesOnly(List.of("<|endoftext|>", "<s>")).write(out.resolve("tokenizer.json"));
+    } else {
+      for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+        if (java.nio.file.Files.isRegularFile(tokenizer.resolve(f))) {
+          java.nio.file.Files.copy(tokenizer.resolve(f), out.resolve(f),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
     System.out.printf("wrote a random %s model (%,d parameters) to %s%n", type, config.parameterCount(), out);
     return 0;
   }

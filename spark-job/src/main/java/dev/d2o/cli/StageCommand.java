@@ -37,6 +37,16 @@ public abstract class StageCommand implements Callable<Integer> {
     }
   }
 
+  /** Supervised fine-tuning (next-token loss) of model.path on (prompt, response) rows of data.input. */
+  @Command(name = "sft", mixinStandardHelpOptions = true,
+      description = "Trains model.path with the next-token loss on the (prompt, response) rows of data.input.")
+  public static final class Sft extends StageCommand {
+    @Override
+    Pipeline.Stage stage() {
+      return Pipeline.Stage.SFT;
+    }
+  }
+
   /** The anchors stage only. */
   @Command(name = "anchors", mixinStandardHelpOptions = true,
       description = "Samples K anchors per prompt with the reference model and scores them (run.dir/anchors).")

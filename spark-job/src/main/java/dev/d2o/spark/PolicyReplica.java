@@ -4,6 +4,7 @@ import dev.d2o.model.Pretrained;
 import dev.d2o.train.GradientComputer;
 import dev.d2o.train.GradientSums;
 import dev.d2o.train.LossConfig;
+import dev.d2o.train.SftExample;
 import dev.d2o.train.TrainExample;
 import java.util.HashMap;
 import java.util.List;
@@ -45,6 +46,12 @@ public final class PolicyReplica {
   public synchronized GradientSums compute(String run, long v, WeightsSource weights, List<TrainExample> rows) {
     sync(run, v, weights);
     return computer.compute(rows);
+  }
+
+  /** Next-token (SFT) gradient sums over {@code rows} at weights {@code (runId, version)}. */
+  public synchronized GradientSums computeSft(String run, long v, WeightsSource weights, List<SftExample> rows) {
+    sync(run, v, weights);
+    return computer.computeSft(rows);
   }
 
   /** Runs {@code body} on the policy at weights {@code (runId, version)} (anchor refresh: sampling from it). */

@@ -74,14 +74,22 @@ public final class InputData {
    * messages.
    */
   public static Loaded fromDataset(Dataset<Row> raw, String source, String rejectsDir) {
+    return fromDataset(raw, source, rejectsDir, "negative", "rejected");
+  }
+
+  /**
+   * As {@link #fromDataset(Dataset, String, String)} with another second text column ({@code response} for SFT
+   * data) and its alias (may be null); the valid rows name it as given.
+   */
+  public static Loaded fromDataset(Dataset<Row> raw, String source, String rejectsDir, String second, String alias) {
     String location = source;
-    Dataset<Row> df = normalise(raw, location);
+    Dataset<Row> df = normalise(raw, location, second, alias);
     Column reason = when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
         .when(col("id").isNull(), lit("null id"))
         .when(col("prompt").isNull(), lit("null prompt"))
         .when(trim(col("prompt")).equalTo(""), lit("empty prompt"))
-        .when(col("negative").isNull(), lit("null negative"))
-        .when(trim(col("negative")).equalTo(""), lit("empty negative"));
+        .when(col("negative").isNull(), lit("null " + second))
+        .when(trim(col("negative")).equalTo(""), lit("empty " + second));
     Dataset<Row> tagged = df.withColumn("_reason", reason).cache();
     long total = tagged.count();
     Map<String, Long> rejected = new LinkedHashMap<>();
@@ -91,7 +99,8 @@ public final class InputData {
     if (!rejected.isEmpty()) {
       tagged.filter(col("_reason").isNotNull()).write().mode("overwrite").json(rejectsDir);
     }
-    Dataset<Row> valid = tagged.filter(col("_reason").isNull()).select("id", "prompt", "negative");
+    Dataset<Row> valid = tagged.filter(col("_reason").isNull()).select(col("id"), col("prompt"),
+        col("negative").as(second));
     checkUniqueIds(valid, location);
     return new Loaded(valid, total, rejected);
   }
@@ -109,12 +118,13 @@ public final class InputData {
   }
 
   /** Checks columns and types, resolves the alias, and gives every row a stable string id. */
-  private static Dataset<Row> normalise(Dataset<Row> raw, String location) {
+  private static Dataset<Row> normalise(Dataset<Row> raw, String location, String second, String alias) {
     StructType s = raw.schema();
     List<String> names = Arrays.asList(s.fieldNames());
-    String negative = names.contains("negative") ? "negative" : names.contains("rejected") ? "rejected" : null;
+    String negative = names.contains(second) ? second : alias != null && names.contains(alias) ? alias : null;
     if (!names.contains("prompt") || negative == null) {
-      String missing = !names.contains("prompt") ? "'prompt'" : "'negative' (or its alias 'rejected')";
+      String missing = !names.contains("prompt") ? "'prompt'"
+          : "'" + second + "'" + (alias == null ? "" : " (or its alias '" + alias + "')");
       throw new InputException("input " + location + " has no " + missing + " column; found schema: "
           + s.simpleString());
     }

@@ -24,6 +24,8 @@ public final class Pipeline {
 
   /** Which stages to run. */
   public enum Stage {
+    /** Supervised fine-tuning with the next-token loss on (prompt, response) rows: trains a reference model. */
+    SFT,
     ANCHORS,
     TRAIN,
     ALL
@@ -46,6 +48,11 @@ public final class Pipeline {
       summary.put("run_dir", run.root().toString());
       summary.put("config_hash", cfg.trainingHash());
       long t0 = System.nanoTime();
+      if (stage == Stage.SFT) {
+        sft(spark, cfg, run, resume, summary);
+        run.write("summary.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+        return summary;
+      }
       Dataset<Row> anchors;
       if (resume && run.exists("anchors/_SUCCESS")) {
         anchors = spark.read().parquet(run.path("anchors").toString());
@@ -99,6 +106,24 @@ public final class Pipeline {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static void sft(SparkSession spark, JobConfig cfg, RunDir run, boolean resume, ObjectNode summary) {
+    long t0 = System.nanoTime();
+    InputData.Loaded in = SftData.load(spark, cfg, run.path("rejects").toString());
+    summary.put("input_rows", in.total());
+    summary.put("rejected_rows", in.rejectedCount());
+    summary.set("rejected_by_reason", JSON.valueToTree(in.rejected()));
+    TrainData<dev.d2o.train.SftExample> data = TrainData.index(SftData.tokenize(in.valid(), cfg,
+        new dev.d2o.spark.io.SerializableConf(run.conf())), cfg.get(Keys.RUN_PARTITIONS));
+    TrainStage.Result r = new TrainStage(spark, cfg, run, true).run(data, resume);
+    data.release();
+    summary.put("steps", r.steps().size());
+    summary.put("final_model", r.finalModel());
+    if (!r.steps().isEmpty()) {
+      summary.set("last_step", JSON.valueToTree(r.steps().get(r.steps().size() - 1).metrics()));
+    }
+    summary.put("seconds_sft", (System.nanoTime() - t0) / 1e9);
   }
 
   /** Stages that the command line names. */

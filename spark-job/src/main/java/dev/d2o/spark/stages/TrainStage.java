@@ -18,6 +18,7 @@ import dev.d2o.train.GradientSums;
 import dev.d2o.train.LossConfig;
 import dev.d2o.train.StepResult;
 import dev.d2o.train.TrainConfig;
+import dev.d2o.train.SftExample;
 import dev.d2o.train.TrainExample;
 import dev.d2o.train.TrainerState;
 import java.io.IOException;
@@ -49,11 +50,21 @@ public final class TrainStage {
 
   /** What a gradient task needs: small and serializable; the weights travel in a broadcast. */
   record Spec(String modelPath, SerializableConf conf, String loss, double beta, double alpha, int k, int chunk,
-      String runId) implements Serializable {
+      String runId, boolean sft) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     PolicyReplica replica() {
       return PolicyReplica.of(modelPath, LossConfig.of(loss, beta, alpha, k), chunk, conf.get());
+    }
+
+    /** The gradient work of one chunk of rows (anchor rows for D²O, SFT rows for the next-token loss). */
+    @SuppressWarnings("unchecked")
+    GradientSums work(long version, PolicyReplica.WeightsSource weights, List<?> rows) {
+      if (sft) {
+        return replica().computeSft(runId, version, weights, (List<SftExample>) rows);
+      }
+      List<TrainExample> examples = ((List<AnchorRow>) rows).stream().map(TrainData::toExample).toList();
+      return replica().compute(runId, version, weights, examples);
     }
   }
 
@@ -66,7 +77,15 @@ public final class TrainStage {
   private final RunDir run;
   private final Metrics metrics;
 
+  private final boolean sft;
+
   public TrainStage(SparkSession spark, JobConfig cfg, RunDir run) {
+    this(spark, cfg, run, false);
+  }
+
+  /** A train stage with the next-token loss on SFT rows when {@code sft}, else D²O on anchor rows. */
+  public TrainStage(SparkSession spark, JobConfig cfg, RunDir run, boolean sft) {
+    this.sft = sft;
     this.spark = spark;
     this.cfg = cfg;
     this.tc = cfg.trainConfig();
@@ -75,7 +94,7 @@ public final class TrainStage {
   }
 
   /** Trains on {@code data} to {@code train.maxSteps}, resuming from the newest checkpoint when {@code resume}. */
-  public Result run(TrainData data, boolean resume) {
+  public Result run(TrainData<?> data, boolean resume) {
     int batchSize = tc.integer("batchSize");
     if (data.size() < batchSize) {
       throw new InputException("the training data has " + data.size() + " valid rows, fewer than one batch"
@@ -101,14 +120,14 @@ public final class TrainStage {
         }
       }
       Spec spec = new Spec(modelPath, new SerializableConf(run.conf()), tc.string("loss"), tc.dbl("beta"),
-          tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString());
+          tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString(), sft);
       List<StepResult> results = loop(data, spec, state, store, modelConfig, localModel);
       String finalModel = saveFinal(state, modelConfig, localModel, manager);
       return new Result(results, finalModel);
     }
   }
 
-  private List<StepResult> loop(TrainData data, Spec spec, TrainerState state, CheckpointStore store,
+  private List<StepResult> loop(TrainData<?> data, Spec spec, TrainerState state, CheckpointStore store,
       dev.d2o.model.ModelConfig modelConfig, java.nio.file.Path localModel) {
     int maxSteps = tc.integer("maxSteps");
     int every = tc.integer("checkpointEvery");
@@ -138,8 +157,10 @@ public final class TrainStage {
             float[][].class));
         published = state.weightsVersion();
       }
-      TrainData before = data;
-      data = refresh(data, spec, step, published, weights);
+      TrainData<?> before = data;
+      if (!sft) {
+        data = refresh(cast(data), spec, step, published, weights);
+      }
       if (data != before) {
         pinned.add(weights);
       }
@@ -149,6 +170,9 @@ public final class TrainStage {
       double aggregate = (System.nanoTime() - t0) / 1e9 - sync;
       StepResult r = state.apply(sums, aggregate);
       Map<String, Double> m = new LinkedHashMap<>(r.metrics());
+      if (sft) { // the reward metrics mean nothing for the next-token loss
+        m.keySet().removeIf(k -> k.startsWith("rewards/") || k.startsWith("logps/"));
+      }
       m.put("timing/aggregate", aggregate);
       m.put("timing/sync", sync);
       StepResult withTiming = new StepResult(r.step(), r.skipped(), r.reason(), m);
@@ -173,7 +197,7 @@ public final class TrainStage {
    * grouped by chunk (a small shuffle of token ids), each chunk is one forward/backward on an executor, and the
    * double-precision sums meet through {@code treeAggregate}. So the step does not depend on partitioning.
    */
-  private GradientSums aggregate(TrainData data, Spec spec, long version, Broadcast<float[][]> weights,
+  private GradientSums aggregate(TrainData<?> data, Spec spec, long version, Broadcast<float[][]> weights,
       int[] batch) {
     Map<Long, List<Integer>> positions = new HashMap<>(); // a row may appear twice across an epoch boundary
     for (int pos = 0; pos < batch.length; pos++) {
@@ -185,17 +209,17 @@ public final class TrainStage {
     return data.rows()
         .filter(t -> positions.containsKey(t._1()))
         .flatMapToPair(t -> positions.get(t._1()).stream()
-            .map(pos -> new Tuple2<>(pos / chunk, new Tuple2<>(pos, TrainData.toExample(t._2())))).iterator())
+            .map(pos -> new Tuple2<>(pos / chunk, new Tuple2<Integer, Object>(pos, t._2()))).iterator())
         .groupByKey(parallelism)
         .mapPartitions(it -> {
           FaultInjection.maybeFail("train");
           GradientSums sums = GradientSums.zero();
           while (it.hasNext()) {
-            List<Tuple2<Integer, TrainExample>> group = new ArrayList<>();
+            List<Tuple2<Integer, Object>> group = new ArrayList<>();
             it.next()._2().forEach(group::add);
             group.sort(Comparator.comparing(Tuple2::_1));
-            List<TrainExample> rows = group.stream().map(Tuple2::_2).toList();
-            sums.merge(spec.replica().compute(spec.runId(), version, weights::value, rows));
+            List<Object> rows = group.stream().map(Tuple2::_2).toList();
+            sums.merge(spec.work(version, weights::value, rows));
           }
           return List.of(sums).iterator();
         })
@@ -203,7 +227,12 @@ public final class TrainStage {
   }
 
   /** Applies reference.updateEvery and anchors.refreshEvery at this step (no-op when both are 0). */
-  private TrainData refresh(TrainData data, Spec spec, long step, long version, Broadcast<float[][]> weights) {
+  @SuppressWarnings("unchecked")
+  private static TrainData<AnchorRow> cast(TrainData<?> data) {
+    return (TrainData<AnchorRow>) data;
+  }
+
+  private TrainData<AnchorRow> refresh(TrainData<AnchorRow> data, Spec spec, long step, long version, Broadcast<float[][]> weights) {
     int refEvery = cfg.get(Keys.REFERENCE_UPDATE_EVERY);
     int anchorsEvery = cfg.get(Keys.ANCHORS_REFRESH_EVERY);
     boolean updateRef = step > 0 && refEvery > 0 && step % refEvery == 0;
@@ -256,9 +285,11 @@ public final class TrainStage {
     long done = r.step() + 1 - first;
     double elapsed = (System.nanoTime() - start) / 1e9;
     double eta = elapsed / done * (maxSteps - r.step() - 1);
-    String line = String.format("step %d/%d  loss %.4f  margin %+.4f  acc %.2f  grad_norm %.3f  %.0f tok/s  eta %s%s",
-        r.step() + 1, maxSteps, r.metric("loss"), r.metric("rewards/margins"), r.metric("rewards/accuracies"),
-        r.metric("grad_norm"), r.metric("tokens_per_s"), duration(eta), r.skipped() ? "  SKIPPED: " + r.reason() : "");
+    String rewards = sft ? "" : String.format("  margin %+.4f  acc %.2f", r.metric("rewards/margins"),
+        r.metric("rewards/accuracies"));
+    String line = String.format("step %d/%d  loss %.4f%s  grad_norm %.3f  %.0f tok/s  eta %s%s", r.step() + 1,
+        maxSteps, r.metric("loss"), rewards, r.metric("grad_norm"), r.metric("tokens_per_s"), duration(eta),
+        r.skipped() ? "  SKIPPED: " + r.reason() : "");
     System.out.println(line);
   }
 
