@@ -32,6 +32,8 @@ public final class Keys {
   public static final Key<String> DATA_INPUT = text("data.input", "data-samples/negatives-sample.jsonl",
       "Training prompts with a human negative: Parquet or JSONL with prompt, negative (or rejected), optional id",
       true);
+  public static final Key<Integer> DATA_MAX_ROWS = integer("data.maxRows", 0, 0,
+      "Use only the first N valid rows by id (0 = all); the rest are counted in the summary as unused", true);
   public static final Key<String> DATA_FORMAT = oneOf("data.format", "auto", List.of("auto", "parquet", "jsonl"),
       "Input format; auto picks by file extension", false);
   public static final Key<String> DATA_EVAL = text("data.eval", "",
@@ -89,6 +91,11 @@ public final class Keys {
       "String column of response text that the cost model reads", false);
   public static final Key<String> EVAL_COST_MODEL_PREDICTION_COLUMN = text("eval.costModelPredictionColumn",
       "prediction", "Column the cost model writes; 1.0 means harmful", false);
+  public static final Key<Integer> EVAL_EVERY = integer("eval.every", 0, 0,
+      "During train: the harmful rate of the policy on eval.everyPrompts held-out prompts every N steps, logged as"
+      + " eval/harmful_rate (needs data.eval and eval.costModel; 0 = off)", false);
+  public static final Key<Integer> EVAL_EVERY_PROMPTS = integer("eval.everyPrompts", 64, 1,
+      "Held-out prompts used by eval.every", false);
   public static final Key<Boolean> EVAL_ENABLED = flag("eval.enabled", true,
       "Run evaluate after train when data.eval is set", false);
 
@@ -97,11 +104,12 @@ public final class Keys {
 
   private static List<Key<?>> all() {
     List<Key<?>> keys = new ArrayList<>(List.of(RUN_DIR, RUN_SEED, RUN_MASTER, RUN_PARTITIONS, TREE_DEPTH, DATA_INPUT,
-        DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, ANCHORS_NUM, ANCHORS_TEMPERATURE, ANCHORS_TOP_P,
-        ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS, ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE));
+        DATA_MAX_ROWS, DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, ANCHORS_NUM, ANCHORS_TEMPERATURE,
+        ANCHORS_TOP_P, ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS, ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE));
     keys.addAll(TRAIN);
     keys.addAll(List.of(REFERENCE_UPDATE_EVERY, EVAL_MAX_PROMPTS, EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE,
-        EVAL_COST_MODEL, EVAL_COST_MODEL_TEXT_COLUMN, EVAL_COST_MODEL_PREDICTION_COLUMN, EVAL_ENABLED));
+        EVAL_COST_MODEL, EVAL_COST_MODEL_TEXT_COLUMN, EVAL_COST_MODEL_PREDICTION_COLUMN, EVAL_EVERY,
+        EVAL_EVERY_PROMPTS, EVAL_ENABLED));
     return List.copyOf(keys);
   }
 

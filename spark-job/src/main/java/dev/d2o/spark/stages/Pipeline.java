@@ -71,6 +71,11 @@ public final class Pipeline {
               run.path("rejects"));
         }
         Dataset<Row> valid = in.valid();
+        int maxRows = cfg.get(Keys.DATA_MAX_ROWS);
+        if (maxRows > 0 && in.total() - in.rejectedCount() > maxRows) {
+          valid = valid.orderBy("id").limit(maxRows);
+          summary.put("unused_rows (data.maxRows)", in.total() - in.rejectedCount() - maxRows);
+        }
         int partitions = cfg.get(Keys.RUN_PARTITIONS);
         if (partitions > 0) {
           valid = valid.repartition(partitions);

@@ -134,6 +134,8 @@ public final class TrainStage {
     DataOrder order = new DataOrder(((Number) tc.get("seed")).longValue(), (int) data.size());
     Checkpoints checkpoints = new Checkpoints(store.localRoot(), tc.integer("keepCheckpoints"));
     List<StepResult> results = new ArrayList<>();
+    HarmfulProbe probe = sft ? null : HarmfulProbe.of(spark, cfg, run.path("rejects-eval").toString());
+    int probeEvery = cfg.get(Keys.EVAL_EVERY);
     if (cfg.get(Keys.REFERENCE_UPDATE_EVERY) > 0 || cfg.get(Keys.ANCHORS_REFRESH_EVERY) > 0) {
       spark.sparkContext().setCheckpointDir(run.path("spark-checkpoints").toString());
     }
@@ -165,6 +167,8 @@ public final class TrainStage {
         pinned.add(weights);
       }
       double sync = (System.nanoTime() - t0) / 1e9;
+      double harmfulRate = probe != null && step % probeEvery == 0 ? probe.harmfulRate(spec, published, weights)
+          : Double.NaN; // the policy after `step` updates, before this one
       GradientSums sums = aggregate(data, spec, published, weights,
           order.batch(state.consumedExamples(), tc.integer("batchSize")));
       double aggregate = (System.nanoTime() - t0) / 1e9 - sync;
@@ -175,6 +179,9 @@ public final class TrainStage {
       }
       m.put("timing/aggregate", aggregate);
       m.put("timing/sync", sync);
+      if (!Double.isNaN(harmfulRate)) {
+        m.put("eval/harmful_rate", harmfulRate);
+      }
       StepResult withTiming = new StepResult(r.step(), r.skipped(), r.reason(), m);
       results.add(withTiming);
       metrics.append(withTiming);
