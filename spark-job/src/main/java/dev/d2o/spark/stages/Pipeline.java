@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.train.StepResult;
 import java.util.List;
@@ -103,7 +104,13 @@ public final class Pipeline {
           summary.set("eval", JSON.valueToTree(java.util.Map.of("prompts", e.prompts(),
               "report", run.path("eval/report.md").toString())));
           summary.put("seconds_evaluate", (System.nanoTime() - t2) / 1e9);
-          System.out.printf("evaluate: %d prompts -> %s%n", e.prompts(), run.path("eval/report.html"));
+          System.out.printf("evaluate: %d held-out prompts, before (reference) and after (policy):%n", e.prompts());
+          for (String line : HadoopFiles.readString(run.path("eval/report.md"), run.conf()).split("\n")) {
+            if (line.startsWith("|")) {
+              System.out.println(line);
+            }
+          }
+          System.out.println("report with plots: " + run.path("eval/report.html"));
         }
       }
       run.write("summary.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
