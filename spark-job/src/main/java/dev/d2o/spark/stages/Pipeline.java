@@ -98,7 +98,32 @@ public final class Pipeline {
       return summary;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
+    } catch (Exception e) { // SparkException is checked in Java but thrown undeclared by Spark's Scala code
+      throw surface(e);
     }
+  }
+
+  /**
+   * A Spark job that failed on an executor arrives as a {@code SparkException} wrapping the task's exception; when
+   * that is one of the project's own (bad input, model, configuration, training), it is rethrown as itself, so the
+   * user reads its message (naming the row or file) rather than Spark's stage-failure text. The Spark exception is
+   * kept as a suppressed exception.
+   */
+  static RuntimeException surface(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t != e && (t instanceof dev.d2o.model.ModelException || t instanceof dev.d2o.cli.InputException
+          || t instanceof dev.d2o.spark.config.ConfigException || t instanceof dev.d2o.train.TrainException)) {
+        t.addSuppressed(e);
+        return (RuntimeException) t;
+      }
+    }
+    return Pipeline.<RuntimeException>rethrow(e);
+  }
+
+  /** Rethrows {@code e} unchanged, checked or not (the compiler cannot tell; the JVM does not care). */
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> E rethrow(Exception e) throws E {
+    throw (E) e;
   }
 
   /** Stages that the command line names. */
