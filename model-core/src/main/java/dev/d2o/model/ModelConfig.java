@@ -110,13 +110,13 @@ public record ModelConfig(
       throw new ModelException("activation_function '" + act + "' in " + k.source
           + " is not supported; supported: gelu_new, gelu_pytorch_tanh, gelu");
     }
-    if (n.path("scale_attn_by_inverse_layer_idx").asBoolean(false)) {
+    if (k.flag("scale_attn_by_inverse_layer_idx", false)) {
       throw new ModelException("scale_attn_by_inverse_layer_idx=true in " + k.source + " is not supported");
     }
     int inner = n.hasNonNull("n_inner") ? k.positive("n_inner") : 4 * hidden;
     return new ModelConfig("gpt2", Family.GPT2, k.positive("vocab_size"), hidden, k.positive("n_layer"), heads,
-        heads, hidden / heads, inner, k.positive("n_positions"), n.path("layer_norm_epsilon").asDouble(1e-5), act,
-        0, RopeScaling.NONE, n.path("tie_word_embeddings").asBoolean(true), true, true, true, 0,
+        heads, hidden / heads, inner, k.positive("n_positions"), k.positiveNumber("layer_norm_epsilon", 1e-5), act,
+        0, RopeScaling.NONE, k.flag("tie_word_embeddings", true), true, true, true, 0,
         k.optionalId("bos_token_id"), k.ids("eos_token_id"), n);
   }
 
@@ -139,18 +139,18 @@ public record ModelConfig(
     if (!act.equals("silu")) {
       throw new ModelException("hidden_act '" + act + "' in " + k.source + " is not supported; supported: silu");
     }
-    boolean attnBias = n.path("attention_bias").asBoolean(false);
+    boolean attnBias = k.flag("attention_bias", false);
     boolean qkvBias = type.equals("qwen2") || attnBias;
     int window = 0;
-    boolean windowOn = type.equals("mistral") || n.path("use_sliding_window").asBoolean(false);
+    boolean windowOn = type.equals("mistral") || k.flag("use_sliding_window", false);
     if (windowOn && n.hasNonNull("sliding_window")) {
       window = k.positive("sliding_window");
     }
     return new ModelConfig(type, Family.LLAMA, k.positive("vocab_size"), hidden, k.positive("num_hidden_layers"),
         heads, kvHeads, headDim, k.positive("intermediate_size"), k.positive("max_position_embeddings"),
-        n.path("rms_norm_eps").asDouble(1e-6), "silu", n.path("rope_theta").asDouble(10000.0),
-        RopeScaling.parse(n.get("rope_scaling"), k.source), n.path("tie_word_embeddings").asBoolean(false), qkvBias,
-        attnBias, n.path("mlp_bias").asBoolean(false), window, k.optionalId("bos_token_id"), k.ids("eos_token_id"),
+        k.positiveNumber("rms_norm_eps", 1e-6), "silu", k.positiveNumber("rope_theta", 10000.0),
+        RopeScaling.parse(n.get("rope_scaling"), k.source), k.flag("tie_word_embeddings", false), qkvBias,
+        attnBias, k.flag("mlp_bias", false), window, k.optionalId("bos_token_id"), k.ids("eos_token_id"),
         n);
   }
 
@@ -199,6 +199,30 @@ public record ModelConfig(
       return v.asInt();
     }
 
+    /** An optional positive finite number; a value of another type is an error, not the default. */
+    double positiveNumber(String key, double def) {
+      JsonNode v = n.get(key);
+      if (v == null || v.isNull()) {
+        return def;
+      }
+      if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+        throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected a positive number");
+      }
+      return v.asDouble();
+    }
+
+    /** An optional boolean; a value of another type is an error, not the default. */
+    boolean flag(String key, boolean def) {
+      JsonNode v = n.get(key);
+      if (v == null || v.isNull()) {
+        return def;
+      }
+      if (!v.isBoolean()) {
+        throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected true or false");
+      }
+      return v.asBoolean();
+    }
+
     void divides(String aKey, int a, String bKey, int b) {
       if (a % b != 0) {
         throw new ModelException(aKey + "=" + a + " in " + source + " is not divisible by " + bKey + "=" + b);
@@ -213,7 +237,7 @@ public record ModelConfig(
       if (v.isArray() && v.size() > 0) {
         v = v.get(0);
       }
-      if (!v.isIntegralNumber() || v.asInt() < 0) {
+      if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) {
         throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected a token id");
       }
       return v.asInt();
@@ -226,7 +250,12 @@ public record ModelConfig(
       }
       if (v.isArray()) {
         java.util.ArrayList<Integer> out = new java.util.ArrayList<>();
-        v.forEach(x -> out.add(x.asInt()));
+        for (JsonNode x : v) {
+          if (!x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < 0) {
+            throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected token ids");
+          }
+          out.add(x.asInt());
+        }
         return List.copyOf(out);
       }
       return List.of(optionalId(key));

@@ -23,7 +23,15 @@ public record RopeScaling(String type, double factor, double lowFreqFactor, doub
     if (node == null || node.isNull()) {
       return NONE;
     }
+    if (!node.isObject()) {
+      throw new ModelException("rope_scaling in " + source + " is " + node + "; expected an object or null");
+    }
     String type = node.path("rope_type").asText(node.path("type").asText(""));
+    JsonNode factor = node.get("factor");
+    if (factor != null && !factor.isNull() && (!factor.isNumber() || !(factor.asDouble() > 0)
+        || Double.isInfinite(factor.asDouble()))) {
+      throw new ModelException("rope_scaling.factor in " + source + " is " + factor + "; expected a positive number");
+    }
     switch (type) {
       case "default":
         return NONE;

@@ -152,8 +152,9 @@ public final class SafeTensorsFile implements Closeable {
       }
       shape[i] = d.asLong();
     }
-    if (!offs.get(0).isIntegralNumber() || !offs.get(1).isIntegralNumber()) {
-      throw new ModelException("corrupt " + where + ": data_offsets " + offs + " are not integers");
+    if (!offs.get(0).isIntegralNumber() || !offs.get(1).isIntegralNumber() || !offs.get(0).canConvertToLong()
+        || !offs.get(1).canConvertToLong()) { // a BigInteger would wrap around in asLong()
+      throw new ModelException("corrupt " + where + ": data_offsets " + offs + " are not 64-bit integers");
     }
     long begin = offs.get(0).asLong();
     long end = offs.get(1).asLong();

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * {@link #apply}, so they differ only in how the sums were gathered.
  *
  * <p>A step whose loss or gradient is not finite is skipped (weights and moments untouched), logged with its reason
- * and counted; after {@code maxConsecutiveSkips} skips in a row training stops with a {@link TrainException}.
+ * and counted; after {@code maxConsecutiveSkips} skips in a row training stops with a {@link TrainStoppedException} that
+ * carries the stopping step's result.
  * A skipped step still consumes its batch and advances {@link #step()} (and so the schedule), as Hugging Face's
  * Trainer does with overflowing fp16 steps; AdamW's t counts applied updates only.
  */
@@ -79,12 +80,6 @@ public final class TrainerState {
       consecutiveSkips++;
       LOG.warn("step {}: update skipped: {} ({} in a row, {} skipped in all)", thisStep, reason, consecutiveSkips,
           skippedSteps);
-      if (consecutiveSkips >= maxConsecutiveSkips) {
-        throw new TrainException("training stopped at step " + thisStep + ": " + consecutiveSkips
-            + " consecutive steps had a non-finite loss or gradient (last: " + reason + "; limit "
-            + "maxConsecutiveSkips = " + maxConsecutiveSkips + "). Lower learningRate, check the rows' reference"
-            + " log-probs, or resume from the last checkpoint");
-      }
     } else {
       consecutiveSkips = 0;
       optimizer.step(weights, grad, lr);
@@ -97,7 +92,14 @@ public final class TrainerState {
     m.put("skipped_steps", (double) skippedSteps);
     m.put("timing/forward_backward", seconds);
     m.put("timing/update", (System.nanoTime() - start) / 1e9);
-    return new StepResult(thisStep, reason != null, reason, m);
+    StepResult result = new StepResult(thisStep, reason != null, reason, m);
+    if (reason != null && consecutiveSkips >= maxConsecutiveSkips) {
+      throw new TrainStoppedException("training stopped at step " + thisStep + ": " + consecutiveSkips
+          + " consecutive steps had a non-finite loss or gradient (last: " + reason + "; limit "
+          + "maxConsecutiveSkips = " + maxConsecutiveSkips + "). Lower learningRate, check the rows' reference"
+          + " log-probs, or resume from the last checkpoint", result);
+    }
+    return result;
   }
 
   /** Steps taken (applied or skipped): the index of the next step. */

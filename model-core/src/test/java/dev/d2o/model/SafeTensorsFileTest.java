@@ -117,6 +117,14 @@ class SafeTensorsFileTest {
   }
 
   @Test
+  void offsetsBeyondALongAreRefusedNotWrappedAround() throws Exception {
+    // 2^64 + 8 wraps to 8 in a long; read that way this header would look consistent
+    Path p = file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,18446744073709551624]}}", le(1f, 2f));
+    assertEquals("corrupt safetensors file " + p + ", tensor 'w': data_offsets [0,18446744073709551624] are not"
+        + " 64-bit integers", error(p));
+  }
+
+  @Test
   void shapeAndByteLengthDisagree() throws Exception {
     Path p = file("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", le(1f, 2f));
     assertEquals("corrupt safetensors file " + p + ", tensor 'w': shape [3] of dtype F32 needs 12 bytes but"

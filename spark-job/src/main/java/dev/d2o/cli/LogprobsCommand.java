@@ -59,7 +59,7 @@ public final class LogprobsCommand implements Callable<Integer> {
         Pretrained p = Pretrained.load(model, manager)) {
       List<ScoreRequest> requests = new ArrayList<>(lines.size());
       for (Jsonl.Line line : lines) {
-        requests.add(request(line, p));
+        requests.add(request(line, p, input, !noEos));
       }
       List<ScoreResult> results = new SequenceScorer(p.model(), batchSize, policy).score(requests);
       List<ObjectNode> out = new ArrayList<>(lines.size());
@@ -83,7 +83,8 @@ public final class LogprobsCommand implements Callable<Integer> {
     return 0;
   }
 
-  private ScoreRequest request(Jsonl.Line line, Pretrained p) {
+  /** The scoring request of one input line of {@code input}; fails naming the line when its fields are wrong. */
+  static ScoreRequest request(Jsonl.Line line, Pretrained p, Path input, boolean eos) {
     String label = Jsonl.label(line);
     int[] promptIds = Jsonl.ids(line, "prompt_ids", input);
     int[] responseIds = Jsonl.ids(line, "response_ids", input);
@@ -100,7 +101,7 @@ public final class LogprobsCommand implements Callable<Integer> {
       throw new InputException(input + " " + label + ": expected 'prompt' and 'response' strings or"
           + " 'prompt_ids' and 'response_ids' lists; found fields " + fieldNames(line.node()));
     }
-    return TextPairs.encode(p.tokenizer(), label, prompt, response, !noEos);
+    return TextPairs.encode(p.tokenizer(), label, prompt, response, eos);
   }
 
   static List<String> fieldNames(ObjectNode node) {

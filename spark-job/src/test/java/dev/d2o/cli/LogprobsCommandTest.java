@@ -87,6 +87,15 @@ class LogprobsCommandTest {
   }
 
   @Test
+  void missingInputFileIsNamed() {
+    Path in = tmp.resolve("absent.jsonl");
+    Result r = run("logprobs", "--model", model.toString(), "--input", in.toString(), "--output",
+        tmp.resolve("absent-out.jsonl").toString());
+    assertEquals(1, r.rc());
+    assertTrue(r.err().contains("d2o logprobs: error: input file not found: " + in), r.err());
+  }
+
+  @Test
   void rowWithoutPromptAndResponseNamesItsFields() throws Exception {
     Path in = tmp.resolve("fields.jsonl");
     Files.writeString(in, "{\"id\": 9, \"question\": \"x\", \"answer\": \"y\"}\n");

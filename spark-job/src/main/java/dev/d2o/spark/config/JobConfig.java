@@ -74,6 +74,25 @@ public final class JobConfig implements Serializable {
     return cfg;
   }
 
+  /**
+   * Parses HOCON {@code text} (a saved effective configuration) on top of the defaults; {@code source} names it in
+   * error messages.
+   */
+  public static JobConfig parse(String text, String source) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    Keys.ALL.forEach(k -> values.put(k.name(), k.defaultValue()));
+    Config c;
+    try {
+      c = ConfigFactory.parseString(text).resolve();
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("cannot parse configuration " + source + ": " + e.getMessage());
+    }
+    apply(c, values, source);
+    JobConfig cfg = new JobConfig(values);
+    cfg.checkCombinations();
+    return cfg;
+  }
+
   /** Options that are valid alone but conflict together. */
   private void checkCombinations() {
     int refresh = get(Keys.ANCHORS_REFRESH_EVERY);

@@ -2,11 +2,17 @@ package dev.d2o.spark.data;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import dev.d2o.cli.InputException;
 import dev.d2o.spark.io.HadoopFiles;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,6 +25,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -51,6 +59,9 @@ public final class InputData {
     }
   }
 
+  /** The reject reason of a row whose bytes are not UTF-8. */
+  public static final String INVALID_UTF8 = "invalid UTF-8";
+
   private InputData() {}
 
   /**
@@ -63,10 +74,45 @@ public final class InputData {
       throw new InputException("input not found: " + location + " (data.input)");
     }
     String fmt = format.equals("auto") ? detect(location) : format;
-    Dataset<Row> raw = fmt.equals("parquet") ? spark.read().parquet(path.toString())
-        : spark.read().option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_corrupt_record")
-            .json(path.toString());
+    Dataset<Row> raw;
+    try {
+      raw = fmt.equals("parquet") ? spark.read().parquet(path.toString())
+          : spark.read().option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_corrupt_record")
+              .json(path.toString());
+    } catch (Exception e) { // Spark throws its (checked) SparkException or AnalysisException here
+      throw new InputException("input " + location + " cannot be read as " + fmt + " (data.format = " + format
+          + "): " + rootMessage(e), e);
+    }
+    if (raw.schema().isEmpty()) { // Spark infers no columns from an empty file or folder
+      throw new InputException("input " + location + " holds no rows (data.input)");
+    }
     return fromDataset(raw, location, rejectsDir);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage() == null ? t.toString() : t.getMessage();
+    return m.lines().findFirst().orElse(m);
+  }
+
+  /**
+   * Whether {@code bytes} are well-formed UTF-8. Spark keeps a string's bytes as read (Parquet) and decodes them with
+   * U+FFFD replacement only when Java code reads them, so invalid bytes would otherwise be replaced silently.
+   */
+  static boolean validUtf8(byte[] bytes) {
+    if (bytes == null) {
+      return true;
+    }
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
   }
 
   /**
@@ -84,7 +130,13 @@ public final class InputData {
   public static Loaded fromDataset(Dataset<Row> raw, String source, String rejectsDir, String second, String alias) {
     String location = source;
     Dataset<Row> df = normalise(raw, location, second, alias);
-    Column reason = when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
+    UserDefinedFunction utf8 = udf((UDF1<byte[], Boolean>) InputData::validUtf8, DataTypes.BooleanType);
+    // Spark's JSON reader refuses a line with invalid UTF-8 as a corrupt record (it never replaces the bytes with
+    // U+FFFD); the record keeps the raw bytes, so the reason can say which fault it was
+    Column reason = when(not(utf8.apply(col("_corrupt").cast("binary"))), lit(INVALID_UTF8))
+        .when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
+        .when(not(utf8.apply(col("prompt").cast("binary"))).or(not(utf8.apply(col("negative").cast("binary")))),
+            lit(INVALID_UTF8))
         .when(col("id").isNull(), lit("null id"))
         .when(col("prompt").isNull(), lit("null prompt"))
         .when(trim(col("prompt")).equalTo(""), lit("empty prompt"))
@@ -101,6 +153,14 @@ public final class InputData {
     }
     Dataset<Row> valid = tagged.filter(col("_reason").isNull()).select(col("id"), col("prompt"),
         col("negative").as(second));
+    long rejectedRows = rejected.values().stream().mapToLong(Long::longValue).sum();
+    if (total == 0) {
+      throw new InputException("input " + location + " holds no rows (data.input)");
+    }
+    if (rejectedRows == total) {
+      throw new InputException("input " + location + " has no valid rows: " + total + " read, all rejected ("
+          + rejected + "); see " + rejectsDir);
+    }
     checkUniqueIds(valid, location);
     return new Loaded(valid, total, rejected);
   }

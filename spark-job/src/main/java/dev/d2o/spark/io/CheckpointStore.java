@@ -57,6 +57,22 @@ public final class CheckpointStore {
     }
   }
 
+  /** The name of the newest complete checkpoint, without downloading it. */
+  public Optional<String> latestName() {
+    Path dir = run.path("checkpoints");
+    try {
+      FileSystem fs = HadoopFiles.fs(dir, run.conf());
+      if (!fs.exists(dir)) {
+        return Optional.empty();
+      }
+      return Arrays.stream(fs.listStatus(dir, p -> p.getName().startsWith("checkpoint-")))
+          .filter(s -> s.isDirectory() && exists(fs, new Path(s.getPath(), MARKER)))
+          .map(s -> s.getPath().getName()).max(Comparator.naturalOrder());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list checkpoints in " + dir, e);
+    }
+  }
+
   /** The newest complete checkpoint, as a local directory (downloaded when remote). */
   public Optional<java.nio.file.Path> latest() {
     Path dir = run.path("checkpoints");

@@ -10,12 +10,15 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The run directory (any Hadoop URI): effective configuration, anchors, checkpoints, metrics, evaluation, the final
  * model and the run summary. A lock file names the run that owns it; a second run refuses to start.
  */
 public final class RunDir implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RunDir.class);
   public static final String CONFIG = "config.conf";
   public static final String LOCK = "_LOCK";
 
@@ -44,10 +47,7 @@ public final class RunDir implements AutoCloseable {
         if (overwrite) {
           d.fs.delete(d.root, true);
         } else {
-          java.nio.file.Path tmp = java.nio.file.Files.createTempFile("d2o-config", ".conf");
-          java.nio.file.Files.writeString(tmp, HadoopFiles.readString(saved, conf));
-          JobConfig old = JobConfig.load(tmp, List.of());
-          java.nio.file.Files.delete(tmp);
+          JobConfig old = JobConfig.parse(HadoopFiles.readString(saved, conf), saved.toString());
           List<String> diff = cfg.trainingDifferences(old.asMap());
           if (!diff.isEmpty() || !resume) {
             throw new InputException("run directory " + location + " already holds a run"
@@ -72,10 +72,8 @@ public final class RunDir implements AutoCloseable {
       return;
     }
     String owner = HadoopFiles.readString(lock, conf).trim();
-    String[] parts = owner.split("@", 2);
-    boolean stale = parts.length == 2 && parts[1].equals(host())
-        && ProcessHandle.of(Long.parseLong(parts[0])).map(ProcessHandle::isAlive).orElse(false) == false;
-    if (stale) {
+    if (isStale(owner, host())) {
+      LOG.warn("taking over the stale lock {} of process {}, which is no longer running on this host", lock, owner);
       fs.delete(lock, false);
       return;
     }
@@ -83,12 +81,24 @@ public final class RunDir implements AutoCloseable {
         + "); if that process is gone, delete the lock file");
   }
 
+  /**
+   * Whether a lock written as {@code pid@host} belongs to a process of this host that has exited. A lock of another
+   * host, or one that cannot be read, is never taken over: its owner cannot be checked from here.
+   */
+  static boolean isStale(String owner, String thisHost) {
+    String[] parts = owner.split("@", 2);
+    if (parts.length != 2 || !parts[1].equals(thisHost) || !parts[0].matches("[0-9]{1,18}")) {
+      return false;
+    }
+    return ProcessHandle.of(Long.parseLong(parts[0])).map(ProcessHandle::isAlive).orElse(false) == false;
+  }
+
   private void lock() {
     HadoopFiles.writeString(path(LOCK), ProcessHandle.current().pid() + "@" + host(), conf);
     locked = true;
   }
 
-  private static String host() {
+  static String host() {
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (IOException e) {

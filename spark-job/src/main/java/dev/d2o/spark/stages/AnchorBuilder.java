@@ -51,10 +51,18 @@ public final class AnchorBuilder {
   public List<AnchorRow> build(List<Input> inputs) {
     int context = reference.config().maxPositions();
     List<GenerationRequest> requests = new ArrayList<>();
+    List<int[]> plainPrompts = new ArrayList<>(); // tokenized once: a long prompt costs seconds to tokenize
     for (Input in : inputs) {
-      int[] ids = TextPairs.promptIds(tokenizer, prefix.isEmpty() ? in.prompt() : prefix + in.prompt());
+      int[] plain = TextPairs.promptIds(tokenizer, in.prompt());
+      plainPrompts.add(plain);
+      int[] ids = prefix.isEmpty() ? plain : TextPairs.promptIds(tokenizer, prefix + in.prompt());
       // leave room to sample: keep the end of an over-long sampling prompt under truncate-prompt-left
       int room = Math.min(sampling.maxNewTokens(), context - 1);
+      if (ids.length >= context && lengthPolicy == LengthPolicy.FAIL) {
+        throw new ModelException("row id " + in.id() + ": prompt of " + ids.length + " tokens leaves no room in the"
+            + " model's context of " + context + " positions (data.lengthPolicy = fail; truncate-prompt-left keeps"
+            + " the end of the prompt)");
+      }
       if (ids.length > context - room && lengthPolicy == LengthPolicy.TRUNCATE_PROMPT_LEFT) {
         ids = Arrays.copyOfRange(ids, ids.length - (context - room), ids.length);
       }
@@ -72,7 +80,7 @@ public final class AnchorBuilder {
       for (GenerationResult.Sample s : generated.get(i).samples()) {
         longest = Math.max(longest, s.tokenIds().length);
       }
-      int[] prompt = fitPrompt(in.id(), TextPairs.promptIds(tokenizer, in.prompt()), longest, context);
+      int[] prompt = fitPrompt(in.id(), plainPrompts.get(i), longest, context);
       prompts.add(prompt);
       negatives.add(negative);
       scoring.add(new ScoreRequest("id " + in.id() + " negative", prompt, negative));

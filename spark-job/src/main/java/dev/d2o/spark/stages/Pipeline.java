@@ -87,7 +87,7 @@ public final class Pipeline {
       summary.put("seconds_anchors", (System.nanoTime() - t0) / 1e9);
       if (stage != Stage.ANCHORS) {
         long t1 = System.nanoTime();
-        TrainData data = TrainData.of(anchors, cfg.get(Keys.RUN_PARTITIONS));
+        TrainData<AnchorRow> data = TrainData.of(anchors, cfg.get(Keys.RUN_PARTITIONS));
         TrainStage.Result r = new TrainStage(spark, cfg, run).run(data, resume);
         data.release();
         summary.put("steps", r.steps().size());
@@ -117,6 +117,8 @@ public final class Pipeline {
       return summary;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
+    } catch (Exception e) { // SparkException is checked in Java but thrown undeclared by Spark's Scala code
+      throw surface(e);
     }
   }
 
@@ -136,6 +138,29 @@ public final class Pipeline {
       summary.set("last_step", JSON.valueToTree(r.steps().get(r.steps().size() - 1).metrics()));
     }
     summary.put("seconds_sft", (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * A Spark job that failed on an executor arrives as a {@code SparkException} wrapping the task's exception; when
+   * that is one of the project's own (bad input, model, configuration, training), it is rethrown as itself, so the
+   * user reads its message (naming the row or file) rather than Spark's stage-failure text. The Spark exception is
+   * kept as a suppressed exception.
+   */
+  static RuntimeException surface(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t != e && (t instanceof dev.d2o.model.ModelException || t instanceof dev.d2o.cli.InputException
+          || t instanceof dev.d2o.spark.config.ConfigException || t instanceof dev.d2o.train.TrainException)) {
+        t.addSuppressed(e);
+        return (RuntimeException) t;
+      }
+    }
+    return Pipeline.<RuntimeException>rethrow(e);
+  }
+
+  /** Rethrows {@code e} unchanged, checked or not (the compiler cannot tell; the JVM does not care). */
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> E rethrow(Exception e) throws E {
+    throw (E) e;
   }
 
   /** Stages that the command line names. */

@@ -19,6 +19,8 @@ import dev.d2o.train.LossConfig;
 import dev.d2o.train.StepResult;
 import dev.d2o.train.TrainConfig;
 import dev.d2o.train.SftExample;
+import dev.d2o.train.TrainException;
+import dev.d2o.train.TrainStoppedException;
 import dev.d2o.train.TrainExample;
 import dev.d2o.train.TrainerState;
 import java.io.IOException;
@@ -172,20 +174,14 @@ public final class TrainStage {
       GradientSums sums = aggregate(data, spec, published, weights,
           order.batch(state.consumedExamples(), tc.integer("batchSize")));
       double aggregate = (System.nanoTime() - t0) / 1e9 - sync;
-      StepResult r = state.apply(sums, aggregate);
-      Map<String, Double> m = new LinkedHashMap<>(r.metrics());
-      if (sft) { // the reward metrics mean nothing for the next-token loss
-        m.keySet().removeIf(k -> k.startsWith("rewards/") || k.startsWith("logps/"));
+      StepResult r;
+      try {
+        r = state.apply(sums, aggregate);
+      } catch (TrainStoppedException stop) { // the stopping step is recorded too, then the run ends
+        record(stop.last(), aggregate, sync, harmfulRate, maxSteps, first, start);
+        throw stop;
       }
-      m.put("timing/aggregate", aggregate);
-      m.put("timing/sync", sync);
-      if (!Double.isNaN(harmfulRate)) {
-        m.put("eval/harmful_rate", harmfulRate);
-      }
-      StepResult withTiming = new StepResult(r.step(), r.skipped(), r.reason(), m);
-      results.add(withTiming);
-      metrics.append(withTiming);
-      progress(withTiming, maxSteps, first, start);
+      results.add(record(r, aggregate, sync, harmfulRate, maxSteps, first, start));
       if ((every > 0 && state.step() % every == 0) || state.step() == maxSteps) {
         checkpoint(checkpoints, store, state, modelConfig, localModel, (int) data.size());
       }
@@ -196,6 +192,24 @@ public final class TrainStage {
     pinned.forEach(Broadcast::destroy);
     spark.sparkContext().setJobDescription(null);
     return results;
+  }
+
+  /** Adds the timing metrics, appends the step to metrics.jsonl and prints its progress line. */
+  private StepResult record(StepResult r, double aggregate, double sync, double harmfulRate, int maxSteps,
+      long first, long start) {
+    Map<String, Double> m = new LinkedHashMap<>(r.metrics());
+    if (sft) { // the reward metrics mean nothing for the next-token loss
+      m.keySet().removeIf(k -> k.startsWith("rewards/") || k.startsWith("logps/"));
+    }
+    m.put("timing/aggregate", aggregate);
+    m.put("timing/sync", sync);
+    if (!Double.isNaN(harmfulRate)) {
+      m.put("eval/harmful_rate", harmfulRate);
+    }
+    StepResult withTiming = new StepResult(r.step(), r.skipped(), r.reason(), m);
+    metrics.append(withTiming);
+    progress(withTiming, maxSteps, first, start);
+    return withTiming;
   }
 
   /**
@@ -264,8 +278,13 @@ public final class TrainStage {
     position.put("dataset_size", datasetSize);
     try {
       store.publish(checkpoints.save(modelConfig, localModel, state, tc, position));
-    } catch (IOException e) {
-      throw new UncheckedIOException("checkpoint at step " + state.step() + " failed", e);
+    } catch (IOException | UncheckedIOException e) {
+      Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+      String newest = store.latestName().map(n -> "the newest complete checkpoint is " + run.path("checkpoints/" + n)
+          + "; continue with --resume").orElse("there is no complete checkpoint yet");
+      throw new TrainException("checkpoint at step " + state.step() + " could not be written to "
+          + run.path(String.format("checkpoints/checkpoint-%08d", state.step())) + ": " + cause.getMessage()
+          + "; " + newest, e);
     }
   }
 
