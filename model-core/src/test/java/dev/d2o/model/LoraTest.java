@@ -53,7 +53,7 @@ class LoraTest {
 
   private static CausalLM base(String family) {
     CausalLM m = CausalLM.random(config(family), 5, manager);
-    m.parameters().values().forEach(p -> p.muli(10f)); // log-probs far from uniform
+    m.parameters().values().forEach(p -> p.muli(3f)); // log-probs away from uniform, activations moderate
     return m;
   }
 
@@ -115,7 +115,8 @@ class LoraTest {
         CausalLM merged = view.adapters().merge(base, manager)) {
       double[] adapted = logps(view);
       double[] plain = logps(base);
-      assertTrue(maxDiff(adapted, plain) > 0.1, "the adapters change the model");
+      assertTrue(maxDiff(adapted, plain) > 0.1, "the adapters change the model: " + maxDiff(adapted, plain));
+      System.out.printf("%s: adapters move log-probs by up to %.3f%n", family, maxDiff(adapted, plain));
       double d = maxDiff(adapted, logps(merged));
       System.out.printf("%s: merged vs base+adapters max |dlogp| = %.2e%n", family, d);
       assertTrue(d <= 1e-4, "merged differs by " + d);

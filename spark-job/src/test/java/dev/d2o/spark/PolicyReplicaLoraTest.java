@@ -68,19 +68,25 @@ class PolicyReplicaLoraTest {
     assertEquals(1, ModelCache.loads("policy", path));
 
     double mb = 1 << 20;
-    System.out.printf("base %.1f MB (%d floats), adapters %.2f MB (%d floats); RSS: reference load +%.1f MB,"
-        + " LoRA policy replica +%.1f MB, full policy replica +%.1f MB%n", baseFloats * 4 / mb, baseFloats,
-        adapterFloats * 4 / mb, adapterFloats, (rss1 - rss0) / mb, (rss2 - rss1) / mb, (rss3 - rss2) / mb);
+    System.out.printf("base %.1f MB (%d floats), adapters %.2f MB (%d floats); off-heap RSS (RSS − committed heap):"
+        + " reference load %+.1f MB, LoRA policy replica %+.1f MB, full policy replica %+.1f MB%n",
+        baseFloats * 4 / mb, baseFloats, adapterFloats * 4 / mb, adapterFloats, (rss1 - rss0) / mb,
+        (rss2 - rss1) / mb, (rss3 - rss2) / mb);
     assertTrue(rss2 - rss1 < baseFloats, "the LoRA replica costs far less than a base copy");
     assertTrue(rss3 - rss2 > baseFloats * 4 / 2, "a full replica costs about one more base copy");
   }
 
-  /** Resident set size of this process (Java heap and native tensors alike), from /proc. */
+  /**
+   * Resident set size of this process less the committed Java heap (from /proc): native memory, where the weight
+   * tensors live, without the heap's growing and shrinking around garbage collections.
+   */
   static long rss() throws IOException {
-    System.gc();
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
       if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024 - Runtime.getRuntime().totalMemory();
       }
     }
     throw new IOException("no VmRSS in /proc/self/status");
