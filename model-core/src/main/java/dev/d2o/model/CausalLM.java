@@ -30,6 +30,9 @@ public abstract class CausalLM implements AutoCloseable {
   protected final ModelConfig config;
   protected final NDManager manager;
   private final Map<String, NDArray> params;
+  /** Set on a view made by {@link #withAdapters}: the adapters and the plain model whose weights it shares. */
+  private LoraAdapters adapters;
+  private CausalLM base;
 
   protected CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
     this.config = config;
@@ -139,13 +142,63 @@ public abstract class CausalLM implements AutoCloseable {
     return a;
   }
 
-  /** Whether autograd records gradients for the weights. */
+  /**
+   * What training updates, by name in checkpoint order: every weight of a plain model; only the adapters of a model
+   * with adapters (its base weights are frozen and shared).
+   */
+  public Map<String, NDArray> trainableParameters() {
+    return adapters == null ? params : adapters.parameters();
+  }
+
+  /** Whether autograd records gradients for the trainable parameters; the base weights of an adapted model never. */
   public void setTrainable(boolean trainable) {
-    params.values().forEach(p -> p.setRequiresGradient(trainable));
+    if (adapters != null && trainable) {
+      params.values().forEach(p -> p.setRequiresGradient(false));
+    }
+    trainableParameters().values().forEach(p -> p.setRequiresGradient(trainable));
+  }
+
+  /**
+   * This model with {@code lora} adapters: a view over the same base weight arrays (no copy) that adds
+   * (α/r)·B·(A·x) to each adapted projection. The view owns the adapters (closing it closes them, never the base);
+   * {@link #base()} is the same model with the adapters off, e.g. the reference.
+   */
+  public CausalLM withAdapters(LoraAdapters lora) {
+    if (adapters != null) {
+      throw new ModelException("this model already carries adapters; add adapters to its base()");
+    }
+    if (lora.modelConfig().family() != config.family()
+        || !parameterShapes(lora.modelConfig()).equals(parameterShapes(config))) {
+      throw new ModelException("adapters for " + lora.modelConfig().modelType() + " do not fit this "
+          + config.modelType());
+    }
+    CausalLM view = of(config, params, lora.manager());
+    view.adapters = lora;
+    view.base = this;
+    return view;
+  }
+
+  /** The adapters of this view, or null for a plain model. */
+  public LoraAdapters adapters() {
+    return adapters;
+  }
+
+  /** The model without adapters: the plain model this view shares its base weights with, or this plain model. */
+  public CausalLM base() {
+    return base == null ? this : base;
+  }
+
+  /** {@code y} plus the adapter update of {@code module} for input {@code x}, when this view adapts it. */
+  protected final NDArray adapted(String module, NDArray x, NDArray y) {
+    NDArray delta = adapters == null ? null : adapters.delta(module, x);
+    return delta == null ? y : y.add(delta);
   }
 
   /** A deep copy of this model with its own manager (a frozen reference, a replica). */
   public CausalLM copy(NDManager parent) {
+    if (adapters != null) {
+      throw new ModelException("copy() of a model with adapters: copy its base() or merge the adapters first");
+    }
     NDManager m = parent.newSubManager();
     Map<String, NDArray> copies = new LinkedHashMap<>();
     params.forEach((k, v) -> copies.put(k, v.duplicate()));

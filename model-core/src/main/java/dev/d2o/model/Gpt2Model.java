@@ -86,7 +86,7 @@ final class Gpt2Model extends CausalLM {
 
   /** GPT-2's Conv1D: x·W + b with W stored (in, out). */
   private NDArray conv1d(NDArray x, String name) {
-    return x.matMul(param(name + ".weight")).add(param(name + ".bias"));
+    return adapted(name, x, x.matMul(param(name + ".weight")).add(param(name + ".bias")));
   }
 
   private NDArray gelu(NDArray x) {

@@ -89,7 +89,7 @@ final class LlamaModel extends CausalLM {
 
   private NDArray proj(NDArray x, String name) {
     NDArray bias = parameters().get(name + ".bias");
-    return linear(x, param(name + ".weight"), bias);
+    return adapted(name, x, linear(x, param(name + ".weight"), bias));
   }
 
   /** x · rsqrt(mean(x²) + eps) · w, in fp32. */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.d2o.model.CausalLM;
+import dev.d2o.model.PeftAdapter;
 import dev.d2o.model.Pretrained;
 import dev.d2o.model.SafeTensorsFile;
 import java.nio.file.Files;
@@ -24,7 +25,7 @@ public final class CheckpointReader {
   /**
    * What a checkpoint restores.
    *
-   * @param model the policy at the checkpoint (owned by the caller)
+   * @param model the policy at the checkpoint (owned by the caller; with adapters, a view over its base)
    * @param state master weights, optimizer and counters
    * @param dataPosition the data reader's position as it was saved
    */
@@ -38,6 +39,15 @@ public final class CheckpointReader {
    * @param force resume even when the saved configuration differs (logged as a warning)
    */
   public static Restored load(Path dir, TrainConfig config, boolean force, NDManager manager) {
+    return load(dir, config, force, manager, null);
+  }
+
+  /**
+   * As {@link #load(Path, TrainConfig, boolean, NDManager)}. An adapter checkpoint restores the base model (from
+   * {@code baseModel} when given, else the path it recorded) with the saved adapters: the model is then a view
+   * ({@link CausalLM#withAdapters}) whose base lives in {@code manager}, and the state holds the adapters only.
+   */
+  public static Restored load(Path dir, TrainConfig config, boolean force, NDManager manager, Path baseModel) {
     if (!Files.isRegularFile(dir.resolve(Checkpoints.STATE))) {
       throw new TrainException("not a complete checkpoint: " + dir + " has no " + Checkpoints.STATE);
     }
@@ -53,13 +63,14 @@ public final class CheckpointReader {
       }
       LOG.warn("{}; resuming anyway (forced)", what);
     }
-    Pretrained p = Pretrained.load(dir, manager);
-    CausalLM model = p.model();
+    boolean adapter = PeftAdapter.isAdapter(dir);
+    Pretrained p = Pretrained.load(adapter ? base(dir, json, baseModel) : dir, manager);
     try {
-      List<String> names = new ArrayList<>(model.parameters().keySet());
+      CausalLM model = adapter ? p.model().withAdapters(PeftAdapter.load(dir, p.model().config(), manager)) : p.model();
+      List<String> names = new ArrayList<>(model.trainableParameters().keySet());
       float[][] weights = new float[names.size()][];
       for (int i = 0; i < weights.length; i++) {
-        weights[i] = model.param(names.get(i)).toFloatArray();
+        weights[i] = model.trainableParameters().get(names.get(i)).toFloatArray();
       }
       TrainerState state = new TrainerState(names, weights, config);
       restoreOptimizer(dir, state, json.path("optimizer_steps").asLong());
@@ -71,6 +82,17 @@ public final class CheckpointReader {
       p.close();
       throw e;
     }
+  }
+
+  private static Path base(Path dir, JsonNode json, Path baseModel) {
+    if (baseModel != null) {
+      return baseModel;
+    }
+    String recorded = json.path("base_model").asText("");
+    if (recorded.isEmpty()) {
+      throw new TrainException("adapter checkpoint " + dir + " records no base model: pass the base model directory");
+    }
+    return Path.of(recorded);
   }
 
   private static void restoreOptimizer(Path dir, TrainerState state, long steps) {

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.model.CausalLM;
+import dev.d2o.model.LoraAdapters;
+import dev.d2o.model.LoraConfig;
+import dev.d2o.model.PeftAdapter;
 import dev.d2o.model.ModelConfig;
 import dev.d2o.model.Pretrained;
 import dev.d2o.model.SafeTensorsWriter;
@@ -28,7 +31,9 @@ import java.util.stream.Stream;
  * Checkpoints under one root, one directory per step ({@code checkpoint-00000010/}): the model in the Hugging Face
  * layout ({@code config.json}, {@code model.safetensors}, tokenizer files), the optimizer state
  * ({@value #OPTIMIZER}: {@code exp_avg.<param>}, {@code exp_avg_sq.<param>}) and the trainer state ({@value #STATE}:
- * step, consumed examples, data position, RNG, configuration and its hash, library versions).
+ * step, consumed examples, data position, RNG, configuration and its hash, library versions). A LoRA checkpoint holds
+ * the adapters in PEFT's format instead of the model ({@code adapter_config.json}, {@code adapter_model.safetensors})
+ * and names its base model in the trainer state; the optimizer state then covers the adapters only.
  *
  * <p>A checkpoint is written into a hidden temporary sibling and renamed into place in one atomic move, so a crash
  * mid-write leaves the earlier checkpoints whole and never a half-written {@code checkpoint-*}. Only the newest
@@ -73,6 +78,22 @@ public final class Checkpoints {
    */
   public Path save(ModelConfig modelConfig, Path sideFilesFrom, TrainerState state, TrainConfig config,
       Map<String, Object> dataPosition) throws IOException {
+    return save(modelConfig, sideFilesFrom, state, config, dataPosition, null);
+  }
+
+  /**
+   * An adapter checkpoint's LoRA configuration and the base model it adapts (recorded, not copied).
+   *
+   * @param baseModel the base model directory or URI ("" when the reader must be told)
+   */
+  public record Lora(LoraConfig config, String baseModel) {}
+
+  /**
+   * As {@link #save(ModelConfig, Path, TrainerState, TrainConfig, Map)}; with {@code lora} the state's weights are
+   * adapters, and the checkpoint holds them in PEFT's format ({@link PeftAdapter}) instead of a full model.
+   */
+  public Path save(ModelConfig modelConfig, Path sideFilesFrom, TrainerState state, TrainConfig config,
+      Map<String, Object> dataPosition, Lora lora) throws IOException {
     Files.createDirectories(root);
     String name = String.format("checkpoint-%08d", state.step());
     Path target = root.resolve(name);
@@ -81,18 +102,33 @@ public final class Checkpoints {
     Files.createDirectories(tmp);
     try (NDManager m = NDManager.newBaseManager()) {
       hook.before("model");
-      Pretrained.save(CausalLM.fromWeights(modelConfig, state.names(), state.weights(), m), tmp,
-          sideFilesFrom);
+      Map<String, Shape> shapes;
+      if (lora == null) {
+        Pretrained.save(CausalLM.fromWeights(modelConfig, state.names(), state.weights(), m), tmp, sideFilesFrom);
+        shapes = CausalLM.parameterShapes(modelConfig);
+      } else {
+        PeftAdapter.save(LoraAdapters.fromWeights(modelConfig, lora.config(), state.names(), state.weights(), m),
+            lora.baseModel(), tmp);
+        shapes = lora.config().shapes(modelConfig);
+      }
       hook.before(OPTIMIZER);
       Map<String, NDArray> moments = new LinkedHashMap<>();
-      CausalLM exp = CausalLM.fromWeights(modelConfig, state.names(), state.optimizer().expAvg(), m);
-      CausalLM sq = CausalLM.fromWeights(modelConfig, state.names(), state.optimizer().expAvgSq(), m);
-      exp.parameters().forEach((k, v) -> moments.put("exp_avg." + k, v));
-      sq.parameters().forEach((k, v) -> moments.put("exp_avg_sq." + k, v));
+      for (int p = 0; p < state.names().size(); p++) {
+        String param = state.names().get(p);
+        moments.put("exp_avg." + param, m.create(state.optimizer().expAvg()[p], shapes.get(param)));
+      }
+      for (int p = 0; p < state.names().size(); p++) {
+        String param = state.names().get(p);
+        moments.put("exp_avg_sq." + param, m.create(state.optimizer().expAvgSq()[p], shapes.get(param)));
+      }
       Pretrained.writeAtomically(tmp.resolve(OPTIMIZER), os -> SafeTensorsWriter.write(os, moments,
           Map.of("optimizer", "AdamW", "step", Long.toString(state.optimizer().steps()))));
       hook.before(STATE);
       ObjectNode json = stateJson(state, config, dataPosition);
+      if (lora != null) {
+        json.put("base_model", lora.baseModel());
+        json.set("lora", JSON.valueToTree(lora.config()));
+      }
       Pretrained.writeAtomically(tmp.resolve(STATE), os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, json));
       if (Files.exists(target)) { // the same step saved again: move the old one aside first, then replace it
         Path old = root.resolve("." + name + ".old");

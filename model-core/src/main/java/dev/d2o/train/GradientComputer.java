@@ -41,7 +41,7 @@ public final class GradientComputer {
     this.model = model;
     this.loss = loss;
     this.examplesPerChunk = examplesPerChunk;
-    this.params = new ArrayList<>(model.parameters().values());
+    this.params = new ArrayList<>(model.trainableParameters().values()); // only the adapters under LoRA
     model.setTrainable(true);
   }
 
@@ -50,7 +50,7 @@ public final class GradientComputer {
     return weightsVersion;
   }
 
-  /** Replaces the replica's weights (per parameter, in parameter order) and records their version. */
+  /** Replaces the replica's trainable weights (in {@code trainableParameters()} order) and records their version. */
   public void setWeights(long version, float[][] weights) {
     if (weights.length != params.size()) {
       throw new IllegalArgumentException("expected " + params.size() + " weight arrays, got " + weights.length);

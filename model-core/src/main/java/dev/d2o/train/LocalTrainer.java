@@ -29,9 +29,13 @@ public final class LocalTrainer {
   private final GradientComputer computer;
   private DataOrder order;
 
-  /** Starts training {@code policy} (its weights are read once; the trainer updates them in place). */
+  /**
+   * Starts training {@code policy} (its trainable weights are read once; the trainer updates them in place). A model
+   * with adapters ({@link CausalLM#withAdapters}) trains only its adapters.
+   */
   public LocalTrainer(CausalLM policy, TrainConfig config) {
-    this(policy, config, new TrainerState(new ArrayList<>(policy.parameters().keySet()), weightsOf(policy), config));
+    this(policy, config, new TrainerState(new ArrayList<>(policy.trainableParameters().keySet()), weightsOf(policy),
+        config));
   }
 
   private LocalTrainer(CausalLM policy, TrainConfig config, TrainerState state) {
@@ -40,13 +44,20 @@ public final class LocalTrainer {
     this.state = state;
     this.computer = new GradientComputer(policy, config.loss(), config.integer(TrainConfig.KEY_CHUNK));
     computer.setWeights(state.weightsVersion(), state.weights());
-    LOG.info("training {} ({} parameters) from step {} with {} (hash {})", policy.config().modelType(),
-        policy.config().parameterCount(), state.step(), config, config.hash());
+    LOG.info("training {} ({} parameters{}) from step {} with {} (hash {})", policy.config().modelType(),
+        policy.config().parameterCount(), policy.adapters() == null ? "" : ", " + policy.adapters(), state.step(),
+        config, config.hash());
   }
 
   /** Continues from a checkpoint (see {@link CheckpointReader#load}); the restored model is the policy. */
   public static LocalTrainer resume(Path checkpoint, TrainConfig config, boolean force, NDManager manager) {
-    CheckpointReader.Restored r = CheckpointReader.load(checkpoint, config, force, manager);
+    return resume(checkpoint, null, config, force, manager);
+  }
+
+  /** As {@link #resume(Path, TrainConfig, boolean, NDManager)}; an adapter checkpoint's base is {@code baseModel}. */
+  public static LocalTrainer resume(Path checkpoint, Path baseModel, TrainConfig config, boolean force,
+      NDManager manager) {
+    CheckpointReader.Restored r = CheckpointReader.load(checkpoint, config, force, manager, baseModel);
     return new LocalTrainer(r.model(), config, r.state());
   }
 
@@ -100,11 +111,12 @@ public final class LocalTrainer {
     position.put("epoch", state.consumedExamples() / datasetSize);
     position.put("offset", state.consumedExamples() % datasetSize);
     position.put("dataset_size", datasetSize);
-    return checkpoints.save(policy.config(), null, state, config, position);
+    Checkpoints.Lora lora = policy.adapters() == null ? null : new Checkpoints.Lora(policy.adapters().config(), "");
+    return checkpoints.save(policy.config(), null, state, config, position, lora);
   }
 
   private static float[][] weightsOf(CausalLM model) {
-    return model.parameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
+    return model.trainableParameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
   }
 
   /** The policy (its weights follow the master weights after every applied step). */

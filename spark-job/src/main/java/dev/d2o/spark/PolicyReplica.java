@@ -1,6 +1,10 @@
 package dev.d2o.spark;
 
+import dev.d2o.model.CausalLM;
+import dev.d2o.model.LoraAdapters;
+import dev.d2o.model.LoraConfig;
 import dev.d2o.model.Pretrained;
+import dev.d2o.model.TextTokenizer;
 import dev.d2o.train.GradientComputer;
 import dev.d2o.train.GradientSums;
 import dev.d2o.train.LossConfig;
@@ -13,30 +17,52 @@ import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * The policy replica of one executor JVM: a model loaded once ({@link ModelCache}, role "policy") with its gradient
- * computer. A task brings the weights version it must use; a replica that lags copies the broadcast weights in
- * first. Versions are tagged with the run, so a replica left from another run in the same JVM re-syncs too.
+ * The policy replica of one executor JVM with its gradient computer. For full fine-tuning it is a model loaded once
+ * ({@link ModelCache}, role "policy"); with LoRA it is the cached "reference" model plus adapters
+ * ({@link CausalLM#withAdapters}): one copy of the base weights per JVM, shared by reference scoring (adapters off)
+ * and the policy. A task brings the weights version it must use; a replica that lags copies the broadcast weights
+ * (all weights, or only the adapters) in first. Versions are tagged with the run, so a replica left from another run
+ * in the same JVM re-syncs too.
  */
 public final class PolicyReplica {
   private static final Map<String, PolicyReplica> REPLICAS = new HashMap<>();
 
-  private final Pretrained model;
+  private final CausalLM model;
+  private final TextTokenizer tokenizer;
   private final GradientComputer computer;
   private String runId;
   private long version = -1;
 
-  private PolicyReplica(Pretrained model, GradientComputer computer) {
+  /** What {@link #withModel} hands its body: the policy at the requested weights and the tokenizer. */
+  public record View(CausalLM model, TextTokenizer tokenizer) {}
+
+  private PolicyReplica(CausalLM model, TextTokenizer tokenizer, GradientComputer computer) {
     this.model = model;
+    this.tokenizer = tokenizer;
     this.computer = computer;
   }
 
-  /** The replica of {@code modelPath} in this JVM. */
-  public static synchronized PolicyReplica of(String modelPath, LossConfig loss, int chunk, Configuration conf) {
-    String key = modelPath + "|" + loss + "|" + chunk;
+  /** The full fine-tuning replica of {@code modelPath} in this JVM. */
+  public static PolicyReplica of(String modelPath, LossConfig loss, int chunk, Configuration conf) {
+    return of(modelPath, null, loss, chunk, conf);
+  }
+
+  /** The replica of {@code modelPath} in this JVM, with {@code lora} adapters on the shared reference when not null. */
+  public static synchronized PolicyReplica of(String modelPath, LoraConfig lora, LossConfig loss, int chunk,
+      Configuration conf) {
+    String key = modelPath + "|" + lora + "|" + loss + "|" + chunk;
     return REPLICAS.computeIfAbsent(key, k -> {
-      Pretrained p = ModelCache.get("policy", modelPath, conf);
-      return new PolicyReplica(p, new GradientComputer(p.model(), loss, chunk));
+      Pretrained p = ModelCache.get(lora == null ? "policy" : "reference", modelPath, conf);
+      // the adapters' values come with the first sync; their init only has to have the right shapes
+      CausalLM policy = lora == null ? p.model()
+          : p.model().withAdapters(LoraAdapters.init(p.model().config(), lora, 0, p.model().manager()));
+      return new PolicyReplica(policy, p.tokenizer(), new GradientComputer(policy, loss, chunk));
     });
+  }
+
+  /** The policy model (with LoRA: a view whose {@code base()} is the cached reference). */
+  public CausalLM model() {
+    return model;
   }
 
   /**
@@ -55,9 +81,9 @@ public final class PolicyReplica {
   }
 
   /** Runs {@code body} on the policy at weights {@code (runId, version)} (anchor refresh: sampling from it). */
-  public synchronized <T> T withModel(String run, long v, WeightsSource weights, Function<Pretrained, T> body) {
+  public synchronized <T> T withModel(String run, long v, WeightsSource weights, Function<View, T> body) {
     sync(run, v, weights);
-    return body.apply(model);
+    return body.apply(new View(model, tokenizer));
   }
 
   private void sync(String run, long v, WeightsSource weights) {
@@ -77,7 +103,7 @@ public final class PolicyReplica {
   /** Supplies the weights of a version (a broadcast value). */
   @FunctionalInterface
   public interface WeightsSource {
-    /** The weights, per parameter in parameter order. */
+    /** The trainable weights, in {@code trainableParameters()} order. */
     float[][] get();
   }
 }

@@ -222,6 +222,19 @@ public final class JobConfig implements Serializable {
     return TrainConfig.of(options);
   }
 
+  /** The LoRA adapters to train ({@code lora.*}), or null for full fine-tuning ({@code lora.rank = 0}). */
+  public dev.d2o.model.LoraConfig lora() {
+    int rank = get(Keys.LORA_RANK);
+    if (rank == 0) {
+      return null;
+    }
+    try {
+      return dev.d2o.model.LoraConfig.of(rank, get(Keys.LORA_ALPHA), get(Keys.LORA_DROPOUT), get(Keys.LORA_TARGETS));
+    } catch (dev.d2o.model.ModelException e) {
+      throw new ConfigException(e.getMessage());
+    }
+  }
+
   /** All values, by key name, in declaration order. */
   public Map<String, Object> asMap() {
     return values;

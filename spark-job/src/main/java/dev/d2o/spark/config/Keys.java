@@ -4,6 +4,7 @@ import static dev.d2o.spark.config.Key.flag;
 import static dev.d2o.spark.config.Key.integer;
 import static dev.d2o.spark.config.Key.nonNegative;
 import static dev.d2o.spark.config.Key.oneOf;
+import static dev.d2o.spark.config.Key.positive;
 import static dev.d2o.spark.config.Key.range;
 import static dev.d2o.spark.config.Key.text;
 
@@ -44,6 +45,19 @@ public final class Keys {
   // model
   public static final Key<String> MODEL_PATH = text("model.path", "data-samples/tiny-random-llama",
       "Reference model directory in the Hugging Face layout; also the policy's starting point", true);
+
+  // lora
+  public static final Key<Integer> LORA_RANK = integer("lora.rank", 0, 0,
+      "LoRA rank r (0 = full fine-tuning): only the adapters train, travel and are checkpointed; the base model is"
+      + " frozen and doubles as the reference", true);
+  public static final Key<Double> LORA_ALPHA = positive("lora.alpha", 16.0,
+      "LoRA alpha: the adapter update is (alpha/r)·B·A", true);
+  public static final Key<Double> LORA_DROPOUT = new Key<>("lora.dropout", Double.class, 0.0,
+      "Dropout on the adapter input (PEFT's lora_dropout); not implemented yet, so only 0 is accepted",
+      "0 (dropout > 0 is not implemented yet)", v -> v == 0.0, true);
+  public static final Key<String> LORA_TARGETS = text("lora.targets", "auto",
+      "Comma-separated modules to adapt, matched as PEFT's target_modules (Llama q_proj,k_proj,v_proj,o_proj,"
+      + "gate_proj,up_proj,down_proj; GPT-2 c_attn,c_proj,c_fc); auto = the attention projections", true);
 
   // anchors
   public static final Key<Integer> ANCHORS_NUM = integer("anchors.numSamples", 11, 1,
@@ -104,8 +118,9 @@ public final class Keys {
 
   private static List<Key<?>> all() {
     List<Key<?>> keys = new ArrayList<>(List.of(RUN_DIR, RUN_SEED, RUN_MASTER, RUN_PARTITIONS, TREE_DEPTH, DATA_INPUT,
-        DATA_MAX_ROWS, DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, ANCHORS_NUM, ANCHORS_TEMPERATURE,
-        ANCHORS_TOP_P, ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS, ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE));
+        DATA_MAX_ROWS, DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, LORA_RANK, LORA_ALPHA, LORA_DROPOUT,
+        LORA_TARGETS, ANCHORS_NUM, ANCHORS_TEMPERATURE, ANCHORS_TOP_P, ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS,
+        ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE));
     keys.addAll(TRAIN);
     keys.addAll(List.of(REFERENCE_UPDATE_EVERY, EVAL_MAX_PROMPTS, EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE,
         EVAL_COST_MODEL, EVAL_COST_MODEL_TEXT_COLUMN, EVAL_COST_MODEL_PREDICTION_COLUMN, EVAL_EVERY,

@@ -2,6 +2,9 @@ package dev.d2o.spark.stages;
 
 import dev.d2o.cli.InputException;
 import dev.d2o.model.CausalLM;
+import dev.d2o.model.LoraAdapters;
+import dev.d2o.model.LoraConfig;
+import dev.d2o.model.PeftAdapter;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.PolicyReplica;
@@ -45,18 +48,19 @@ import scala.Tuple2;
  * compute gradient sums with their cached replica ({@link PolicyReplica}) and return them through
  * {@code treeAggregate}; the driver averages, clips, steps AdamW and publishes the new weights as a versioned
  * broadcast. The gradient work is a pure function of (weights version, rows), so task retries are safe, and the
- * trajectory equals model-core's single-process {@code LocalTrainer} on the same global batches.
+ * trajectory equals model-core's single-process {@code LocalTrainer} on the same global batches. With LoRA
+ * ({@code lora.rank > 0}) the driver's state, the broadcasts and the gradient sums hold the adapters only.
  */
 public final class TrainStage {
   private static final Logger LOG = LoggerFactory.getLogger(TrainStage.class);
 
   /** What a gradient task needs: small and serializable; the weights travel in a broadcast. */
   record Spec(String modelPath, SerializableConf conf, String loss, double beta, double alpha, int k, int chunk,
-      String runId, boolean sft) implements Serializable {
+      String runId, boolean sft, LoraConfig lora) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     PolicyReplica replica() {
-      return PolicyReplica.of(modelPath, LossConfig.of(loss, beta, alpha, k), chunk, conf.get());
+      return PolicyReplica.of(modelPath, lora, LossConfig.of(loss, beta, alpha, k), chunk, conf.get());
     }
 
     /** The gradient work of one chunk of rows (anchor rows for D²O, SFT rows for the next-token loss). */
@@ -106,11 +110,17 @@ public final class TrainStage {
     java.nio.file.Path localModel = HadoopFiles.localModelDir(modelPath,
         java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "d2o-model-cache"), run.conf());
     CheckpointStore store = new CheckpointStore(run);
+    LoraConfig lora = cfg.lora();
     try (ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager()) {
       TrainerState state;
       dev.d2o.model.ModelConfig modelConfig;
       if (resume && store.latest().isPresent()) {
-        CheckpointReader.Restored r = CheckpointReader.load(store.latest().get(), tc, false, manager);
+        CheckpointReader.Restored r = CheckpointReader.load(store.latest().get(), tc, false, manager, localModel);
+        LoraConfig saved = r.model().adapters() == null ? null : r.model().adapters().config();
+        if (!java.util.Objects.equals(saved, lora)) {
+          throw new InputException("checkpoint " + store.latest().get() + " was trained with LoRA " + saved
+              + " but the configuration asks for " + lora + " (lora.*)");
+        }
         state = r.state();
         modelConfig = r.model().config();
         metrics.truncateTo(state.step());
@@ -118,14 +128,32 @@ public final class TrainStage {
       } else {
         try (Pretrained p = Pretrained.load(localModel, manager)) {
           modelConfig = p.model().config();
-          state = new TrainerState(new ArrayList<>(p.model().parameters().keySet()), weightsOf(p.model()), tc);
+          state = initialState(p.model(), lora, manager);
         }
       }
       Spec spec = new Spec(modelPath, new SerializableConf(run.conf()), tc.string("loss"), tc.dbl("beta"),
-          tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString(), sft);
+          tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString(), sft,
+          lora);
       List<StepResult> results = loop(data, spec, state, store, modelConfig, localModel);
       String finalModel = saveFinal(state, modelConfig, localModel, manager);
       return new Result(results, finalModel);
+    }
+  }
+
+  /**
+   * The driver's starting state: every weight of the model, or, with LoRA, fresh adapters (B = 0, A seeded by
+   * {@code run.seed}) and nothing of the base.
+   */
+  private TrainerState initialState(CausalLM base, LoraConfig lora, ai.djl.ndarray.NDManager manager) {
+    if (lora == null) {
+      return new TrainerState(new ArrayList<>(base.parameters().keySet()), weightsOf(base), tc);
+    }
+    try (CausalLM policy = base.withAdapters(LoraAdapters.init(base.config(), lora, cfg.get(Keys.RUN_SEED),
+        manager))) {
+      LOG.info("LoRA {} on {}: {} trainable of {} parameters ({} %)", lora, base.config().modelType(),
+          policy.adapters().size(), base.config().parameterCount(),
+          String.format("%.3f", 100.0 * policy.adapters().size() / base.config().parameterCount()));
+      return new TrainerState(new ArrayList<>(policy.trainableParameters().keySet()), weightsOf(policy), tc);
     }
   }
 
@@ -277,7 +305,8 @@ public final class TrainStage {
     position.put("offset", state.consumedExamples() % datasetSize);
     position.put("dataset_size", datasetSize);
     try {
-      store.publish(checkpoints.save(modelConfig, localModel, state, tc, position));
+      Checkpoints.Lora lora = cfg.lora() == null ? null : new Checkpoints.Lora(cfg.lora(), cfg.get(Keys.MODEL_PATH));
+      store.publish(checkpoints.save(modelConfig, localModel, state, tc, position, lora));
     } catch (IOException | UncheckedIOException e) {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
       String newest = store.latestName().map(n -> "the newest complete checkpoint is " + run.path("checkpoints/" + n)
@@ -288,23 +317,55 @@ public final class TrainStage {
     }
   }
 
+  /**
+   * The final model under {@code final/} in the Hugging Face layout; with LoRA that is the base with the adapters
+   * merged in, and the adapters alone go to {@code final-adapter/} in PEFT's format.
+   */
   private String saveFinal(TrainerState state, dev.d2o.model.ModelConfig modelConfig, java.nio.file.Path localModel,
       ai.djl.ndarray.NDManager manager) {
-    org.apache.hadoop.fs.Path dst = run.path("final");
-    try {
-      java.nio.file.Path local = run.isLocal() ? run.local("final")
-          : java.nio.file.Files.createTempDirectory("d2o-final-");
+    LoraConfig lora = cfg.lora();
+    java.nio.file.Path local = localOut("final");
+    if (lora == null) {
       try (CausalLM model = CausalLM.fromWeights(modelConfig, state.names(), state.weights(), manager)) {
         Pretrained.save(model, local, localModel);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot save the final model to " + local, e);
       }
-      if (!run.isLocal()) {
+      return publish(local, "final");
+    }
+    java.nio.file.Path adapter = localOut("final-adapter");
+    try (Pretrained base = Pretrained.load(localModel, manager);
+        LoraAdapters adapters = LoraAdapters.fromWeights(modelConfig, lora, state.names(), state.weights(), manager);
+        CausalLM merged = adapters.merge(base.model(), manager)) {
+      Pretrained.save(merged, local, localModel);
+      PeftAdapter.save(adapters, cfg.get(Keys.MODEL_PATH), adapter);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot save the final model to " + local, e);
+    }
+    publish(adapter, "final-adapter");
+    return publish(local, "final");
+  }
+
+  private java.nio.file.Path localOut(String name) {
+    try {
+      return run.isLocal() ? run.local(name) : java.nio.file.Files.createTempDirectory("d2o-" + name + "-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Uploads {@code local} to the run directory's {@code name} when the run directory is remote. */
+  private String publish(java.nio.file.Path local, String name) {
+    org.apache.hadoop.fs.Path dst = run.path(name);
+    if (!run.isLocal()) {
+      try {
         HadoopFiles.fs(dst, run.conf()).copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()),
             dst);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot upload " + local + " to " + dst, e);
       }
-      return dst.toString();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot save the final model to " + dst, e);
     }
+    return dst.toString();
   }
 
   private void progress(StepResult r, int maxSteps, long first, long start) {
@@ -334,6 +395,6 @@ public final class TrainStage {
   }
 
   static float[][] weightsOf(CausalLM model) {
-    return model.parameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
+    return model.trainableParameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
   }
 }
