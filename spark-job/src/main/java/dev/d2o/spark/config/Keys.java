@@ -76,7 +76,7 @@ public final class Keys {
   public static final Key<Integer> ANCHORS_REFRESH_EVERY = integer("anchors.refreshEvery", 0, 0,
       "Regenerate anchors from the current policy every N steps (0 = offline anchors)", true);
   public static final Key<Integer> ANCHORS_BATCH_SIZE = integer("anchors.batchSize", 8, 1,
-      "Prompts per generation batch on an executor", false);
+      "Prompts per canonical generation group (cut in id order, so samples do not depend on partitioning)", false);
 
   // train: the options of model-core's TrainConfig, under "train." (declared there once; K and the seed come from
   // anchors.numSamples and run.seed)

@@ -48,28 +48,25 @@ public final class AnchorsStage {
   public static Dataset<Row> run(SparkSession spark, JobConfig cfg, Dataset<Row> input, String output) {
     Spec spec = spec(spark, cfg, cfg.get(Keys.MODEL_PATH));
     spark.sparkContext().setJobDescription("d2o anchors: " + spec.numSamples() + " per prompt");
-    JavaRDD<Row> rows = input.javaRDD().mapPartitions(it -> buildPartition(spec, it));
+    int partitions = cfg.get(Keys.RUN_PARTITIONS);
+    JavaRDD<Row> rows = Groups.of(input.orderBy("id").javaRDD(), spec.batchSize(), partitions)
+        .flatMap(group -> buildGroup(spec, group));
     spark.createDataFrame(rows, AnchorRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
     spark.sparkContext().setJobDescription(null);
     return spark.read().parquet(output);
   }
 
-  private static Iterator<Row> buildPartition(Spec spec, Iterator<Row> it) {
+  /** One canonical group of prompts: all their K anchors are sampled and scored together. */
+  private static Iterator<Row> buildGroup(Spec spec, List<Row> group) {
     FaultInjection.maybeFail("anchors");
-    if (!it.hasNext()) {
-      return List.<Row>of().iterator();
-    }
     Pretrained ref = ModelCache.get("reference", spec.modelPath(), spec.conf().get());
     AnchorBuilder builder = new AnchorBuilder(ref.model(), ref.model(), ref.tokenizer(), spec.sampling(),
         spec.numSamples(), spec.prefix(), LengthPolicy.parse(spec.lengthPolicy()), spec.batchSize());
     List<AnchorBuilder.Input> inputs = new ArrayList<>();
-    it.forEachRemaining(r -> inputs.add(new AnchorBuilder.Input(r.getString(0), r.getString(1), r.getString(2))));
+    group.forEach(r -> inputs.add(new AnchorBuilder.Input(r.getString(0), r.getString(1), r.getString(2))));
     List<Row> out = new ArrayList<>(inputs.size());
-    int chunk = Math.max(1, spec.batchSize() * 4); // bounded memory: a few generation batches at a time
-    for (int i = 0; i < inputs.size(); i += chunk) {
-      for (AnchorRow a : builder.build(inputs.subList(i, Math.min(inputs.size(), i + chunk)))) {
-        out.add(a.toRow());
-      }
+    for (AnchorRow a : builder.build(inputs)) {
+      out.add(a.toRow());
     }
     return out.iterator();
   }

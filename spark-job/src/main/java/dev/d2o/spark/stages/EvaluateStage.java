@@ -122,15 +122,15 @@ public final class EvaluateStage {
   /** The first {@code eval.maxPrompts} rows by id (a stable choice), spread over the executors. */
   private static Dataset<Row> prompts(SparkSession spark, JobConfig cfg, Dataset<Row> evalInput) {
     boolean helpful = Arrays.asList(evalInput.columns()).contains(HELPFUL_COLUMN);
-    int partitions = cfg.get(Keys.RUN_PARTITIONS) > 0 ? cfg.get(Keys.RUN_PARTITIONS)
-        : spark.sparkContext().defaultParallelism();
     return evalInput.select(col("id"), col("prompt"), col("negative"),
             helpful ? col(HELPFUL_COLUMN).cast("string") : lit(null).cast("string"))
-        .orderBy("id").limit(cfg.get(Keys.EVAL_MAX_PROMPTS)).repartition(partitions);
+        .orderBy("id").limit(cfg.get(Keys.EVAL_MAX_PROMPTS));
   }
 
   private static List<EvalRow> evaluate(SparkSession spark, Spec spec, Dataset<Row> prompts) {
-    List<EvalRow> rows = new ArrayList<>(prompts.javaRDD().mapPartitions(it -> evaluatePartition(spec, it)).collect());
+    int partitions = spark.sparkContext().defaultParallelism();
+    List<EvalRow> rows = new ArrayList<>(Groups.of(prompts.javaRDD(), spec.batchSize(), partitions)
+        .flatMap(group -> evaluatePartition(spec, group.iterator())).collect());
     rows.sort(Comparator.comparing(EvalRow::id));
     return rows;
   }

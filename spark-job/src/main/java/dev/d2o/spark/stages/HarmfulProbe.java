@@ -63,12 +63,7 @@ final class HarmfulProbe {
     double t = temperature;
     int n = maxNewTokens;
     long s = seed;
-    List<Tuple2<String, String>> answers = prompts.mapPartitions(it -> {
-      List<Row> rows = new ArrayList<>();
-      it.forEachRemaining(rows::add);
-      if (rows.isEmpty()) {
-        return new ArrayList<Tuple2<String, String>>().iterator();
-      }
+    List<Tuple2<String, String>> answers = Groups.of(prompts, 16, 0).flatMap(rows -> {
       List<GenerationResult> gen = spec.replica().withModel(spec.runId(), version, weights::value, p -> {
         List<GenerationRequest> reqs = new ArrayList<>();
         for (Row r : rows) {
