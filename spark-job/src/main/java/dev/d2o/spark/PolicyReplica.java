@@ -29,11 +29,12 @@ public final class PolicyReplica {
     this.computer = computer;
   }
 
-  /** The replica of {@code modelPath} in this JVM. */
-  public static synchronized PolicyReplica of(String modelPath, LossConfig loss, int chunk, Configuration conf) {
+  /** The replica of {@code modelPath} in this JVM, on {@code device} ({@code model.device}). */
+  public static synchronized PolicyReplica of(String modelPath, LossConfig loss, int chunk, Configuration conf,
+      String device) {
     String key = modelPath + "|" + loss + "|" + chunk;
     return REPLICAS.computeIfAbsent(key, k -> {
-      Pretrained p = ModelCache.get("policy", modelPath, conf);
+      Pretrained p = ModelCache.get("policy", modelPath, conf, device);
       return new PolicyReplica(p, new GradientComputer(p.model(), loss, chunk));
     });
   }

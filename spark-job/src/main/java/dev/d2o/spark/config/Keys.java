@@ -42,6 +42,8 @@ public final class Keys {
   // model
   public static final Key<String> MODEL_PATH = text("model.path", "data-samples/tiny-random-llama",
       "Reference model directory in the Hugging Face layout; also the policy's starting point", true);
+  public static final Key<String> MODEL_DEVICE = oneOf("model.device", "auto", dev.d2o.spark.Devices.NAMES,
+      "Where executors run the models: auto (a GPU when DJL sees one, else the CPU), cpu or gpu", false);
 
   // anchors
   public static final Key<Integer> ANCHORS_NUM = integer("anchors.numSamples", 11, 1,
@@ -97,7 +99,7 @@ public final class Keys {
 
   private static List<Key<?>> all() {
     List<Key<?>> keys = new ArrayList<>(List.of(RUN_DIR, RUN_SEED, RUN_MASTER, RUN_PARTITIONS, TREE_DEPTH, DATA_INPUT,
-        DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, ANCHORS_NUM, ANCHORS_TEMPERATURE, ANCHORS_TOP_P,
+        DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, MODEL_DEVICE, ANCHORS_NUM, ANCHORS_TEMPERATURE, ANCHORS_TOP_P,
         ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS, ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE));
     keys.addAll(TRAIN);
     keys.addAll(List.of(REFERENCE_UPDATE_EVERY, EVAL_MAX_PROMPTS, EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE,

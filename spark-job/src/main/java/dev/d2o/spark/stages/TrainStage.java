@@ -49,11 +49,11 @@ public final class TrainStage {
 
   /** What a gradient task needs: small and serializable; the weights travel in a broadcast. */
   record Spec(String modelPath, SerializableConf conf, String loss, double beta, double alpha, int k, int chunk,
-      String runId) implements Serializable {
+      String runId, String device) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     PolicyReplica replica() {
-      return PolicyReplica.of(modelPath, LossConfig.of(loss, beta, alpha, k), chunk, conf.get());
+      return PolicyReplica.of(modelPath, LossConfig.of(loss, beta, alpha, k), chunk, conf.get(), device);
     }
   }
 
@@ -101,7 +101,7 @@ public final class TrainStage {
         }
       }
       Spec spec = new Spec(modelPath, new SerializableConf(run.conf()), tc.string("loss"), tc.dbl("beta"),
-          tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString());
+          tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString(), cfg.get(Keys.MODEL_DEVICE));
       List<StepResult> results = loop(data, spec, state, store, modelConfig, localModel);
       String finalModel = saveFinal(state, modelConfig, localModel, manager);
       return new Result(results, finalModel);
