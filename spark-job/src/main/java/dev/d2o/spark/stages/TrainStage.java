@@ -189,6 +189,7 @@ public final class TrainStage {
         .groupByKey(parallelism)
         .mapPartitions(it -> {
           FaultInjection.maybeFail("train");
+          FaultInjection.maybeDelay("train");
           GradientSums sums = GradientSums.zero();
           while (it.hasNext()) {
             List<Tuple2<Integer, TrainExample>> group = new ArrayList<>();
