@@ -71,7 +71,7 @@ class HdfsIT {
     String run = root + "/runs/r1";
     String input = root + "/data/negatives.jsonl";
     String model = root + "/models/tiny";
-    System.setProperty("d2o.fault.driver", "3"); // a driver crash after checkpoint-00000002
+    System.setProperty("d2o.fault.driver", "3"); // a driver crash before step 4, after checkpoint-00000002
     try {
       assertEquals(1, D2oCli.run(args("run", run, input, model)));
     } finally {
@@ -85,7 +85,7 @@ class HdfsIT {
     assertEquals(0, D2oCli.run(args("run", run, input, model, "--resume")));
     JsonNode summary = JSON.readTree(read(run + "/summary.json"));
     assertTrue(summary.get("anchors").asText().startsWith("reused hdfs://"), summary.toString());
-    assertEquals(3, summary.get("steps").asInt(), "resumed at step 3 of 6: " + summary);
+    assertEquals(4, summary.get("steps").asInt(), "resumed from checkpoint-00000002: " + summary);
     assertEquals(6, read(run + "/metrics.jsonl").lines().count());
     assertTrue(exists(run + "/checkpoints/checkpoint-00000006/_COMPLETE"));
     assertFalse(exists(run + "/checkpoints/checkpoint-00000002"), "train.keepCheckpoints = 2");

@@ -229,6 +229,7 @@ public final class TrainStage {
     position.put("dataset_size", datasetSize);
     try {
       store.publish(checkpoints.save(modelConfig, localModel, state, tc, position));
+      store.prune(tc.integer("keepCheckpoints"));
     } catch (IOException e) {
       throw new UncheckedIOException("checkpoint at step " + state.step() + " failed", e);
     }
