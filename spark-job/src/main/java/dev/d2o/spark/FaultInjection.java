@@ -21,6 +21,21 @@ public final class FaultInjection {
     }
   }
 
+  /**
+   * With {@code d2o.delay.<point>=<ms>}, sleeps that long: cluster tests slow the steps down so that they can kill an
+   * executor while it works, or the driver between two checkpoints.
+   */
+  public static void maybeDelay(String point) {
+    String ms = System.getProperty("d2o.delay." + point);
+    if (ms != null) {
+      try {
+        Thread.sleep(Long.parseLong(ms));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   /** Throws on the first attempt of the configured partition at {@code point}. */
   public static void maybeFail(String point) {
     String target = System.getProperty("d2o.fault." + point);

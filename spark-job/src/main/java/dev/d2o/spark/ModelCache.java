@@ -1,5 +1,6 @@
 package dev.d2o.spark;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.io.HadoopFiles;
@@ -18,21 +19,24 @@ import org.apache.hadoop.conf.Configuration;
 public final class ModelCache {
   private static final Map<String, Pretrained> MODELS = new HashMap<>();
   private static final Map<String, AtomicInteger> LOADS = new ConcurrentHashMap<>();
-  private static NDManager root;
+  private static final Map<Device, NDManager> ROOTS = new HashMap<>();
 
   private ModelCache() {}
 
+  /** As {@link #get(String, String, Configuration, String)} on {@code model.device = auto}. */
+  public static Pretrained get(String role, String location, Configuration conf) {
+    return get(role, location, conf, "auto");
+  }
+
   /**
-   * The model at {@code location} under {@code role} ("reference", "policy", ...): loaded on first use in this JVM,
-   * then shared. Callers must not close it.
+   * The model at {@code location} under {@code role} ("reference", "policy", ...) on {@code device}
+   * ({@code model.device}: auto, cpu or gpu): loaded on first use in this JVM, then shared. Callers must not close it.
    */
-  public static synchronized Pretrained get(String role, String location, Configuration conf) {
+  public static synchronized Pretrained get(String role, String location, Configuration conf, String device) {
     String key = role + "@" + location;
     Pretrained p = MODELS.get(key);
     if (p == null) {
-      if (root == null) {
-        root = NDManager.newBaseManager();
-      }
+      NDManager root = ROOTS.computeIfAbsent(Devices.resolve(device), NDManager::newBaseManager);
       Path cacheRoot = Path.of(System.getProperty("java.io.tmpdir"), "d2o-model-cache");
       Path local = HadoopFiles.localModelDir(location, cacheRoot, conf);
       p = Pretrained.load(local, root);

@@ -44,15 +44,15 @@ public final class PolicyReplica {
 
   /** The full fine-tuning replica of {@code modelPath} in this JVM. */
   public static PolicyReplica of(String modelPath, LossConfig loss, int chunk, Configuration conf) {
-    return of(modelPath, null, loss, chunk, conf);
+    return of(modelPath, null, loss, chunk, conf, "cpu");
   }
 
   /** The replica of {@code modelPath} in this JVM, with {@code lora} adapters on the shared reference when not null. */
   public static synchronized PolicyReplica of(String modelPath, LoraConfig lora, LossConfig loss, int chunk,
-      Configuration conf) {
+      Configuration conf, String device) {
     String key = modelPath + "|" + lora + "|" + loss + "|" + chunk;
     return REPLICAS.computeIfAbsent(key, k -> {
-      Pretrained p = ModelCache.get(lora == null ? "policy" : "reference", modelPath, conf);
+      Pretrained p = ModelCache.get(lora == null ? "policy" : "reference", modelPath, conf, device);
       // the adapters' values come with the first sync; their init only has to have the right shapes
       CausalLM policy = lora == null ? p.model()
           : p.model().withAdapters(LoraAdapters.init(p.model().config(), lora, 0, p.model().manager()));

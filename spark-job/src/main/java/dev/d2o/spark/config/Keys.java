@@ -45,6 +45,8 @@ public final class Keys {
   // model
   public static final Key<String> MODEL_PATH = text("model.path", "data-samples/tiny-random-llama",
       "Reference model directory in the Hugging Face layout; also the policy's starting point", true);
+  public static final Key<String> MODEL_DEVICE = oneOf("model.device", "auto", dev.d2o.spark.Devices.NAMES,
+      "Where executors run the models: auto (a GPU when DJL sees one, else the CPU), cpu or gpu", false);
 
   // lora
   public static final Key<Integer> LORA_RANK = integer("lora.rank", 0, 0,
@@ -118,7 +120,7 @@ public final class Keys {
 
   private static List<Key<?>> all() {
     List<Key<?>> keys = new ArrayList<>(List.of(RUN_DIR, RUN_SEED, RUN_MASTER, RUN_PARTITIONS, TREE_DEPTH, DATA_INPUT,
-        DATA_MAX_ROWS, DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, LORA_RANK, LORA_ALPHA, LORA_DROPOUT,
+        DATA_MAX_ROWS, DATA_FORMAT, DATA_EVAL, DATA_LENGTH_POLICY, MODEL_PATH, MODEL_DEVICE, LORA_RANK, LORA_ALPHA, LORA_DROPOUT,
         LORA_TARGETS, ANCHORS_NUM, ANCHORS_TEMPERATURE, ANCHORS_TOP_P, ANCHORS_TOP_K, ANCHORS_MAX_NEW_TOKENS,
         ANCHORS_PREFIX, ANCHORS_REFRESH_EVERY, ANCHORS_BATCH_SIZE));
     keys.addAll(TRAIN);

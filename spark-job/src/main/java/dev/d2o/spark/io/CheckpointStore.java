@@ -73,6 +73,27 @@ public final class CheckpointStore {
     }
   }
 
+  /**
+   * Keeps the newest {@code keep} checkpoints of a remote run directory ({@code train.keepCheckpoints}); model-core
+   * prunes only its local folder, which for a remote run is the staging folder.
+   */
+  public void prune(int keep) {
+    if (run.isLocal()) {
+      return;
+    }
+    Path dir = run.path("checkpoints");
+    try {
+      FileSystem fs = HadoopFiles.fs(dir, run.conf());
+      FileStatus[] all = fs.listStatus(dir, p -> p.getName().startsWith("checkpoint-"));
+      Arrays.sort(all, Comparator.comparing((FileStatus s) -> s.getPath().getName()).reversed());
+      for (int i = keep; i < all.length; i++) {
+        fs.delete(all[i].getPath(), true);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prune checkpoints in " + dir, e);
+    }
+  }
+
   /** The newest complete checkpoint, as a local directory (downloaded when remote). */
   public Optional<java.nio.file.Path> latest() {
     Path dir = run.path("checkpoints");

@@ -28,7 +28,8 @@ public final class AnchorsStage {
 
   /** What an executor needs to build anchors: small and serializable. */
   record Spec(String modelPath, SerializableConf conf, int numSamples, double temperature, double topP, int topK,
-      int maxNewTokens, long seed, String prefix, String lengthPolicy, int batchSize) implements Serializable {
+      int maxNewTokens, long seed, String prefix, String lengthPolicy, int batchSize, String device)
+      implements Serializable {
     private static final long serialVersionUID = 1L;
 
     SamplingConfig sampling() {
@@ -41,7 +42,8 @@ public final class AnchorsStage {
     return new Spec(modelPath, new SerializableConf(spark.sparkContext().hadoopConfiguration()),
         cfg.get(Keys.ANCHORS_NUM), cfg.get(Keys.ANCHORS_TEMPERATURE), cfg.get(Keys.ANCHORS_TOP_P),
         cfg.get(Keys.ANCHORS_TOP_K), cfg.get(Keys.ANCHORS_MAX_NEW_TOKENS), cfg.get(Keys.RUN_SEED),
-        cfg.get(Keys.ANCHORS_PREFIX), cfg.get(Keys.DATA_LENGTH_POLICY), cfg.get(Keys.ANCHORS_BATCH_SIZE));
+        cfg.get(Keys.ANCHORS_PREFIX), cfg.get(Keys.DATA_LENGTH_POLICY), cfg.get(Keys.ANCHORS_BATCH_SIZE),
+        cfg.get(Keys.MODEL_DEVICE));
   }
 
   /** Builds anchors for {@code input} (id, prompt, negative), writes them to {@code output} and reads them back. */
@@ -59,7 +61,7 @@ public final class AnchorsStage {
   /** One canonical group of prompts: all their K anchors are sampled and scored together. */
   private static Iterator<Row> buildGroup(Spec spec, List<Row> group) {
     FaultInjection.maybeFail("anchors");
-    Pretrained ref = ModelCache.get("reference", spec.modelPath(), spec.conf().get());
+    Pretrained ref = ModelCache.get("reference", spec.modelPath(), spec.conf().get(), spec.device());
     AnchorBuilder builder = new AnchorBuilder(ref.model(), ref.model(), ref.tokenizer(), spec.sampling(),
         spec.numSamples(), spec.prefix(), LengthPolicy.parse(spec.lengthPolicy()), spec.batchSize());
     List<AnchorBuilder.Input> inputs = new ArrayList<>();

@@ -50,7 +50,7 @@ public final class EvaluateStage {
 
   /** What an executor needs to evaluate prompts: small and serializable. */
   record Spec(String policyDir, String referenceDir, SerializableConf conf, double temperature, int maxNewTokens,
-      long seed, int batchSize, String lengthPolicy) implements Serializable {
+      long seed, int batchSize, String lengthPolicy, String device) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     SamplingConfig sampling() {
@@ -94,7 +94,7 @@ public final class EvaluateStage {
         conf);
     Spec spec = new Spec(policyModelDir, referenceModelDir, new SerializableConf(conf), cfg.get(Keys.EVAL_TEMPERATURE),
         cfg.get(Keys.EVAL_MAX_NEW_TOKENS), cfg.get(Keys.RUN_SEED), cfg.get(Keys.ANCHORS_BATCH_SIZE),
-        cfg.get(Keys.DATA_LENGTH_POLICY));
+        cfg.get(Keys.DATA_LENGTH_POLICY), cfg.get(Keys.MODEL_DEVICE));
     spark.sparkContext().setJobDescription("d2o evaluate: " + policyModelDir + " vs " + referenceModelDir);
     List<EvalRow> rows = evaluate(spark, spec, prompts(spark, cfg, evalInput));
     if (rows.isEmpty()) {
@@ -139,8 +139,8 @@ public final class EvaluateStage {
     if (!it.hasNext()) {
       return List.<EvalRow>of().iterator();
     }
-    Pretrained policy = ModelCache.get(POLICY_ROLE, spec.policyDir(), spec.conf().get());
-    Pretrained reference = ModelCache.get(REFERENCE_ROLE, spec.referenceDir(), spec.conf().get());
+    Pretrained policy = ModelCache.get(POLICY_ROLE, spec.policyDir(), spec.conf().get(), spec.device());
+    Pretrained reference = ModelCache.get(REFERENCE_ROLE, spec.referenceDir(), spec.conf().get(), spec.device());
     PromptEvaluator evaluator = new PromptEvaluator(policy.model(), reference.model(), reference.tokenizer(),
         spec.sampling(), spec.batchSize(), LengthPolicy.parse(spec.lengthPolicy()));
     List<PromptEvaluator.Input> inputs = new ArrayList<>();

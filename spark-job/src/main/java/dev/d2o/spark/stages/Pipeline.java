@@ -2,6 +2,7 @@ package dev.d2o.spark.stages;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.spark.ClusterEvents;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A whole run: input → anchors → train (→ evaluate), every output under one run directory, with a run summary
- * ({@code summary.json}) that counts what was read, rejected and trained on.
+ * ({@code summary.json}) that counts what was read, rejected and trained on, and what the cluster did (executors
+ * lost, task attempts retried: {@link ClusterEvents}).
  */
 public final class Pipeline {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -43,6 +45,8 @@ public final class Pipeline {
   public static ObjectNode run(SparkSession spark, JobConfig cfg, Stage stage, boolean resume, boolean overwrite,
       Dataset<Row> input) {
     LOG.info("effective configuration:\n{}", cfg.render());
+    ClusterEvents events = new ClusterEvents();
+    spark.sparkContext().addSparkListener(events);
     try (RunDir run = RunDir.open(cfg.get(Keys.RUN_DIR), cfg, resume, overwrite,
         spark.sparkContext().hadoopConfiguration())) {
       ObjectNode summary = JSON.createObjectNode();
@@ -113,12 +117,15 @@ public final class Pipeline {
           System.out.println("report with plots: " + run.path("eval/report.html"));
         }
       }
+      summary.set("cluster", JSON.valueToTree(events.summary()));
       run.write("summary.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
       return summary;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     } catch (Exception e) { // SparkException is checked in Java but thrown undeclared by Spark's Scala code
       throw surface(e);
+    } finally {
+      spark.sparkContext().removeSparkListener(events);
     }
   }
 

@@ -57,7 +57,7 @@ final class Refresh {
       }
       List<AnchorBuilder.Input> inputs = in.stream()
           .map(t -> new AnchorBuilder.Input(t._2().id(), t._2().prompt(), t._2().negative())).toList();
-      Pretrained frozen = ModelCache.get("reference", anchors.modelPath(), anchors.conf().get());
+      Pretrained frozen = ModelCache.get("reference", anchors.modelPath(), anchors.conf().get(), anchors.device());
       List<AnchorRow> built = spec.replica().withModel(spec.runId(), version, weights::value, policy ->
           new AnchorBuilder(policy.model(), referenceIsPolicy ? policy.model() : frozen.model(), policy.tokenizer(),
               anchors.sampling(), anchors.numSamples(), anchors.prefix(), LengthPolicy.parse(anchors.lengthPolicy()),

@@ -56,11 +56,11 @@ public final class TrainStage {
 
   /** What a gradient task needs: small and serializable; the weights travel in a broadcast. */
   record Spec(String modelPath, SerializableConf conf, String loss, double beta, double alpha, int k, int chunk,
-      String runId, boolean sft, LoraConfig lora) implements Serializable {
+      String runId, boolean sft, LoraConfig lora, String device) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     PolicyReplica replica() {
-      return PolicyReplica.of(modelPath, lora, LossConfig.of(loss, beta, alpha, k), chunk, conf.get());
+      return PolicyReplica.of(modelPath, lora, LossConfig.of(loss, beta, alpha, k), chunk, conf.get(), device);
     }
 
     /** The gradient work of one chunk of rows (anchor rows for D²O, SFT rows for the next-token loss). */
@@ -133,7 +133,7 @@ public final class TrainStage {
       }
       Spec spec = new Spec(modelPath, new SerializableConf(run.conf()), tc.string("loss"), tc.dbl("beta"),
           tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString(), sft,
-          lora);
+          lora, cfg.get(Keys.MODEL_DEVICE));
       List<StepResult> results = loop(data, spec, state, store, modelConfig, localModel);
       String finalModel = saveFinal(state, modelConfig, localModel, manager);
       return new Result(results, finalModel);
@@ -262,6 +262,7 @@ public final class TrainStage {
         .groupByKey(parallelism)
         .mapPartitions(it -> {
           FaultInjection.maybeFail("train");
+          FaultInjection.maybeDelay("train");
           GradientSums sums = GradientSums.zero();
           while (it.hasNext()) {
             List<Tuple2<Integer, Object>> group = new ArrayList<>();
@@ -307,6 +308,7 @@ public final class TrainStage {
     try {
       Checkpoints.Lora lora = cfg.lora() == null ? null : new Checkpoints.Lora(cfg.lora(), cfg.get(Keys.MODEL_PATH));
       store.publish(checkpoints.save(modelConfig, localModel, state, tc, position, lora));
+      store.prune(tc.integer("keepCheckpoints"));
     } catch (IOException | UncheckedIOException e) {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
       String newest = store.latestName().map(n -> "the newest complete checkpoint is " + run.path("checkpoints/" + n)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Submits the d2o application jar with what the job needs on any Spark cluster (standalone, YARN, Kubernetes):
+# the Java 17 module openings for driver and executors, DJL offline with a native cache directory, and libtorch
+# thread counts that match spark.task.cpus.
+#
+#   deploy/spark-submit.sh [spark-submit options ...] -- <d2o command> [d2o options ...]
+#   deploy/spark-submit.sh --master spark://host:7077 --executor-memory 8g -- run --conf cluster.conf --resume
+#
+# Environment (all optional):
+#   SPARK_SUBMIT    the spark-submit to run (default: $SPARK_HOME/bin/spark-submit, else spark-submit on PATH)
+#   D2O_JAR         the application jar (default: spark-job/target/d2o-spark-job-*-app.jar of this checkout)
+#   D2O_TASK_CPUS   cores per task = libtorch threads per task (default 1); executors run one training task at
+#                   a time per JVM, so give executors spark.executor.cores = D2O_TASK_CPUS
+#   DJL_CACHE_DIR   where DJL unpacks libtorch on each node (default /tmp/d2o-djl-cache; ~430 MB, once per node)
+#   D2O_DRY_RUN=1   print the command instead of running it
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+spark_opts=()
+while (($#)) && [[ "$1" != "--" ]]; do spark_opts+=("$1"); shift; done
+if (($# == 0)); then
+  echo "usage: $0 [spark-submit options ...] -- <d2o command> [options ...]" >&2
+  exit 2
+fi
+shift # the --
+
+if [[ -z "${D2O_JAR:-}" ]]; then
+  D2O_JAR="$(ls "$ROOT"/spark-job/target/d2o-spark-job-*-app.jar 2>/dev/null | head -1 || true)"
+  [[ -n "$D2O_JAR" ]] || { echo "d2o: no application jar; build it with: mvn -B package -DskipTests" >&2; exit 2; }
+fi
+if [[ -z "${SPARK_SUBMIT:-}" ]]; then
+  if [[ -n "${SPARK_HOME:-}" && -x "$SPARK_HOME/bin/spark-submit" ]]; then SPARK_SUBMIT="$SPARK_HOME/bin/spark-submit"
+  else SPARK_SUBMIT=spark-submit; fi
+fi
+TASK_CPUS="${D2O_TASK_CPUS:-1}"
+CACHE="${DJL_CACHE_DIR:-/tmp/d2o-djl-cache}"
+
+# Spark on Java 17 needs the module openings its own launcher adds (kept for older launchers and custom images).
+OPENS=""
+for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
+    java.util.concurrent.atomic sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
+  OPENS+=" --add-opens=java.base/$p=ALL-UNNAMED"
+done
+# A missing native library fails at once instead of trying a download; libtorch threads = the task's cores.
+DJL_OPTS="-Dai.djl.offline=true -DDJL_CACHE_DIR=$CACHE -Dai.djl.pytorch.num_threads=$TASK_CPUS"
+DJL_OPTS+=" -Dai.djl.pytorch.num_interop_threads=1"
+
+cmd=("$SPARK_SUBMIT"
+  --class dev.d2o.cli.D2oCli
+  --conf "spark.task.cpus=$TASK_CPUS"
+  --conf "spark.driver.extraJavaOptions=${OPENS# } $DJL_OPTS ${D2O_DRIVER_JAVA_OPTS:-}"
+  --conf "spark.executor.extraJavaOptions=${OPENS# } $DJL_OPTS ${D2O_EXECUTOR_JAVA_OPTS:-}"
+  --conf "spark.executorEnv.DJL_CACHE_DIR=$CACHE"
+  --conf "spark.executorEnv.OMP_NUM_THREADS=$TASK_CPUS"
+  --conf "spark.executorEnv.MKL_NUM_THREADS=$TASK_CPUS"
+  "${spark_opts[@]}"
+  "$D2O_JAR" "$@")
+
+export DJL_CACHE_DIR="$CACHE" OMP_NUM_THREADS="${OMP_NUM_THREADS:-$TASK_CPUS}"
+if [[ "${D2O_DRY_RUN:-0}" == 1 ]]; then
+  printf '%q ' "${cmd[@]}"; echo
+  exit 0
+fi
+exec "${cmd[@]}"
