@@ -62,7 +62,7 @@ class PolicyReplicaLoraTest {
     long adapterFloats = withLora.model().adapters().size();
     assertEquals(baseFloats + adapterFloats, floats, "loaded: one base plus the adapters");
 
-    PolicyReplica full = PolicyReplica.of(path, loss, 2, conf, "cpu"); // full fine-tuning: its own copy
+    PolicyReplica full = PolicyReplica.of(path, loss, 2, conf); // full fine-tuning: its own copy
     long rss3 = rss();
     assertNotSame(reference.model().param("model.norm.weight"), full.model().param("model.norm.weight"));
     assertEquals(1, ModelCache.loads("policy", path));
