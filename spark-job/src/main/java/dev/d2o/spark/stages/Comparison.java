@@ -40,7 +40,7 @@ public final class Comparison {
     for (String loss : losses) {
       JobConfig c = cfg.with(Keys.RUN_DIR, base + "/" + loss).with(Keys.TRAIN_LOSS, loss);
       copyAnchors(spark, base + "/anchors-run/anchors", base + "/" + loss);
-      System.out.println("== " + loss);
+      dev.d2o.cli.Console.line("== " + loss);
       Pipeline.run(spark, c, Pipeline.Stage.ALL, true, false); // resume=true reuses the copied anchors
       out.add(outcome(spark, loss, base + "/" + loss));
     }

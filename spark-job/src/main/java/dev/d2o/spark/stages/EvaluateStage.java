@@ -71,7 +71,7 @@ public final class EvaluateStage {
     dev.d2o.spark.data.InputData.Loaded loaded = dev.d2o.spark.data.InputData.load(spark, evalData,
         cfg.get(Keys.DATA_FORMAT), outDir + "/rejected-eval-rows");
     if (loaded.rejectedCount() > 0) {
-      System.out.println("rejected " + loaded.rejectedCount() + " of " + loaded.total() + " held-out rows: "
+      dev.d2o.cli.Console.line("rejected " + loaded.rejectedCount() + " of " + loaded.total() + " held-out rows: "
           + loaded.rejected() + " -> " + outDir + "/rejected-eval-rows");
     }
     Dataset<Row> input = dev.d2o.spark.eval.EvalInput.withHelpful(spark, loaded.valid(), evalData,

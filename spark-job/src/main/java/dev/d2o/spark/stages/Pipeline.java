@@ -72,7 +72,7 @@ public final class Pipeline {
         summary.put("rejected_rows", in.rejectedCount());
         summary.set("rejected_by_reason", JSON.valueToTree(in.rejected()));
         if (in.rejectedCount() > 0) {
-          System.out.printf("input: %d rows, %d rejected %s -> %s%n", in.total(), in.rejectedCount(), in.rejected(),
+          dev.d2o.cli.Console.linef("input: %d rows, %d rejected %s -> %s", in.total(), in.rejectedCount(), in.rejected(),
               run.path("rejects"));
         }
         Dataset<Row> valid = in.valid();
@@ -108,13 +108,13 @@ public final class Pipeline {
           summary.set("eval", JSON.valueToTree(java.util.Map.of("prompts", e.prompts(),
               "report", run.path("eval/report.md").toString())));
           summary.put("seconds_evaluate", (System.nanoTime() - t2) / 1e9);
-          System.out.printf("evaluate: %d held-out prompts, before (reference) and after (policy):%n", e.prompts());
+          dev.d2o.cli.Console.linef("evaluate: %d held-out prompts, before (reference) and after (policy):", e.prompts());
           for (String line : HadoopFiles.readString(run.path("eval/report.md"), run.conf()).split("\n")) {
             if (line.startsWith("|")) {
-              System.out.println(line);
+              dev.d2o.cli.Console.line(line);
             }
           }
-          System.out.println("report with plots: " + run.path("eval/report.html"));
+          dev.d2o.cli.Console.line("report with plots: " + run.path("eval/report.html"));
         }
       }
       summary.set("cluster", JSON.valueToTree(events.summary()));

@@ -379,7 +379,7 @@ public final class TrainStage {
     String line = String.format("step %d/%d  loss %.4f%s  grad_norm %.3f  %.0f tok/s  eta %s%s", r.step() + 1,
         maxSteps, r.metric("loss"), rewards, r.metric("grad_norm"), r.metric("tokens_per_s"), duration(eta),
         r.skipped() ? "  SKIPPED: " + r.reason() : "");
-    System.out.println(line);
+    dev.d2o.cli.Console.line(line);
   }
 
   private static String duration(double s) {
