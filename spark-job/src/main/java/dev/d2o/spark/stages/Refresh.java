@@ -3,7 +3,6 @@ package dev.d2o.spark.stages;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.ModelCache;
-import dev.d2o.spark.PolicyReplica;
 import dev.d2o.train.TrainExample;
 import java.util.ArrayList;
 import java.util.List;
