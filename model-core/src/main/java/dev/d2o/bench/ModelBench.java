@@ -46,6 +46,19 @@ public final class ModelBench {
 
   private ModelBench() {}
 
+  /** The engine's intra-op threads (PyTorch's {@code get_num_threads}). */
+  public static int threads() {
+    return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+  }
+
+  /**
+   * Sets the engine's intra-op threads for this JVM. One thread can beat two on a machine whose cores are busy with
+   * other work: OpenMP's barrier waits then cost more than the second thread brings.
+   */
+  public static void setThreads(int n) {
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
+  }
+
   /**
    * A model of {@code shape} with weights drawn by the engine (N(0, 0.02²), norm scales 1, biases 0): the same
    * initialisation as {@link CausalLM#random}, seconds instead of a minute at 124M parameters.

@@ -45,13 +45,19 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Generated tokens per row (default: ${DEFAULT-VALUE}).")
   int newTokens;
 
+  @Option(names = "--threads", defaultValue = "0",
+      description = "Engine intra-op threads; 0 keeps the engine's default (default: ${DEFAULT-VALUE}).")
+  int threads;
+
   @Option(names = "--out", defaultValue = "docs/bench", description = "Report directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
   @Override
   public Integer call() throws Exception {
     for (String s : shapes) {
-      BenchShape.of(s); // fail before any work on a bad name
+      if (!BenchShape.NAMES.contains(s)) { // fail before any work
+        throw new InputException("--shapes: unknown shape '" + s + "'; known: " + String.join(", ", BenchShape.NAMES));
+      }
     }
     if (!PARTS.containsAll(parts)) {
       throw new InputException("--parts " + parts + ": allowed are " + PARTS);
@@ -60,8 +66,14 @@ public final class BenchCommand implements Callable<Integer> {
       throw new InputException("--iterations and --new-tokens must be ≥ 1");
     }
     BenchReport report = new BenchReport("d2o bench --shapes " + String.join(",", shapes) + " --parts "
-        + String.join(",", parts) + " --iterations " + iterations + " --new-tokens " + newTokens);
+        + String.join(",", parts) + " --iterations " + iterations + " --new-tokens " + newTokens + " --threads "
+        + threads);
+    int engineDefault = ModelBench.threads();
     try (NDManager manager = NDManager.newBaseManager()) {
+      if (threads > 0) {
+        ModelBench.setThreads(threads);
+      }
+      report.root().put("engine_threads", ModelBench.threads());
       double peak = peak(manager, report, "peak_before");
       for (String name : shapes) {
         BenchShape shape = BenchShape.of(name);
@@ -84,6 +96,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
       }
       peak(manager, report, "peak_after");
+    } finally {
+      ModelBench.setThreads(engineDefault);
     }
     String md = report.write(out);
     System.out.println();

@@ -82,7 +82,8 @@ public final class BenchReport {
         .append("; load average (1, 5, 15 min) before ").append(m.get("load_before").asText()).append(", after ")
         .append(m.get("load_after").asText()).append('\n');
     sb.append("- ").append(root.get("jvm").asText()).append("; DJL ").append(root.get("djl").asText()).append("; ")
-        .append(root.get("engine").asText()).append(" (CPU, fp32)\n");
+        .append(root.get("engine").asText()).append(" (CPU, fp32), ")
+        .append(root.path("engine_threads").asInt()).append(" intra-op threads\n");
     sb.append("- times are per repetition; tokens/s use the fastest repetition (min), the median is in the note;"
         + " every repetition is in latest.json\n\n");
     sb.append("| measurement | shape | value | note |\n|---|---|---|---|\n");
