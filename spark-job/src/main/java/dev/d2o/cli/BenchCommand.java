@@ -45,6 +45,10 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Generated tokens per row (default: ${DEFAULT-VALUE}).")
   int newTokens;
 
+  @Option(names = "--cache-only", description = "Generate with the KV cache only (without it a 124M run at batch 16"
+      + " takes minutes).")
+  boolean cacheOnly;
+
   @Option(names = "--threads", defaultValue = "0",
       description = "Engine intra-op threads; 0 keeps the engine's default (default: ${DEFAULT-VALUE}).")
   int threads;
@@ -67,7 +71,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     BenchReport report = new BenchReport("d2o bench --shapes " + String.join(",", shapes) + " --parts "
         + String.join(",", parts) + " --iterations " + iterations + " --new-tokens " + newTokens + " --threads "
-        + threads);
+        + threads + (cacheOnly ? " --cache-only" : ""));
     int engineDefault = ModelBench.threads();
     try (NDManager manager = NDManager.newBaseManager()) {
       if (threads > 0) {
@@ -148,9 +152,11 @@ public final class BenchCommand implements Callable<Integer> {
   private void generate(CausalLM model, String name, ObjectNode json, BenchReport report) {
     ArrayNode g = json.putArray("generate");
     GenerationBench.measure(model, 2, 16, 4, true); // warm-up
-    GenerationBench.measure(model, 2, 16, 4, false);
+    if (!cacheOnly) {
+      GenerationBench.measure(model, 2, 16, 4, false);
+    }
     for (int batch : new int[] {1, 16}) {
-      for (boolean cache : new boolean[] {true, false}) {
+      for (boolean cache : cacheOnly ? new boolean[] {true} : new boolean[] {true, false}) {
         int reps = cache ? iterations : 1; // without the cache a run is minutes at 124M: once
         double[] sec = new double[reps];
         for (int i = 0; i < reps; i++) {
@@ -173,7 +179,9 @@ public final class BenchCommand implements Callable<Integer> {
     SparkSession spark = SparkSession.builder().master("local[2]").appName("d2o-bench")
         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2").getOrCreate();
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.maxResultSize", "0") // two tasks each return P doubles: 2 GB at 124M
+        .getOrCreate();
     try {
       SparkStepBench.Result r = SparkStepBench.measure(spark, shape, iterations, tmp);
       json.putObject("spark").put("master", "local[2]").put("rows", SparkStepBench.ROWS)
