@@ -20,9 +20,10 @@ public final class PaddedBatch {
   final NDArray responseMask; // (B, T-1) float: 1 where the predicted token belongs to the response
   final int[] responseLengths;
   final int width;
+  final int firstTarget; // the first target index that is a response token in some row (0 when none is)
 
   private PaddedBatch(NDArray ids, NDArray positions, AttentionMask mask, NDArray targets, NDArray responseMask,
-      int[] responseLengths, int width) {
+      int[] responseLengths, int width, int firstTarget) {
     this.ids = ids;
     this.positions = positions;
     this.mask = mask;
@@ -30,6 +31,7 @@ public final class PaddedBatch {
     this.responseMask = responseMask;
     this.responseLengths = responseLengths;
     this.width = width;
+    this.firstTarget = firstTarget;
   }
 
   /** Packs {@code rows}; every token id is checked against the vocabulary and every row against the context. */
@@ -47,11 +49,15 @@ public final class PaddedBatch {
     float[] resp = new float[b * (t - 1)];
     boolean[][] valid = new boolean[b][t];
     int[] respLen = new int[b];
+    int first = Integer.MAX_VALUE;
     for (int i = 0; i < b; i++) {
       ScoreRequest r = rows.get(i);
       int p = r.promptIds().length;
       int n = r.length();
       respLen[i] = r.responseIds().length;
+      if (respLen[i] > 0) {
+        first = Math.min(first, p - 1); // target j − 1 is token j: the first response token is target p − 1
+      }
       for (int j = 0; j < t; j++) {
         long id = j < p ? r.promptIds()[j] : j < n ? r.responseIds()[j - p] : 0;
         ids[i * t + j] = id;
@@ -66,7 +72,8 @@ public final class PaddedBatch {
     Shape s = new Shape(b, t);
     return new PaddedBatch(manager.create(ids, s), manager.create(pos, s), AttentionMask.of(manager, valid, t,
         model.config().slidingWindow()),
-        manager.create(tgt, new Shape(b, t - 1)), manager.create(resp, new Shape(b, t - 1)), respLen, t);
+        manager.create(tgt, new Shape(b, t - 1)), manager.create(resp, new Shape(b, t - 1)), respLen, t,
+        first == Integer.MAX_VALUE ? 0 : first);
   }
 
   private static void check(ScoreRequest r, int vocab, int maxPositions) {

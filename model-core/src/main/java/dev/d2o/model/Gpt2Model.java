@@ -14,6 +14,9 @@ import java.util.Map;
 final class Gpt2Model extends CausalLM {
   static final String PREFIX = "transformer.";
 
+  private static final float GELU_A = (float) (2 * Math.sqrt(2.0 / Math.PI));
+  private static final float GELU_B = (float) (2 * Math.sqrt(2.0 / Math.PI) * 0.044715);
+
   private final Shape normShape;
 
   Gpt2Model(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
@@ -93,8 +96,10 @@ final class Gpt2Model extends CausalLM {
     if (config.activation().equals("gelu")) {
       return x.getNDArrayInternal().gelu(); // exact, erf-based
     }
-    // gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), Hendrycks & Gimpel 2016
-    NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2.0 / Math.PI));
-    return inner.tanh().add(1f).mul(x).mul(0.5f);
+    // gelu_new: 0.5·x·(1 + tanh(z)), z = √(2/π)·(x + 0.044715·x³) (Hendrycks & Gimpel 2016), computed as
+    // x·σ(2z) (0.5·(1 + tanh z) = σ(2z)) with 2z = x·(a + b·x²): 6 elementwise ops instead of 8 and no pow, which
+    // matters in the backward pass of a 124M model on a CPU
+    NDArray twoZ = x.mul(x).mul(GELU_B).add(GELU_A).mul(x);
+    return x.mul(twoZ.getNDArrayInternal().sigmoid());
   }
 }

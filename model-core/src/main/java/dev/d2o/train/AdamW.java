@@ -3,6 +3,7 @@ package dev.d2o.train;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * AdamW (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", arXiv:1711.05101) on flat fp32 master
@@ -65,20 +66,23 @@ public final class AdamW {
     double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
     double stepSize = lr / bc1;
     double decay = 1 - lr * weightDecay;
-    for (int p = 0; p < weights.length; p++) {
-      float[] w = weights[p];
-      float[] g = grads[p];
-      float[] m = expAvg[p];
-      float[] v = expAvgSq[p];
-      boolean decayThis = decays[p] && weightDecay != 0;
-      for (int i = 0; i < w.length; i++) {
-        double wi = decayThis ? w[i] * decay : w[i];
-        double mi = beta1 * m[i] + (1 - beta1) * g[i];
-        double vi = beta2 * v[i] + (1 - beta2) * (double) g[i] * g[i];
-        m[i] = (float) mi;
-        v[i] = (float) vi;
-        w[i] = (float) (wi - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
-      }
+    // parameters in parallel (the common pool and this thread): each element's arithmetic is unchanged, so the
+    // result is the same bit for bit; at 124M parameters the sequential loop took ~10% of a CPU train step
+    IntStream.range(0, weights.length).parallel().forEach(p -> update(p, weights[p], grads[p], stepSize, bc2Sqrt,
+        decay));
+  }
+
+  private void update(int p, float[] w, float[] g, double stepSize, double bc2Sqrt, double decay) {
+    float[] m = expAvg[p];
+    float[] v = expAvgSq[p];
+    boolean decayThis = decays[p] && weightDecay != 0;
+    for (int i = 0; i < w.length; i++) {
+      double wi = decayThis ? w[i] * decay : w[i];
+      double mi = beta1 * m[i] + (1 - beta1) * g[i];
+      double vi = beta2 * v[i] + (1 - beta2) * (double) g[i] * g[i];
+      m[i] = (float) mi;
+      v[i] = (float) vi;
+      w[i] = (float) (wi - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
     }
   }
 

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
     description = "Distributional Dispreference Optimization (D2O, arXiv:2403.03419) on Apache Spark.",
     subcommands = {StageCommand.Run.class, StageCommand.Sft.class, StageCommand.Anchors.class, StageCommand.Train.class,
         EvaluateCommand.class, LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class,
-        KeysCommand.class, MakeDataCommand.class, TrainCostModelCommand.class, CompareCommand.class})
+        KeysCommand.class, MakeDataCommand.class, TrainCostModelCommand.class, CompareCommand.class,
+        BenchCommand.class})
 public final class D2oCli {
   private D2oCli() {}
 

@@ -1,0 +1,90 @@
+package dev.d2o.spark.bench;
+
+import ai.djl.ndarray.NDManager;
+import dev.d2o.bench.BenchShape;
+import dev.d2o.bench.ModelBench;
+import dev.d2o.bench.Stats;
+import dev.d2o.model.CausalLM;
+import dev.d2o.model.Pretrained;
+import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.io.RunDir;
+import dev.d2o.spark.stages.AnchorRow;
+import dev.d2o.spark.stages.TrainData;
+import dev.d2o.spark.stages.TrainStage;
+import dev.d2o.train.LocalTrainer;
+import dev.d2o.train.StepResult;
+import dev.d2o.train.TrainExample;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The D²O train step through the real {@link TrainStage} (versioned weight broadcast, per-JVM replica, canonical
+ * chunks, {@code treeAggregate} of double gradient sums, driver AdamW) against {@link LocalTrainer} on the same global
+ * batch: 2 rows of K = 3 anchors and a negative, 64 + 192 tokens per sequence, one row per chunk (so two tasks).
+ * The first step of each is a warm-up (model loading, JIT).
+ */
+public final class SparkStepBench {
+  /** Rows of the global batch (each is 4 sequences × 256 tokens). */
+  public static final int ROWS = 2;
+
+  /** Per-step seconds of both, and the Spark stage's own timing split (medians over the measured steps). */
+  public record Result(long parameters, int tokensPerStep, Stats local, Stats spark, double sync, double aggregate,
+      double update, double localForwardBackward) {
+    /** Spark step over single-process step, fastest of each. */
+    public double ratio() {
+      return spark.min() / local.min();
+    }
+  }
+
+  private SparkStepBench() {}
+
+  /** Runs both on {@code shape}; model files and the run directory go under {@code tmp}. */
+  public static Result measure(SparkSession spark, BenchShape shape, int iterations, Path tmp) throws IOException {
+    Path modelDir = tmp.resolve("model-" + shape.name());
+    List<TrainExample> rows;
+    Stats local;
+    double localFb;
+    try (NDManager m = NDManager.newBaseManager();
+        CausalLM model = ModelBench.randomModel(shape, m)) {
+      Pretrained.save(model, modelDir, null);
+      rows = ModelBench.rows(model, ROWS, 5);
+      LocalTrainer trainer = new LocalTrainer(model, config(modelDir, tmp, iterations).trainConfig());
+      List<StepResult> steps = new ArrayList<>();
+      local = Stats.time(1, iterations, () -> steps.add(trainer.step(rows)));
+      localFb = median(steps.subList(1, steps.size()), "timing/forward_backward");
+    }
+    JobConfig cfg = config(modelDir, tmp, iterations);
+    List<Row> anchorRows = new ArrayList<>();
+    for (TrainExample r : rows) {
+      anchorRows.add(new AnchorRow(r.id(), "", "", r.promptIds(), r.negativeIds(),
+          Collections.nCopies(r.k(), ""), r.anchorIds(), r.refLogpAnchors(), r.refLogpNegative()).toRow());
+    }
+    TrainData data = TrainData.of(spark.createDataFrame(anchorRows, AnchorRow.SCHEMA), ROWS);
+    List<StepResult> steps;
+    try (RunDir run = RunDir.open(cfg.get(dev.d2o.spark.config.Keys.RUN_DIR), cfg, false, true,
+        spark.sparkContext().hadoopConfiguration())) {
+      steps = new TrainStage(spark, cfg, run).run(data, false).steps().subList(1, iterations + 1);
+    } finally {
+      data.release();
+    }
+    double[] s = steps.stream().mapToDouble(r -> r.metric("timing/sync") + r.metric("timing/aggregate")
+        + r.metric("timing/update")).toArray();
+    return new Result(shape.parameters(), (int) (ROWS * rows.get(0).tokens()), local, new Stats(s),
+        median(steps, "timing/sync"), median(steps, "timing/aggregate"), median(steps, "timing/update"), localFb);
+  }
+
+  private static JobConfig config(Path modelDir, Path tmp, int iterations) {
+    return JobConfig.load(null, List.of("model.path=" + modelDir, "run.dir=" + tmp.resolve("run"),
+        "anchors.numSamples=" + ModelBench.K, "train.batchSize=" + ROWS, "train.chunkSize=1",
+        "train.maxSteps=" + (iterations + 1), "train.schedule=constant", "run.partitions=" + ROWS));
+  }
+
+  private static double median(List<StepResult> steps, String metric) {
+    return new Stats(steps.stream().mapToDouble(r -> r.metric(metric)).toArray()).median();
+  }
+}

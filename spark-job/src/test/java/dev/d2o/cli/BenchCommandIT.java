@@ -1,0 +1,57 @@
+package dev.d2o.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code d2o bench} on the tiny shape, one repetition of everything, so the benchmark cannot rot; the real numbers
+ * come from {@code bin/d2o bench} by hand (docs/bench/).
+ */
+class BenchCommandIT {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void tinyShapeEveryPart() throws Exception {
+    assertEquals(0, D2oCli.run("bench", "--shapes", "tiny", "--iterations", "1", "--new-tokens", "4", "--threads",
+        "1", "--out", tmp.toString())); // one thread: a tiny model on a busy machine is fastest so
+
+    JsonNode root = Jsonl.JSON.readTree(tmp.resolve("latest.json").toFile());
+    assertTrue(root.get("peak_before_gflops").asDouble() > 0);
+    assertTrue(root.get("machine").get("cores").asInt() >= 1);
+    assertEquals(1, root.get("engine_threads").asInt());
+    JsonNode tiny = root.get("shapes").get(0);
+    assertEquals("tiny", tiny.get("shape").asText());
+    assertEquals(4 * 256, tiny.get("train").get("tokens_per_step").asInt(), "batch 4 × 256");
+    assertTrue(tiny.get("train").get("mfu").asDouble() > 0);
+    assertTrue(tiny.get("score").get("tokens_per_s").asDouble() > 0);
+    assertEquals(4, tiny.get("generate").size(), "batch 1 and 16, with and without the cache");
+    assertTrue(tiny.get("spark").get("ratio").asDouble() > 0);
+    String md = Files.readString(tmp.resolve("latest.md"));
+    assertTrue(md.contains("| measurement | shape | value | note |"), md);
+    assertTrue(md.contains("generate, batch 16, KV cache"), md);
+  }
+
+  @Test
+  void unknownShapeIsNamed() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream old = System.err;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      assertEquals(1, D2oCli.run("bench", "--shapes", "tiny,gpt3", "--out", tmp.toString()));
+    } finally {
+      System.setErr(old);
+    }
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains(
+        "--shapes: unknown shape 'gpt3'; known: tiny, gpt2-124m, llama-100m"), err.toString(StandardCharsets.UTF_8));
+  }
+}
