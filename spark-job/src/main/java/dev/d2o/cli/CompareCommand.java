@@ -24,14 +24,22 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "docs/results.md", description = "Results file (default: ${DEFAULT-VALUE}).")
   Path out;
 
+  @Option(names = "--lora-conf", description = "Also run D2O with LoRA under this configuration file (row d2o-lora).")
+  Path loraConf;
+
+  @Option(names = "--reuse", description = "Read the results of variants whose run directory already has them.")
+  boolean reuse;
+
   @Override
   public Integer call() throws Exception {
     JobConfig cfg = options.load();
     SparkSession spark = SparkSessions.create(cfg);
     try {
-      var outcomes = Comparison.run(spark, cfg, losses);
+      JobConfig lora = loraConf == null ? null : JobConfig.load(loraConf, options.sets);
+      var outcomes = Comparison.run(spark, cfg, losses, lora, reuse);
       String command = "bin/d2o compare" + (options.conf == null ? "" : " --conf " + options.conf)
-          + options.sets.stream().map(s -> " --set " + s).reduce("", String::concat);
+          + options.sets.stream().map(s -> " --set " + s).reduce("", String::concat)
+          + (loraConf == null ? "" : " --lora-conf " + loraConf);
       Comparison.write(outcomes, cfg, command, out);
       System.out.println("wrote " + out);
       return 0;

@@ -31,18 +31,35 @@ public final class Comparison {
 
   private Comparison() {}
 
-  /** Runs every loss of {@code losses} under {@code cfg} (runs under run.dir/&lt;loss&gt;) and returns the outcomes. */
-  public static List<Outcome> run(SparkSession spark, JobConfig cfg, List<String> losses) {
+  /**
+   * Runs every loss of {@code losses} under {@code cfg} (runs under run.dir/&lt;loss&gt;), then, when
+   * {@code loraCfg} is not null, D²O with LoRA under that configuration (run.dir/d2o-lora), all on the same anchors.
+   * With {@code reuse}, a variant whose run directory already holds an evaluation report is read, not rerun.
+   */
+  public static List<Outcome> run(SparkSession spark, JobConfig cfg, List<String> losses, JobConfig loraCfg,
+      boolean reuse) {
     String base = cfg.get(Keys.RUN_DIR);
-    JobConfig anchorsCfg = cfg.with(Keys.RUN_DIR, base + "/anchors-run");
-    Pipeline.run(spark, anchorsCfg, Pipeline.Stage.ANCHORS, false, true);
-    List<Outcome> out = new ArrayList<>();
+    var conf = spark.sparkContext().hadoopConfiguration();
+    if (!(reuse && HadoopFiles.exists(HadoopFiles.qualify(base + "/anchors-run/anchors/_SUCCESS"), conf))) {
+      Pipeline.run(spark, cfg.with(Keys.RUN_DIR, base + "/anchors-run"), Pipeline.Stage.ANCHORS, false, true);
+    }
+    Map<String, JobConfig> variants = new LinkedHashMap<>();
     for (String loss : losses) {
-      JobConfig c = cfg.with(Keys.RUN_DIR, base + "/" + loss).with(Keys.TRAIN_LOSS, loss);
-      copyAnchors(spark, base + "/anchors-run/anchors", base + "/" + loss);
-      dev.d2o.cli.Console.line("== " + loss);
-      Pipeline.run(spark, c, Pipeline.Stage.ALL, true, false); // resume=true reuses the copied anchors
-      out.add(outcome(spark, loss, base + "/" + loss));
+      variants.put(loss, cfg.with(Keys.TRAIN_LOSS, loss));
+    }
+    if (loraCfg != null) {
+      variants.put("d2o-lora", loraCfg.with(Keys.TRAIN_LOSS, "d2o"));
+    }
+    List<Outcome> out = new ArrayList<>();
+    for (Map.Entry<String, JobConfig> v : variants.entrySet()) {
+      String dir = base + "/" + v.getKey();
+      if (!(reuse && HadoopFiles.exists(HadoopFiles.qualify(dir + "/eval/report.json"), conf))) {
+        copyAnchors(spark, base + "/anchors-run/anchors", dir);
+        dev.d2o.cli.Console.line("== " + v.getKey());
+        // resume=true reuses the copied anchors
+        Pipeline.run(spark, v.getValue().with(Keys.RUN_DIR, dir), Pipeline.Stage.ALL, true, false);
+      }
+      out.add(outcome(spark, v.getKey(), dir));
     }
     return out;
   }
