@@ -15,37 +15,48 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the main code may load (docs/reliability.md, "Safety"): no class is loaded by a name taken from configuration
- * or from a file, except where listed below with the reason; no pickle or TorchScript loader is used, so only
- * safetensors weights are read.
+ * What the main code may load (docs/reliability.md, "Safety"): no class is loaded by a name taken
+ * from configuration or from a file, except where listed below with the reason; no pickle or
+ * TorchScript loader is used, so only safetensors weights are read.
  */
 class SafetyTest {
   /** Reflection, class loading, deserialization and non-safetensors model loaders. */
-  private static final Pattern RISKY = Pattern.compile("Class\\.forName|ClassLoader|loadClass|\\.newInstance\\("
-      + "|getDeclaredConstructor|getConstructor\\(|getDeclaredMethod|getMethod\\(|setAccessible|MethodHandles"
-      + "|ServiceLoader|ObjectInputStream|readObject\\(|DefaultTyping|JsonTypeInfo|NDList\\.decode|Criteria\\."
-      + "|ModelZoo|PtModel|JitModule|torch\\.load|PipelineModel\\.load|read\\(\\)\\.load\\(");
+  private static final Pattern RISKY =
+      Pattern.compile(
+          "Class\\.forName|ClassLoader|loadClass|\\.newInstance\\("
+              + "|getDeclaredConstructor|getConstructor\\(|getDeclaredMethod|getMethod\\(|setAccessible|MethodHandles"
+              + "|ServiceLoader|ObjectInputStream|readObject\\(|DefaultTyping|JsonTypeInfo|NDList\\.decode|Criteria\\."
+              + "|ModelZoo|PtModel|JitModule|torch\\.load|PipelineModel\\.load|read\\(\\)\\.load\\(");
 
   /** Every place that matches, with why it is safe (the same list is in docs/reliability.md). */
-  private static final Map<String, String> ALLOWED = Map.ofEntries(
-      Map.entry("model-core/src/main/java/dev/d2o/model/TextTokenizer.java: .newInstance(",
-      "HuggingFaceTokenizer.newInstance is a static factory that parses tokenizer.json; no class is named"),
-      Map.entry("spark-job/src/main/java/dev/d2o/datagen/CorpusTokenizer.java: .newInstance(",
-      "the same factory, on the tokenizer.json the data generator has just written"),
-      Map.entry("spark-job/src/main/java/dev/d2o/spark/cost/CostModel.java: PipelineModel.load",
-      "the demo's cost model: MLlib instantiates its stages by the class names in its metadata (trusted directory,"
-          + " as eval.costModel)"),
-      Map.entry("spark-job/src/main/java/dev/d2o/spark/io/SerializableConf.java: ObjectInputStream",
-      "Java serialization of the Hadoop configuration inside Spark's own task channel (driver to executors)"),
-      Map.entry("spark-job/src/main/java/dev/d2o/spark/io/SerializableConf.java: readObject(",
-      "the same: Spark deserializes tasks it sent itself"),
-      Map.entry("spark-job/src/main/java/dev/d2o/spark/eval/CostModel.java: PipelineModel.load",
-      "eval.costModel: Spark MLlib instantiates the saved pipeline's stages by the class names in its metadata;"
-          + " the directory must be trusted, like any Spark ML model"),
-      Map.entry("spark-job/src/main/java/dev/d2o/spark/ml/D2O.java: read().load(",
-      "MLlib's reader of the D2O estimator's own params (no class name is read)"),
-      Map.entry("spark-job/src/main/java/dev/d2o/spark/ml/D2OModel.java: read().load(",
-      "MLlib's reader of D2OModel: params plus a safetensors model directory"));
+  private static final Map<String, String> ALLOWED =
+      Map.ofEntries(
+          Map.entry(
+              "model-core/src/main/java/dev/d2o/model/TextTokenizer.java: .newInstance(",
+              "HuggingFaceTokenizer.newInstance is a static factory that parses tokenizer.json; no class is named"),
+          Map.entry(
+              "spark-job/src/main/java/dev/d2o/datagen/CorpusTokenizer.java: .newInstance(",
+              "the same factory, on the tokenizer.json the data generator has just written"),
+          Map.entry(
+              "spark-job/src/main/java/dev/d2o/spark/cost/CostModel.java: PipelineModel.load",
+              "the demo's cost model: MLlib instantiates its stages by the class names in its metadata (trusted directory,"
+                  + " as eval.costModel)"),
+          Map.entry(
+              "spark-job/src/main/java/dev/d2o/spark/io/SerializableConf.java: ObjectInputStream",
+              "Java serialization of the Hadoop configuration inside Spark's own task channel (driver to executors)"),
+          Map.entry(
+              "spark-job/src/main/java/dev/d2o/spark/io/SerializableConf.java: readObject(",
+              "the same: Spark deserializes tasks it sent itself"),
+          Map.entry(
+              "spark-job/src/main/java/dev/d2o/spark/eval/CostModel.java: PipelineModel.load",
+              "eval.costModel: Spark MLlib instantiates the saved pipeline's stages by the class names in its metadata;"
+                  + " the directory must be trusted, like any Spark ML model"),
+          Map.entry(
+              "spark-job/src/main/java/dev/d2o/spark/ml/D2O.java: read().load(",
+              "MLlib's reader of the D2O estimator's own params (no class name is read)"),
+          Map.entry(
+              "spark-job/src/main/java/dev/d2o/spark/ml/D2OModel.java: read().load(",
+              "MLlib's reader of D2OModel: params plus a safetensors model directory"));
 
   @Test
   void noClassIsLoadedByANameFromConfigurationAndNoPickleLoaderIsUsed() throws IOException {
@@ -69,9 +80,13 @@ class SafetyTest {
       }
     }
     System.out.println("reflection / deserialization / model loaders in the main code:");
-    found.forEach((k, v) -> System.out.println("  " + k + " (line " + v + ") -- " + ALLOWED.get(k)));
-    assertTrue(ALLOWED.keySet().containsAll(found.keySet()), "not in the reviewed list: "
-        + found.keySet().stream().filter(k -> !ALLOWED.containsKey(k)).toList());
-    assertEquals(ALLOWED.keySet(), found.keySet(), "the reviewed list names a place that no longer exists");
+    found.forEach(
+        (k, v) -> System.out.println("  " + k + " (line " + v + ") -- " + ALLOWED.get(k)));
+    assertTrue(
+        ALLOWED.keySet().containsAll(found.keySet()),
+        "not in the reviewed list: "
+            + found.keySet().stream().filter(k -> !ALLOWED.containsKey(k)).toList());
+    assertEquals(
+        ALLOWED.keySet(), found.keySet(), "the reviewed list names a place that no longer exists");
   }
 }

@@ -19,26 +19,39 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * The single-process measurements of {@code d2o bench}: the engine's matmul peak, a D²O training step, scoring.
- * Generation is {@link dev.d2o.infer.GenerationBench}. Every number is the engine's real work on random weights; the
- * token ids are random too (the cost does not depend on them).
+ * The single-process measurements of {@code d2o bench}: the engine's matmul peak, a D²O training
+ * step, scoring. Generation is {@link dev.d2o.infer.GenerationBench}. Every number is the engine's
+ * real work on random weights; the token ids are random too (the cost does not depend on them).
  */
 public final class ModelBench {
   /** Tokens per sequence of the training and scoring batches: 64 prompt + 192 response. */
   public static final int PROMPT = 64;
+
   public static final int RESPONSE = 192;
-  /** Sequences per forward/backward: one D²O row with K = 3 anchors and its negative, so batch 4 × 256. */
+
+  /**
+   * Sequences per forward/backward: one D²O row with K = 3 anchors and its negative, so batch 4 ×
+   * 256.
+   */
   public static final int K = 3;
 
   /** One training-step measurement: per-iteration seconds of each phase. */
-  public record TrainResult(long parameters, int tokensPerStep, Stats step, Stats forwardBackward, Stats update,
+  public record TrainResult(
+      long parameters,
+      int tokensPerStep,
+      Stats step,
+      Stats forwardBackward,
+      Stats update,
       Stats setWeights) {
     /** Tokens per second of the fastest step. */
     public double tokensPerSecond() {
       return tokensPerStep / step.min();
     }
 
-    /** Model FLOPs utilisation: 6·P·tokens/s over the measured peak (Kaplan et al. 2020's 6N per token). */
+    /**
+     * Model FLOPs utilisation: 6·P·tokens/s over the measured peak (Kaplan et al. 2020's 6N per
+     * token).
+     */
     public double mfu(double peakFlops) {
       return 6.0 * parameters * tokensPerSecond() / peakFlops;
     }
@@ -52,29 +65,42 @@ public final class ModelBench {
   }
 
   /**
-   * Sets the engine's intra-op threads for this JVM. One thread can beat two on a machine whose cores are busy with
-   * other work: OpenMP's barrier waits then cost more than the second thread brings.
+   * Sets the engine's intra-op threads for this JVM. One thread can beat two on a machine whose
+   * cores are busy with other work: OpenMP's barrier waits then cost more than the second thread
+   * brings.
    */
   public static void setThreads(int n) {
     ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
   }
 
   /**
-   * A model of {@code shape} with weights drawn by the engine (N(0, 0.02²), norm scales 1, biases 0): the same
-   * initialisation as {@link CausalLM#random}, seconds instead of a minute at 124M parameters.
+   * A model of {@code shape} with weights drawn by the engine (N(0, 0.02²), norm scales 1, biases
+   * 0): the same initialisation as {@link CausalLM#random}, seconds instead of a minute at 124M
+   * parameters.
    */
   public static CausalLM randomModel(BenchShape shape, NDManager parent) {
     NDManager m = parent.newSubManager();
     Map<String, NDArray> params = new java.util.LinkedHashMap<>();
-    CausalLM.parameterShapes(shape.config()).forEach((name, s) -> {
-      boolean norm = (name.contains("ln_") || name.contains("norm")) && name.endsWith(".weight");
-      params.put(name, norm ? m.ones(s) : name.endsWith(".bias") ? m.zeros(s) : m.randomNormal(0f, 0.02f, s,
-          ai.djl.ndarray.types.DataType.FLOAT32));
-    });
+    CausalLM.parameterShapes(shape.config())
+        .forEach(
+            (name, s) -> {
+              boolean norm =
+                  (name.contains("ln_") || name.contains("norm")) && name.endsWith(".weight");
+              params.put(
+                  name,
+                  norm
+                      ? m.ones(s)
+                      : name.endsWith(".bias")
+                          ? m.zeros(s)
+                          : m.randomNormal(0f, 0.02f, s, ai.djl.ndarray.types.DataType.FLOAT32));
+            });
     return CausalLM.of(shape.config(), params, m);
   }
 
-  /** fp32 FLOP/s of an n×n×n matMul through DJL's engine: 2n³ over the fastest of {@code reps} calls. */
+  /**
+   * fp32 FLOP/s of an n×n×n matMul through DJL's engine: 2n³ over the fastest of {@code reps}
+   * calls.
+   */
   public static double matmulPeak(NDManager parent, int n, int reps) {
     try (NDManager m = parent.newSubManager()) {
       NDArray a = m.randomNormal(new Shape(n, n));
@@ -84,7 +110,10 @@ public final class ModelBench {
     }
   }
 
-  /** {@code rows} D²O rows of random tokens: prompt 64, K = 3 anchors and a negative of 192 tokens each. */
+  /**
+   * {@code rows} D²O rows of random tokens: prompt 64, K = 3 anchors and a negative of 192 tokens
+   * each.
+   */
   public static List<TrainExample> rows(CausalLM model, int rows, long seed) {
     Random rnd = new Random(seed);
     int vocab = model.config().vocabSize();
@@ -94,23 +123,42 @@ public final class ModelBench {
       for (int j = 0; j < K; j++) {
         anchors[j] = tokens(rnd, RESPONSE, vocab);
       }
-      out.add(new TrainExample("bench-" + r, tokens(rnd, PROMPT, vocab), tokens(rnd, RESPONSE, vocab), anchors,
-          new double[K], 0));
+      out.add(
+          new TrainExample(
+              "bench-" + r,
+              tokens(rnd, PROMPT, vocab),
+              tokens(rnd, RESPONSE, vocab),
+              anchors,
+              new double[K],
+              0));
     }
     return out;
   }
 
   /**
-   * The D²O train step as {@link dev.d2o.train.LocalTrainer} runs it, one phase at a time: gradient sums
-   * ({@link GradientComputer#compute}: forward, backward, gradient readout), the driver update
-   * ({@link TrainerState#apply}: mean, clip, AdamW) and the replica's new weights ({@link GradientComputer#setWeights}).
-   * Batch: one row of K = 3 anchors and its negative, 4 sequences × 256 tokens.
+   * The D²O train step as {@link dev.d2o.train.LocalTrainer} runs it, one phase at a time: gradient
+   * sums ({@link GradientComputer#compute}: forward, backward, gradient readout), the driver update
+   * ({@link TrainerState#apply}: mean, clip, AdamW) and the replica's new weights ({@link
+   * GradientComputer#setWeights}). Batch: one row of K = 3 anchors and its negative, 4 sequences ×
+   * 256 tokens.
    */
   public static TrainResult trainStep(CausalLM model, int warmup, int iterations) {
-    TrainConfig tc = TrainConfig.of(Map.of("k", K, TrainConfig.KEY_CHUNK, 1, "batchSize", 1, "learningRate", 1e-6,
-        "schedule", "constant"));
+    TrainConfig tc =
+        TrainConfig.of(
+            Map.of(
+                "k",
+                K,
+                TrainConfig.KEY_CHUNK,
+                1,
+                "batchSize",
+                1,
+                "learningRate",
+                1e-6,
+                "schedule",
+                "constant"));
     List<String> names = new ArrayList<>(model.parameters().keySet());
-    float[][] w = model.parameters().values().stream().map(NDArray::toFloatArray).toArray(float[][]::new);
+    float[][] w =
+        model.parameters().values().stream().map(NDArray::toFloatArray).toArray(float[][]::new);
     TrainerState state = new TrainerState(names, w, tc);
     GradientComputer computer = new GradientComputer(model, tc.loss(), 1);
     List<TrainExample> batch = rows(model, 1, 7);
@@ -136,11 +184,18 @@ public final class ModelBench {
       set[i] = (t3 - t2) / 1e9;
     }
     model.setTrainable(false);
-    return new TrainResult(model.config().parameterCount(), tokens, after(step, warmup), after(fb, warmup),
-        after(upd, warmup), after(set, warmup));
+    return new TrainResult(
+        model.config().parameterCount(),
+        tokens,
+        after(step, warmup),
+        after(fb, warmup),
+        after(upd, warmup),
+        after(set, warmup));
   }
 
-  /** Seconds per call of {@link SequenceScorer#score} on 4 sequences × 256 tokens (no gradients). */
+  /**
+   * Seconds per call of {@link SequenceScorer#score} on 4 sequences × 256 tokens (no gradients).
+   */
   public static Stats scoring(CausalLM model, int warmup, int iterations) {
     List<ScoreRequest> reqs = new ArrayList<>();
     for (TrainExample r : rows(model, 1, 11)) {

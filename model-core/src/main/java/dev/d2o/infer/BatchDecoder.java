@@ -11,16 +11,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Decodes one sub-batch of samples in lockstep. Prompts are left-padded to the longest, so every row's newest token
- * sits in the last slot; a row's positions count its real tokens only and padding keys are masked, which makes a
- * row's logits independent of the others. A finished row leaves the batch (and the cache) at once.
+ * Decodes one sub-batch of samples in lockstep. Prompts are left-padded to the longest, so every
+ * row's newest token sits in the last slot; a row's positions count its real tokens only and
+ * padding keys are masked, which makes a row's logits independent of the others. A finished row
+ * leaves the batch (and the cache) at once.
  *
- * <p>Memory: every step runs in its own sub-manager and {@link NDScope}, both closed before the next step (the scope
- * also frees temporaries that ops on cached arrays create in the cache's manager, such as the transposed keys); only
- * the cache's arrays (unregistered from the scope, replaced in place) and the Java-side rows outlive a step.
+ * <p>Memory: every step runs in its own sub-manager and {@link NDScope}, both closed before the
+ * next step (the scope also frees temporaries that ops on cached arrays create in the cache's
+ * manager, such as the transposed keys); only the cache's arrays (unregistered from the scope,
+ * replaced in place) and the Java-side rows outlive a step.
  */
 final class BatchDecoder {
-  /** Sees each step's logits before sampling (tests compare cached and recomputed decoding with it). */
+  /**
+   * Sees each step's logits before sampling (tests compare cached and recomputed decoding with it).
+   */
   interface StepObserver {
     /**
      * @param step 0 for the prompt pass, then one per generated token
@@ -37,7 +41,8 @@ final class BatchDecoder {
   private final boolean useCache;
   private final StepObserver observer;
 
-  BatchDecoder(CausalLM model, TokenSampler sampler, int[] eosIds, boolean useCache, StepObserver observer) {
+  BatchDecoder(
+      CausalLM model, TokenSampler sampler, int[] eosIds, boolean useCache, StepObserver observer) {
     this.model = model;
     this.sampler = sampler;
     this.eosIds = eosIds;
@@ -92,10 +97,11 @@ final class BatchDecoder {
   }
 
   /**
-   * One forward pass over the last {@code queryLen} slots of the left-padded rows; returns the last slot's logits
-   * (B', V) as floats.
+   * One forward pass over the last {@code queryLen} slots of the left-padded rows; returns the last
+   * slot's logits (B', V) as floats.
    */
-  private float[] forward(NDManager m, List<SampleRow> rows, int lmax, int queryLen, int window, KvCache cache) {
+  private float[] forward(
+      NDManager m, List<SampleRow> rows, int lmax, int queryLen, int window, KvCache cache) {
     int b = rows.size();
     int width = lmax + rows.get(0).count(); // S: key slots after this pass
     long[] ids = new long[b * queryLen];

@@ -11,9 +11,9 @@ import java.util.Random;
 import java.util.function.Consumer;
 
 /**
- * Generation throughput, with and without the key/value cache, for the benchmark issue to call. Not part of the
- * test run (a smoke test calls it on a tiny model). By hand, for a GPT-2-124M-shaped random model:
- * {@code java -cp ... dev.d2o.infer.GenerationBench [newTokens] [promptLen]}.
+ * Generation throughput, with and without the key/value cache, for the benchmark issue to call. Not
+ * part of the test run (a smoke test calls it on a tiny model). By hand, for a GPT-2-124M-shaped
+ * random model: {@code java -cp ... dev.d2o.infer.GenerationBench [newTokens] [promptLen]}.
  */
 public final class GenerationBench {
   /** One measurement. */
@@ -25,18 +25,21 @@ public final class GenerationBench {
 
     @Override
     public String toString() {
-      return String.format("batch %3d  prompt %3d  new %4d  cache %-5s  %8.2f s  %9.1f tokens/s", batch, promptLen,
-          newTokens, cache, seconds, tokensPerSecond());
+      return String.format(
+          "batch %3d  prompt %3d  new %4d  cache %-5s  %8.2f s  %9.1f tokens/s",
+          batch, promptLen, newTokens, cache, seconds, tokensPerSecond());
     }
   }
 
   private GenerationBench() {}
 
   /**
-   * Times one generate call of {@code batch} prompts of {@code promptLen} random tokens, one sample each, exactly
-   * {@code newTokens} new tokens per row (EOS is banned through {@code min_new_tokens}), temperature 1.
+   * Times one generate call of {@code batch} prompts of {@code promptLen} random tokens, one sample
+   * each, exactly {@code newTokens} new tokens per row (EOS is banned through {@code
+   * min_new_tokens}), temperature 1.
    */
-  public static Result measure(CausalLM model, int batch, int promptLen, int newTokens, boolean cache) {
+  public static Result measure(
+      CausalLM model, int batch, int promptLen, int newTokens, boolean cache) {
     Random rnd = new Random(batch * 31L + promptLen);
     List<GenerationRequest> reqs = new ArrayList<>(batch);
     for (int i = 0; i < batch; i++) {
@@ -57,10 +60,11 @@ public final class GenerationBench {
   }
 
   /**
-   * Batch 1 and 16, with and without the cache, after one short warm-up call per mode; each result also goes to
-   * {@code progress} as it completes.
+   * Batch 1 and 16, with and without the cache, after one short warm-up call per mode; each result
+   * also goes to {@code progress} as it completes.
    */
-  public static List<Result> suite(CausalLM model, int promptLen, int newTokens, Consumer<Result> progress) {
+  public static List<Result> suite(
+      CausalLM model, int promptLen, int newTokens, Consumer<Result> progress) {
     measure(model, 2, promptLen, 4, true);
     measure(model, 2, promptLen, 4, false);
     List<Result> out = new ArrayList<>();
@@ -77,19 +81,32 @@ public final class GenerationBench {
   /** GPT-2 small's shape: 12 layers, 768 wide, 12 heads, vocabulary 50257, 1024 positions. */
   public static ModelConfig gpt2Small() {
     ObjectNode n = new ObjectMapper().createObjectNode();
-    n.put("model_type", "gpt2").put("vocab_size", 50257).put("n_embd", 768).put("n_layer", 12).put("n_head", 12)
-        .put("n_positions", 1024).put("eos_token_id", 50256).put("bos_token_id", 50256);
+    n.put("model_type", "gpt2")
+        .put("vocab_size", 50257)
+        .put("n_embd", 768)
+        .put("n_layer", 12)
+        .put("n_head", 12)
+        .put("n_positions", 1024)
+        .put("eos_token_id", 50256)
+        .put("bos_token_id", 50256);
     return ModelConfig.fromJson(n, "gpt2-124m-shape");
   }
 
-  /** Prints {@link #suite} for a random GPT-2-124M-shaped model: args [newTokens=128] [promptLen=16]. */
+  /**
+   * Prints {@link #suite} for a random GPT-2-124M-shaped model: args [newTokens=128]
+   * [promptLen=16].
+   */
   public static void main(String[] args) {
     int newTokens = args.length > 0 ? Integer.parseInt(args[0]) : 128;
     int promptLen = args.length > 1 ? Integer.parseInt(args[1]) : 16;
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = CausalLM.random(gpt2Small(), 0, manager)) {
-      System.out.println("gpt2-124m-shaped random model, " + model.config().parameterCount() + " parameters, "
-          + Runtime.getRuntime().availableProcessors() + " CPUs");
+      System.out.println(
+          "gpt2-124m-shaped random model, "
+              + model.config().parameterCount()
+              + " parameters, "
+              + Runtime.getRuntime().availableProcessors()
+              + " CPUs");
       suite(model, promptLen, newTokens, System.out::println);
     }
   }

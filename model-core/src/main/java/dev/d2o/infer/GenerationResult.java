@@ -14,9 +14,10 @@ public record GenerationResult(String id, List<Sample> samples) {
    *
    * @param tokenIds the generated tokens without the prompt, ending with EOS when EOS was generated
    * @param text the decoded tokens (special tokens skipped), or null when no tokenizer was given
-   * @param logp sum of the tokens' log-probs under the sampling distribution (after repetition penalty, the
-   *     min-new-tokens EOS ban, temperature, top-k and top-p); 0 for greedy decoding
-   * @param stoppedAtEos whether the sample ended with EOS (otherwise it hit max_new_tokens or the context)
+   * @param logp sum of the tokens' log-probs under the sampling distribution (after repetition
+   *     penalty, the min-new-tokens EOS ban, temperature, top-k and top-p); 0 for greedy decoding
+   * @param stoppedAtEos whether the sample ended with EOS (otherwise it hit max_new_tokens or the
+   *     context)
    */
   public record Sample(int[] tokenIds, String text, double logp, boolean stoppedAtEos) {}
 }

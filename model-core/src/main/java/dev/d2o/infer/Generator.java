@@ -10,14 +10,16 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Batched sampling generation with a key/value cache: K samples per prompt, drawn in Java from each row's float
- * logits with the row's own random stream ({@link SampleStream}), so sample j of example {@code id} depends only on
- * (seed, id, j, the weights) and not on how requests are batched.
+ * Batched sampling generation with a key/value cache: K samples per prompt, drawn in Java from each
+ * row's float logits with the row's own random stream ({@link SampleStream}), so sample j of
+ * example {@code id} depends only on (seed, id, j, the weights) and not on how requests are
+ * batched.
  *
- * <p>Samples are grouped longest prompt first into sub-batches of at most {@code batchSize} rows whose
- * rows × (longest prompt + max_new_tokens) stays within {@code tokenBudget} (a single row may exceed it): this bounds
- * the cache and the activations of one decode. A sample stops at EOS, at {@code max_new_tokens}, or when prompt +
- * sample fill the model's context (so the pair can still be scored).
+ * <p>Samples are grouped longest prompt first into sub-batches of at most {@code batchSize} rows
+ * whose rows × (longest prompt + max_new_tokens) stays within {@code tokenBudget} (a single row may
+ * exceed it): this bounds the cache and the activations of one decode. A sample stops at EOS, at
+ * {@code max_new_tokens}, or when prompt + sample fill the model's context (so the pair can still
+ * be scored).
  */
 public final class Generator {
   /** Default bound on rows × (prompt + max_new_tokens) per sub-batch. */
@@ -39,7 +41,8 @@ public final class Generator {
     this(model, tokenizer, batchSize, tokenBudget, true);
   }
 
-  private Generator(CausalLM model, TextTokenizer tokenizer, int batchSize, int tokenBudget, boolean useCache) {
+  private Generator(
+      CausalLM model, TextTokenizer tokenizer, int batchSize, int tokenBudget, boolean useCache) {
     if (batchSize < 1) {
       throw new ModelException("batch_size = " + batchSize + " is invalid: must be ≥ 1");
     }
@@ -53,7 +56,10 @@ public final class Generator {
     this.useCache = useCache;
   }
 
-  /** The same generator recomputing the whole sequence at every step (for tests and the benchmark baseline). */
+  /**
+   * The same generator recomputing the whole sequence at every step (for tests and the benchmark
+   * baseline).
+   */
   public Generator withoutCache() {
     return new Generator(model, tokenizer, batchSize, tokenBudget, false);
   }
@@ -63,17 +69,23 @@ public final class Generator {
     return this;
   }
 
-  /** The token ids that end a sample: the config's {@code eos_token_id}s and the tokenizer's EOS. */
+  /**
+   * The token ids that end a sample: the config's {@code eos_token_id}s and the tokenizer's EOS.
+   */
   public int[] eosIds() {
     Set<Integer> ids = new LinkedHashSet<>(model.config().eosTokenIds());
     if (tokenizer != null && tokenizer.eosTokenId() >= 0) {
       ids.add(tokenizer.eosTokenId());
     }
-    return ids.stream().mapToInt(Integer::intValue).filter(i -> i < model.config().vocabSize()).toArray();
+    return ids.stream()
+        .mapToInt(Integer::intValue)
+        .filter(i -> i < model.config().vocabSize())
+        .toArray();
   }
 
   /** Draws {@code numSamples} samples for each request; results are in request order. */
-  public List<GenerationResult> generate(List<GenerationRequest> requests, int numSamples, SamplingConfig config) {
+  public List<GenerationResult> generate(
+      List<GenerationRequest> requests, int numSamples, SamplingConfig config) {
     if (numSamples < 1) {
       throw new ModelException("num_samples = " + numSamples + " is invalid: must be ≥ 1");
     }
@@ -82,13 +94,22 @@ public final class Generator {
       GenerationRequest req = requests.get(i);
       int limit = check(req, config);
       for (int j = 0; j < numSamples; j++) {
-        rows.add(new SampleRow(i, j, req.promptIds(), SampleStream.of(config.seed(), req.id(), j), limit));
+        rows.add(
+            new SampleRow(
+                i, j, req.promptIds(), SampleStream.of(config.seed(), req.id(), j), limit));
       }
     }
-    rows.sort(Comparator.comparingInt((SampleRow r) -> -r.prompt.length)); // stable: input order within a length
+    rows.sort(
+        Comparator.comparingInt(
+            (SampleRow r) -> -r.prompt.length)); // stable: input order within a length
     int[] eos = eosIds();
-    BatchDecoder decoder = new BatchDecoder(model, new TokenSampler(config, eos, model.config().vocabSize()), eos,
-        useCache, observer);
+    BatchDecoder decoder =
+        new BatchDecoder(
+            model,
+            new TokenSampler(config, eos, model.config().vocabSize()),
+            eos,
+            useCache,
+            observer);
     for (List<SampleRow> chunk : chunks(rows, config.maxNewTokens())) {
       decoder.run(chunk);
     }
@@ -100,14 +121,21 @@ public final class Generator {
     int[] p = req.promptIds();
     String label = "id " + req.id();
     if (p.length == 0) {
-      throw new ModelException(label + ": empty prompt (no tokens): generation needs at least one prompt token;"
-          + " give a prompt or a BOS token");
+      throw new ModelException(
+          label
+              + ": empty prompt (no tokens): generation needs at least one prompt token;"
+              + " give a prompt or a BOS token");
     }
     PaddedBatch.checkIds(label, "prompt", p, model.config().vocabSize());
     int ctx = model.config().maxPositions();
     if (p.length >= ctx) {
-      throw new ModelException(label + ": prompt of " + p.length + " tokens leaves no room in the model's context of "
-          + ctx + " positions");
+      throw new ModelException(
+          label
+              + ": prompt of "
+              + p.length
+              + " tokens leaves no room in the model's context of "
+              + ctx
+              + " positions");
     }
     return Math.min(config.maxNewTokens(), ctx - p.length);
   }
@@ -119,7 +147,8 @@ public final class Generator {
     int longest = 0;
     for (SampleRow r : rows) {
       int l = Math.max(longest, r.prompt.length);
-      boolean fits = cur.size() < batchSize && (long) (cur.size() + 1) * (l + maxNew) <= tokenBudget;
+      boolean fits =
+          cur.size() < batchSize && (long) (cur.size() + 1) * (l + maxNew) <= tokenBudget;
       if (!cur.isEmpty() && !fits) {
         out.add(cur);
         cur = new ArrayList<>();
@@ -134,12 +163,14 @@ public final class Generator {
     return out;
   }
 
-  private List<GenerationResult> results(List<GenerationRequest> requests, int k, List<SampleRow> rows) {
+  private List<GenerationResult> results(
+      List<GenerationRequest> requests, int k, List<SampleRow> rows) {
     GenerationResult.Sample[][] byRequest = new GenerationResult.Sample[requests.size()][k];
     for (SampleRow r : rows) {
       int[] ids = r.tokens();
       String text = tokenizer == null ? null : tokenizer.decode(ids);
-      byRequest[r.request][r.index] = new GenerationResult.Sample(ids, text, r.logp(), r.stoppedAtEos());
+      byRequest[r.request][r.index] =
+          new GenerationResult.Sample(ids, text, r.logp(), r.stoppedAtEos());
     }
     List<GenerationResult> out = new ArrayList<>(requests.size());
     for (int i = 0; i < requests.size(); i++) {

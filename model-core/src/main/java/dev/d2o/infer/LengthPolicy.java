@@ -28,7 +28,8 @@ public enum LengthPolicy {
         return p;
       }
     }
-    throw new ModelException("unknown length policy '" + s + "'; allowed: fail, truncate-prompt-left");
+    throw new ModelException(
+        "unknown length policy '" + s + "'; allowed: fail, truncate-prompt-left");
   }
 
   /** Applies the policy to a request for a model with {@code maxPositions} positions. */
@@ -37,13 +38,26 @@ public enum LengthPolicy {
       return r;
     }
     if (this == FAIL || r.responseIds().length >= maxPositions) {
-      throw new ModelException("row " + r.label() + ": prompt of " + r.promptIds().length + " tokens + response of "
-          + r.responseIds().length + " tokens = " + r.length() + " exceeds the model's context of " + maxPositions
-          + " positions" + (this == FAIL ? " (length policy 'fail'; 'truncate-prompt-left' keeps the end of the"
-          + " prompt)" : ", and the response alone does not fit"));
+      throw new ModelException(
+          "row "
+              + r.label()
+              + ": prompt of "
+              + r.promptIds().length
+              + " tokens + response of "
+              + r.responseIds().length
+              + " tokens = "
+              + r.length()
+              + " exceeds the model's context of "
+              + maxPositions
+              + " positions"
+              + (this == FAIL
+                  ? " (length policy 'fail'; 'truncate-prompt-left' keeps the end of the"
+                      + " prompt)"
+                  : ", and the response alone does not fit"));
     }
     int keep = maxPositions - r.responseIds().length;
-    int[] prompt = Arrays.copyOfRange(r.promptIds(), r.promptIds().length - keep, r.promptIds().length);
+    int[] prompt =
+        Arrays.copyOfRange(r.promptIds(), r.promptIds().length - keep, r.promptIds().length);
     return new ScoreRequest(r.label(), prompt, r.responseIds());
   }
 }

@@ -9,8 +9,9 @@ import dev.d2o.model.ModelException;
 import java.util.List;
 
 /**
- * Prompt+response sequences right-padded into one batch, with the targets and the response mask for scoring. Each
- * row's positions are 0..n−1 and padding keys are masked, so a row's log-prob does not depend on its batch.
+ * Prompt+response sequences right-padded into one batch, with the targets and the response mask for
+ * scoring. Each row's positions are 0..n−1 and padding keys are masked, so a row's log-prob does
+ * not depend on its batch.
  */
 public final class PaddedBatch {
   final NDArray ids; // (B, T) int64
@@ -20,10 +21,18 @@ public final class PaddedBatch {
   final NDArray responseMask; // (B, T-1) float: 1 where the predicted token belongs to the response
   final int[] responseLengths;
   final int width;
-  final int firstTarget; // the first target index that is a response token in some row (0 when none is)
+  final int
+      firstTarget; // the first target index that is a response token in some row (0 when none is)
 
-  private PaddedBatch(NDArray ids, NDArray positions, AttentionMask mask, NDArray targets, NDArray responseMask,
-      int[] responseLengths, int width, int firstTarget) {
+  private PaddedBatch(
+      NDArray ids,
+      NDArray positions,
+      AttentionMask mask,
+      NDArray targets,
+      NDArray responseMask,
+      int[] responseLengths,
+      int width,
+      int firstTarget) {
     this.ids = ids;
     this.positions = positions;
     this.mask = mask;
@@ -34,7 +43,10 @@ public final class PaddedBatch {
     this.firstTarget = firstTarget;
   }
 
-  /** Packs {@code rows}; every token id is checked against the vocabulary and every row against the context. */
+  /**
+   * Packs {@code rows}; every token id is checked against the vocabulary and every row against the
+   * context.
+   */
   public static PaddedBatch of(NDManager manager, List<ScoreRequest> rows, CausalLM model) {
     int vocab = model.config().vocabSize();
     int b = rows.size();
@@ -56,7 +68,9 @@ public final class PaddedBatch {
       int n = r.length();
       respLen[i] = r.responseIds().length;
       if (respLen[i] > 0) {
-        first = Math.min(first, p - 1); // target j − 1 is token j: the first response token is target p − 1
+        first =
+            Math.min(
+                first, p - 1); // target j − 1 is token j: the first response token is target p − 1
       }
       for (int j = 0; j < t; j++) {
         long id = j < p ? r.promptIds()[j] : j < n ? r.responseIds()[j - p] : 0;
@@ -70,30 +84,53 @@ public final class PaddedBatch {
       }
     }
     Shape s = new Shape(b, t);
-    return new PaddedBatch(manager.create(ids, s), manager.create(pos, s), AttentionMask.of(manager, valid, t,
-        model.config().slidingWindow()),
-        manager.create(tgt, new Shape(b, t - 1)), manager.create(resp, new Shape(b, t - 1)), respLen, t,
+    return new PaddedBatch(
+        manager.create(ids, s),
+        manager.create(pos, s),
+        AttentionMask.of(manager, valid, t, model.config().slidingWindow()),
+        manager.create(tgt, new Shape(b, t - 1)),
+        manager.create(resp, new Shape(b, t - 1)),
+        respLen,
+        t,
         first == Integer.MAX_VALUE ? 0 : first);
   }
 
   private static void check(ScoreRequest r, int vocab, int maxPositions) {
     if (r.promptIds().length == 0 && r.responseIds().length > 0) {
-      throw new ModelException("row " + r.label() + ": the prompt has no tokens, so the first response token has no"
-          + " context; give a prompt or let the model's BOS be prepended");
+      throw new ModelException(
+          "row "
+              + r.label()
+              + ": the prompt has no tokens, so the first response token has no"
+              + " context; give a prompt or let the model's BOS be prepended");
     }
     checkIds(r.label(), "prompt", r.promptIds(), vocab);
     checkIds(r.label(), "response", r.responseIds(), vocab);
     if (r.length() > maxPositions) {
-      throw new ModelException("row " + r.label() + ": " + r.length() + " tokens exceed the model's context of "
-          + maxPositions);
+      throw new ModelException(
+          "row "
+              + r.label()
+              + ": "
+              + r.length()
+              + " tokens exceed the model's context of "
+              + maxPositions);
     }
   }
 
   static void checkIds(String label, String part, int[] ids, int vocab) {
     for (int j = 0; j < ids.length; j++) {
       if (ids[j] < 0 || ids[j] >= vocab) {
-        throw new ModelException("row " + label + ": " + part + " token id " + ids[j] + " at index " + j
-            + " is outside the model's vocabulary [0, " + vocab + ")");
+        throw new ModelException(
+            "row "
+                + label
+                + ": "
+                + part
+                + " token id "
+                + ids[j]
+                + " at index "
+                + j
+                + " is outside the model's vocabulary [0, "
+                + vocab
+                + ")");
       }
     }
   }

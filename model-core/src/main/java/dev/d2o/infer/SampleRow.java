@@ -29,7 +29,9 @@ final class SampleRow {
     }
   }
 
-  /** Appends a drawn token; returns whether the sample is finished (EOS, or {@link #limit} tokens). */
+  /**
+   * Appends a drawn token; returns whether the sample is finished (EOS, or {@link #limit} tokens).
+   */
   boolean accept(int token, double tokenLogp, boolean isEos) {
     if (count == tokens.length) {
       tokens = Arrays.copyOf(tokens, Math.min(limit, 2 * count));

@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 
 /**
- * The random stream of one sample: a {@link SplittableRandom} seeded from a 64-bit hash of (run seed, example id,
- * sample index). Nothing else enters the seed, so a sample does not depend on its batch, its partition, the thread
- * count or a task retry. The hash is part of the output format: changing it changes every sample ever drawn, and
- * {@code SampleStreamTest} pins it.
+ * The random stream of one sample: a {@link SplittableRandom} seeded from a 64-bit hash of (run
+ * seed, example id, sample index). Nothing else enters the seed, so a sample does not depend on its
+ * batch, its partition, the thread count or a task retry. The hash is part of the output format:
+ * changing it changes every sample ever drawn, and {@code SampleStreamTest} pins it.
  */
 public final class SampleStream {
   private static final long FNV_OFFSET = 0xcbf29ce484222325L;
@@ -21,7 +21,9 @@ public final class SampleStream {
     return new SplittableRandom(seedOf(seed, id, index));
   }
 
-  /** The 64-bit seed: fmix64 over the seed, the FNV-1a hash of the id's UTF-8 bytes, and the index. */
+  /**
+   * The 64-bit seed: fmix64 over the seed, the FNV-1a hash of the id's UTF-8 bytes, and the index.
+   */
   public static long seedOf(long seed, String id, int index) {
     long h = FNV_OFFSET;
     for (byte b : id.getBytes(StandardCharsets.UTF_8)) {

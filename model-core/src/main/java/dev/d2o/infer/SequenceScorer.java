@@ -12,8 +12,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Sequence log-probs: log π(y|x) = Σ over response tokens of log softmax(logits)[token], in fp32 with the prompt
- * masked out. Rows are grouped by length to limit padding and returned in input order.
+ * Sequence log-probs: log π(y|x) = Σ over response tokens of log softmax(logits)[token], in fp32
+ * with the prompt masked out. Rows are grouped by length to limit padding and returned in input
+ * order.
  */
 public final class SequenceScorer {
   private final CausalLM model;
@@ -30,23 +31,27 @@ public final class SequenceScorer {
   }
 
   /**
-   * Per-token log-probs of the response tokens inside the autograd graph: (B, T−1), zero outside responses. Sum over
-   * axis 1 for sequence log-probs. Runs with gradients when the caller holds a gradient collector.
+   * Per-token log-probs of the response tokens inside the autograd graph: (B, T−1), zero outside
+   * responses. Sum over axis 1 for sequence log-probs. Runs with gradients when the caller holds a
+   * gradient collector.
    */
   public static NDArray tokenLogps(CausalLM model, PaddedBatch batch) {
     NDArray hidden = model.hidden(batch.ids, batch.positions, batch.mask, null); // (B, T, E)
-    // The vocabulary projection and log-softmax are the costliest ops of a small model (V = 50257 at E = 768): run
+    // The vocabulary projection and log-softmax are the costliest ops of a small model (V = 50257
+    // at E = 768): run
     // them only from the first position that predicts a response token, f = min(prompt length) − 1.
     int f = batch.firstTarget;
     String window = ":, " + f + ":";
     NDArray logits = model.logits(hidden.get(":, " + f + ":-1, :")); // (B, T-1-f, V)
     NDArray logp = logits.logSoftmax(-1); // (B, T-1-f, V), fp32
-    NDArray picked = logp.gather(batch.targets.get(window).expandDims(-1), -1).squeeze(-1); // (B, T-1-f)
+    NDArray picked =
+        logp.gather(batch.targets.get(window).expandDims(-1), -1).squeeze(-1); // (B, T-1-f)
     picked = picked.mul(batch.responseMask.get(window));
     if (f == 0) {
       return picked;
     }
-    NDArray prompt = picked.getManager().zeros(new Shape(batch.size(), f)); // (B, f): no response token there
+    NDArray prompt =
+        picked.getManager().zeros(new Shape(batch.size(), f)); // (B, f): no response token there
     return NDArrays.concat(new NDList(prompt, picked), 1); // (B, T-1)
   }
 

@@ -3,9 +3,10 @@ package dev.d2o.infer;
 import dev.d2o.model.TextTokenizer;
 
 /**
- * Text (prompt, response) pairs to token ids. Prompt and response are tokenized separately and concatenated, so a
- * response token never merges with the end of the prompt; BOS is prepended where the model's files say so and EOS is
- * appended to the response by default (a D²O response ends with EOS).
+ * Text (prompt, response) pairs to token ids. Prompt and response are tokenized separately and
+ * concatenated, so a response token never merges with the end of the prompt; BOS is prepended where
+ * the model's files say so and EOS is appended to the response by default (a D²O response ends with
+ * EOS).
  */
 public final class TextPairs {
   private TextPairs() {}
@@ -34,8 +35,8 @@ public final class TextPairs {
   }
 
   /** A score request for one text pair. */
-  public static ScoreRequest encode(TextTokenizer tok, String label, String prompt, String response,
-      boolean appendEos) {
+  public static ScoreRequest encode(
+      TextTokenizer tok, String label, String prompt, String response, boolean appendEos) {
     return new ScoreRequest(label, promptIds(tok, prompt), responseIds(tok, response, appendEos));
   }
 }

@@ -5,10 +5,11 @@ import java.util.BitSet;
 import java.util.SplittableRandom;
 
 /**
- * Draws one token from one row's float logits in Java, so that the draw depends only on the row's logits and its own
- * random stream. The draw is an inverse CDF over the kept probabilities in vocabulary order: a logit that moves in
- * its last bits (another batch shape, another matmul kernel) moves each cumulative boundary by as little, so it can
- * change the token only when the uniform lands within that distance of a boundary.
+ * Draws one token from one row's float logits in Java, so that the draw depends only on the row's
+ * logits and its own random stream. The draw is an inverse CDF over the kept probabilities in
+ * vocabulary order: a logit that moves in its last bits (another batch shape, another matmul
+ * kernel) moves each cumulative boundary by as little, so it can change the token only when the
+ * uniform lands within that distance of a boundary.
  */
 final class TokenSampler {
   /** A drawn token and its log-prob under the sampling distribution. */
@@ -80,13 +81,17 @@ final class TokenSampler {
     return new Draw(pick, Math.log(x[pick] / total));
   }
 
-  /** Zeroes every token outside the top-k, then outside the smallest most-likely set of mass ≥ top-p. */
+  /**
+   * Zeroes every token outside the top-k, then outside the smallest most-likely set of mass ≥
+   * top-p.
+   */
   private void truncate(double[] x) {
     int v = x.length;
     if (keys == null) {
       keys = new long[v];
     }
-    // sort key: probability (as float bits, monotone for non-negative floats) high, then token id low
+    // sort key: probability (as float bits, monotone for non-negative floats) high, then token id
+    // low
     for (int i = 0; i < v; i++) {
       keys[i] = ((long) Float.floatToIntBits((float) x[i]) << 32) | (Integer.MAX_VALUE - i);
     }

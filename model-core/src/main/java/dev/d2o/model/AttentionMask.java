@@ -5,12 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * The additive attention mask of one forward call: a causal part over (new queries, all keys), with an optional
- * sliding window, and a key-padding part per row. Kept as two small arrays that broadcast into the scores, rather
- * than one (B, T, S) tensor.
+ * The additive attention mask of one forward call: a causal part over (new queries, all keys), with
+ * an optional sliding window, and a key-padding part per row. Kept as two small arrays that
+ * broadcast into the scores, rather than one (B, T, S) tensor.
  *
- * <p>Query i of T new tokens sits at key slot S − T + i. Padding may be on the left (generation) or on the right
- * (scoring); the window counts slots, which equals positions for either layout.
+ * <p>Query i of T new tokens sits at key slot S − T + i. Padding may be on the left (generation) or
+ * on the right (scoring); the window counts slots, which equals positions for either layout.
  */
 public final class AttentionMask {
   private final NDArray causal; // (1, 1, 1, T, S)
@@ -28,7 +28,8 @@ public final class AttentionMask {
    * @param queryLen T, the number of new tokens (the last T slots)
    * @param window sliding-window size in tokens, 0 for none
    */
-  public static AttentionMask of(NDManager manager, boolean[][] keyValid, int queryLen, int window) {
+  public static AttentionMask of(
+      NDManager manager, boolean[][] keyValid, int queryLen, int window) {
     int b = keyValid.length;
     int s = keyValid[0].length;
     int t = queryLen;

@@ -15,14 +15,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A byte-level BPE tokenizer in GPT-2's scheme (Radford et al. 2019): every byte is a token, so any text encodes,
- * and merges learned from a corpus shorten common words. Writes a {@code tokenizer.json} that the Hugging Face
- * tokenizers library (and so DJL and transformers) loads. Used for the project's own tiny models and tests.
+ * A byte-level BPE tokenizer in GPT-2's scheme (Radford et al. 2019): every byte is a token, so any
+ * text encodes, and merges learned from a corpus shorten common words. Writes a {@code
+ * tokenizer.json} that the Hugging Face tokenizers library (and so DJL and transformers) loads.
+ * Used for the project's own tiny models and tests.
  */
 public final class ByteLevelBpe {
-  /** GPT-2's pre-tokenizer pattern (the one the tokenizers library's ByteLevel pre-tokenizer applies). */
-  private static final Pattern GPT2_SPLIT = Pattern.compile(
-      "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
+  /**
+   * GPT-2's pre-tokenizer pattern (the one the tokenizers library's ByteLevel pre-tokenizer
+   * applies).
+   */
+  private static final Pattern GPT2_SPLIT =
+      Pattern.compile(
+          "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final List<String[]> merges;
@@ -38,8 +44,12 @@ public final class ByteLevelBpe {
     return new ByteLevelBpe(List.of(), specialTokens);
   }
 
-  /** Learns up to {@code numMerges} merges from {@code corpus} (most frequent adjacent pair first, ties by order). */
-  public static ByteLevelBpe train(Iterable<String> corpus, int numMerges, List<String> specialTokens) {
+  /**
+   * Learns up to {@code numMerges} merges from {@code corpus} (most frequent adjacent pair first,
+   * ties by order).
+   */
+  public static ByteLevelBpe train(
+      Iterable<String> corpus, int numMerges, List<String> specialTokens) {
     Map<List<String>, Integer> words = new HashMap<>();
     for (String text : corpus) {
       Matcher m = GPT2_SPLIT.matcher(text);
@@ -141,7 +151,8 @@ public final class ByteLevelBpe {
     model.put("byte_fallback", false);
     model.set("vocab", vocab);
     model.set("merges", mergeList);
-    Pretrained.writeAtomically(file, os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, root));
+    Pretrained.writeAtomically(
+        file, os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, root));
   }
 
   private static ObjectNode byteLevel(boolean addPrefixSpace) {
@@ -153,13 +164,17 @@ public final class ByteLevelBpe {
     return n;
   }
 
-  /** GPT-2's reversible byte → printable-character map ({@code bytes_to_unicode} in openai/gpt-2's encoder.py). */
+  /**
+   * GPT-2's reversible byte → printable-character map ({@code bytes_to_unicode} in openai/gpt-2's
+   * encoder.py).
+   */
   private static final char[] BYTE_TO_CHAR = new char[256];
 
   static {
     int extra = 0;
     for (int b = 0; b < 256; b++) {
-      boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+      boolean printable =
+          (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
       BYTE_TO_CHAR[b] = printable ? (char) b : (char) (256 + extra++);
     }
   }

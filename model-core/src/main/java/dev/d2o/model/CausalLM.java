@@ -15,13 +15,13 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * A decoder-only language model as a set of named weight tensors (the Hugging Face names, so that loading, saving,
- * gradients and optimizer state share one vocabulary) and a forward function over them. The forward pass is batched
- * tensor work only; masks and positions come from the caller so that right-padded scoring and left-padded generation
- * use one code path.
+ * A decoder-only language model as a set of named weight tensors (the Hugging Face names, so that
+ * loading, saving, gradients and optimizer state share one vocabulary) and a forward function over
+ * them. The forward pass is batched tensor work only; masks and positions come from the caller so
+ * that right-padded scoring and left-padded generation use one code path.
  *
- * <p>Arrays created by a forward pass belong to the manager of the input ids; callers wrap calls in an
- * {@link ai.djl.ndarray.NDScope} and keep only what they need.
+ * <p>Arrays created by a forward pass belong to the manager of the input ids; callers wrap calls in
+ * an {@link ai.djl.ndarray.NDScope} and keep only what they need.
  */
 public abstract class CausalLM implements AutoCloseable {
   /** Additive mask value: exp(-1e9) is exactly 0 in fp32, and a fully masked row stays finite. */
@@ -30,8 +30,13 @@ public abstract class CausalLM implements AutoCloseable {
   protected final ModelConfig config;
   protected final NDManager manager;
   private final Map<String, NDArray> params;
-  /** Set on a view made by {@link #withAdapters}: the adapters and the plain model whose weights it shares. */
+
+  /**
+   * Set on a view made by {@link #withAdapters}: the adapters and the plain model whose weights it
+   * shares.
+   */
   private LoraAdapters adapters;
+
   private CausalLM base;
 
   protected CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
@@ -40,7 +45,9 @@ public abstract class CausalLM implements AutoCloseable {
     this.params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
   }
 
-  /** The expected parameter names and shapes of {@code config}'s architecture, in checkpoint order. */
+  /**
+   * The expected parameter names and shapes of {@code config}'s architecture, in checkpoint order.
+   */
   public static Map<String, Shape> parameterShapes(ModelConfig config) {
     return switch (config.family()) {
       case GPT2 -> Gpt2Model.shapes(config);
@@ -49,19 +56,20 @@ public abstract class CausalLM implements AutoCloseable {
   }
 
   /**
-   * Builds a model over {@code params}, which must hold exactly the arrays of {@link #parameterShapes}; the model
-   * takes ownership of {@code manager}.
+   * Builds a model over {@code params}, which must hold exactly the arrays of {@link
+   * #parameterShapes}; the model takes ownership of {@code manager}.
    */
   public static CausalLM of(ModelConfig config, Map<String, NDArray> params, NDManager manager) {
     Map<String, Shape> shapes = parameterShapes(config);
     for (Map.Entry<String, Shape> e : shapes.entrySet()) {
       NDArray a = params.get(e.getKey());
       if (a == null) {
-        throw new ModelException("missing tensor '" + e.getKey() + "' (expected shape " + e.getValue() + ")");
+        throw new ModelException(
+            "missing tensor '" + e.getKey() + "' (expected shape " + e.getValue() + ")");
       }
       if (!a.getShape().equals(e.getValue())) {
-        throw new ModelException("tensor '" + e.getKey() + "' has shape " + a.getShape() + "; expected "
-            + e.getValue());
+        throw new ModelException(
+            "tensor '" + e.getKey() + "' has shape " + a.getShape() + "; expected " + e.getValue());
       }
     }
     Map<String, NDArray> ordered = new LinkedHashMap<>();
@@ -73,12 +81,15 @@ public abstract class CausalLM implements AutoCloseable {
   }
 
   /**
-   * A model over plain weights ({@code names[i]} → {@code weights[i]}, shapes from the architecture): how a trainer's
-   * master weights become a model again (checkpoints, the final model). The weights are copied.
+   * A model over plain weights ({@code names[i]} → {@code weights[i]}, shapes from the
+   * architecture): how a trainer's master weights become a model again (checkpoints, the final
+   * model). The weights are copied.
    */
-  public static CausalLM fromWeights(ModelConfig config, List<String> names, float[][] weights, NDManager parent) {
+  public static CausalLM fromWeights(
+      ModelConfig config, List<String> names, float[][] weights, NDManager parent) {
     if (names.size() != weights.length) {
-      throw new ModelException(names.size() + " parameter names but " + weights.length + " weight arrays");
+      throw new ModelException(
+          names.size() + " parameter names but " + weights.length + " weight arrays");
     }
     NDManager m = parent.newSubManager();
     Map<String, Shape> shapes = parameterShapes(config);
@@ -86,8 +97,16 @@ public abstract class CausalLM implements AutoCloseable {
     for (int p = 0; p < names.size(); p++) {
       Shape shape = shapes.get(names.get(p));
       if (shape == null || shape.size() != weights[p].length) {
-        throw new ModelException("weights for '" + names.get(p) + "' do not fit " + config.modelType() + " (expected "
-            + shape + ", got " + weights[p].length + " values)");
+        throw new ModelException(
+            "weights for '"
+                + names.get(p)
+                + "' do not fit "
+                + config.modelType()
+                + " (expected "
+                + shape
+                + ", got "
+                + weights[p].length
+                + " values)");
       }
       params.put(names.get(p), m.create(weights[p], shape));
     }
@@ -95,8 +114,8 @@ public abstract class CausalLM implements AutoCloseable {
   }
 
   /**
-   * A randomly initialised model (weights N(0, 0.02²), norm scales 1, biases 0), drawn with {@link Random} so the
-   * same seed gives the same weights on every engine and thread count.
+   * A randomly initialised model (weights N(0, 0.02²), norm scales 1, biases 0), drawn with {@link
+   * Random} so the same seed gives the same weights on every engine and thread count.
    */
   public static CausalLM random(ModelConfig config, long seed, NDManager parent) {
     NDManager m = parent.newSubManager();
@@ -143,14 +162,17 @@ public abstract class CausalLM implements AutoCloseable {
   }
 
   /**
-   * What training updates, by name in checkpoint order: every weight of a plain model; only the adapters of a model
-   * with adapters (its base weights are frozen and shared).
+   * What training updates, by name in checkpoint order: every weight of a plain model; only the
+   * adapters of a model with adapters (its base weights are frozen and shared).
    */
   public Map<String, NDArray> trainableParameters() {
     return adapters == null ? params : adapters.parameters();
   }
 
-  /** Whether autograd records gradients for the trainable parameters; the base weights of an adapted model never. */
+  /**
+   * Whether autograd records gradients for the trainable parameters; the base weights of an adapted
+   * model never.
+   */
   public void setTrainable(boolean trainable) {
     if (adapters != null && trainable) {
       params.values().forEach(p -> p.setRequiresGradient(false));
@@ -159,9 +181,10 @@ public abstract class CausalLM implements AutoCloseable {
   }
 
   /**
-   * This model with {@code lora} adapters: a view over the same base weight arrays (no copy) that adds
-   * (α/r)·B·(A·x) to each adapted projection. The view owns the adapters (closing it closes them, never the base);
-   * {@link #base()} is the same model with the adapters off, e.g. the reference.
+   * This model with {@code lora} adapters: a view over the same base weight arrays (no copy) that
+   * adds (α/r)·B·(A·x) to each adapted projection. The view owns the adapters (closing it closes
+   * them, never the base); {@link #base()} is the same model with the adapters off, e.g. the
+   * reference.
    */
   public CausalLM withAdapters(LoraAdapters lora) {
     if (adapters != null) {
@@ -169,8 +192,11 @@ public abstract class CausalLM implements AutoCloseable {
     }
     if (lora.modelConfig().family() != config.family()
         || !parameterShapes(lora.modelConfig()).equals(parameterShapes(config))) {
-      throw new ModelException("adapters for " + lora.modelConfig().modelType() + " do not fit this "
-          + config.modelType());
+      throw new ModelException(
+          "adapters for "
+              + lora.modelConfig().modelType()
+              + " do not fit this "
+              + config.modelType());
     }
     CausalLM view = of(config, params, lora.manager());
     view.adapters = lora;
@@ -183,12 +209,18 @@ public abstract class CausalLM implements AutoCloseable {
     return adapters;
   }
 
-  /** The model without adapters: the plain model this view shares its base weights with, or this plain model. */
+  /**
+   * The model without adapters: the plain model this view shares its base weights with, or this
+   * plain model.
+   */
   public CausalLM base() {
     return base == null ? this : base;
   }
 
-  /** {@code y} plus the adapter update of {@code module} for input {@code x}, when this view adapts it. */
+  /**
+   * {@code y} plus the adapter update of {@code module} for input {@code x}, when this view adapts
+   * it.
+   */
   protected final NDArray adapted(String module, NDArray x, NDArray y) {
     NDArray delta = adapters == null ? null : adapters.delta(module, x);
     return delta == null ? y : y.add(delta);
@@ -197,7 +229,8 @@ public abstract class CausalLM implements AutoCloseable {
   /** A deep copy of this model with its own manager (a frozen reference, a replica). */
   public CausalLM copy(NDManager parent) {
     if (adapters != null) {
-      throw new ModelException("copy() of a model with adapters: copy its base() or merge the adapters first");
+      throw new ModelException(
+          "copy() of a model with adapters: copy its base() or merge the adapters first");
     }
     NDManager m = parent.newSubManager();
     Map<String, NDArray> copies = new LinkedHashMap<>();
@@ -221,15 +254,17 @@ public abstract class CausalLM implements AutoCloseable {
   public abstract NDArray logits(NDArray hidden);
 
   /**
-   * Scaled dot-product attention with grouped-query heads, no key/value copies: the query heads that share a KV head
-   * are folded into the query-length axis (query head h uses KV head h / (H / Hkv), as Hugging Face's repeat_kv).
+   * Scaled dot-product attention with grouped-query heads, no key/value copies: the query heads
+   * that share a KV head are folded into the query-length axis (query head h uses KV head h / (H /
+   * Hkv), as Hugging Face's repeat_kv).
    *
    * @param q queries (B, H, T, D)
    * @param k keys (B, Hkv, T, D)
    * @param v values (B, Hkv, T, D)
    * @return (B, T, H·D)
    */
-  protected NDArray attention(NDArray q, NDArray k, NDArray v, AttentionMask mask, KvCache cache, int layer) {
+  protected NDArray attention(
+      NDArray q, NDArray k, NDArray v, AttentionMask mask, KvCache cache, int layer) {
     if (cache != null) {
       NDList kv = cache.append(layer, k, v);
       k = kv.get(0);
@@ -243,8 +278,10 @@ public abstract class CausalLM implements AutoCloseable {
     long hkv = k.getShape().get(1);
     long s = k.getShape().get(2);
     long rep = h / hkv;
-    NDArray scores = q.reshape(b, hkv, rep * t, d).matMul(k.transpose(0, 1, 3, 2)); // (B, Hkv, rep·T, S)
-    scores = scores.mul((float) (1.0 / Math.sqrt(d))).reshape(b, hkv, rep, t, s); // (B, Hkv, rep, T, S)
+    NDArray scores =
+        q.reshape(b, hkv, rep * t, d).matMul(k.transpose(0, 1, 3, 2)); // (B, Hkv, rep·T, S)
+    scores =
+        scores.mul((float) (1.0 / Math.sqrt(d))).reshape(b, hkv, rep, t, s); // (B, Hkv, rep, T, S)
     scores = mask.apply(scores);
     NDArray probs = scores.softmax(-1).reshape(b, hkv, rep * t, s);
     NDArray out = probs.matMul(v); // (B, Hkv, rep·T, D)

@@ -3,7 +3,10 @@ package dev.d2o.model;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
-/** Safetensors dtypes this project reads; floating types convert to F32 on load (BF16 arrays abort DJL's CPU engine). */
+/**
+ * Safetensors dtypes this project reads; floating types convert to F32 on load (BF16 arrays abort
+ * DJL's CPU engine).
+ */
 public enum DType {
   F32(4),
   F16(2),

@@ -8,8 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * GPT-2 (Radford et al. 2019) as Hugging Face's {@code GPT2LMHeadModel}: learned positions, pre-LayerNorm blocks,
- * {@code gelu_new}, Conv1D weights stored (in, out), the output head tied to {@code wte}.
+ * GPT-2 (Radford et al. 2019) as Hugging Face's {@code GPT2LMHeadModel}: learned positions,
+ * pre-LayerNorm blocks, {@code gelu_new}, Conv1D weights stored (in, out), the output head tied to
+ * {@code wte}.
  */
 final class Gpt2Model extends CausalLM {
   static final String PREFIX = "transformer.";
@@ -55,7 +56,9 @@ final class Gpt2Model extends CausalLM {
 
   @Override
   public NDArray hidden(NDArray ids, NDArray positions, AttentionMask mask, KvCache cache) {
-    NDArray x = embedding(ids, param(PREFIX + "wte.weight")).add(embedding(positions, param(PREFIX + "wpe.weight")));
+    NDArray x =
+        embedding(ids, param(PREFIX + "wte.weight"))
+            .add(embedding(positions, param(PREFIX + "wpe.weight")));
     long b = ids.getShape().get(0);
     long t = ids.getShape().get(1);
     int heads = config.numHeads();
@@ -77,13 +80,15 @@ final class Gpt2Model extends CausalLM {
 
   @Override
   public NDArray logits(NDArray hidden) {
-    NDArray head = config.tieWordEmbeddings() ? param(PREFIX + "wte.weight") : param("lm_head.weight");
+    NDArray head =
+        config.tieWordEmbeddings() ? param(PREFIX + "wte.weight") : param("lm_head.weight");
     return linear(hidden, head, null); // (B, T, V)
   }
 
   private NDArray layerNorm(NDArray x, String name) {
     return x.getNDArrayInternal()
-        .layerNorm(x, normShape, param(name + ".weight"), param(name + ".bias"), (float) config.normEps())
+        .layerNorm(
+            x, normShape, param(name + ".weight"), param(name + ".bias"), (float) config.normEps())
         .singletonOrThrow();
   }
 
@@ -96,8 +101,10 @@ final class Gpt2Model extends CausalLM {
     if (config.activation().equals("gelu")) {
       return x.getNDArrayInternal().gelu(); // exact, erf-based
     }
-    // gelu_new: 0.5·x·(1 + tanh(z)), z = √(2/π)·(x + 0.044715·x³) (Hendrycks & Gimpel 2016), computed as
-    // x·σ(2z) (0.5·(1 + tanh z) = σ(2z)) with 2z = x·(a + b·x²): 6 elementwise ops instead of 8 and no pow, which
+    // gelu_new: 0.5·x·(1 + tanh(z)), z = √(2/π)·(x + 0.044715·x³) (Hendrycks & Gimpel 2016),
+    // computed as
+    // x·σ(2z) (0.5·(1 + tanh z) = σ(2z)) with 2z = x·(a + b·x²): 6 elementwise ops instead of 8 and
+    // no pow, which
     // matters in the backward pass of a 124M model on a CPU
     NDArray twoZ = x.mul(x).mul(GELU_B).add(GELU_A).mul(x);
     return x.mul(twoZ.getNDArrayInternal().sigmoid());

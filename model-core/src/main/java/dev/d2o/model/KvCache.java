@@ -6,8 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
 /**
- * Per-layer keys and values of the tokens seen so far, (B, Hkv, S, D) each: grouped-query models cache only their KV
- * heads. The cache owns its arrays (in its own manager), so they survive the {@link NDScope} of each decoding step.
+ * Per-layer keys and values of the tokens seen so far, (B, Hkv, S, D) each: grouped-query models
+ * cache only their KV heads. The cache owns its arrays (in its own manager), so they survive the
+ * {@link NDScope} of each decoding step.
  */
 public final class KvCache implements AutoCloseable {
   private final NDManager manager;
@@ -25,7 +26,10 @@ public final class KvCache implements AutoCloseable {
     return keys[0] == null ? 0 : keys[0].getShape().get(2);
   }
 
-  /** Appends this step's keys and values (B, Hkv, T, D) to {@code layer}; returns the full (B, Hkv, S, D) pair. */
+  /**
+   * Appends this step's keys and values (B, Hkv, T, D) to {@code layer}; returns the full (B, Hkv,
+   * S, D) pair.
+   */
   NDList append(int layer, NDArray k, NDArray v) {
     keys[layer] = keep(keys[layer], k);
     values[layer] = keep(values[layer], v);
@@ -43,8 +47,8 @@ public final class KvCache implements AutoCloseable {
   }
 
   /**
-   * Keeps only the given batch rows, in the given order (for example when finished rows leave the batch); safe to
-   * call inside an {@link NDScope}.
+   * Keeps only the given batch rows, in the given order (for example when finished rows leave the
+   * batch); safe to call inside an {@link NDScope}.
    */
   public void selectRows(long[] rows) {
     for (int l = 0; l < keys.length; l++) {

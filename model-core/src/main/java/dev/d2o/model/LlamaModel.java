@@ -8,9 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The Llama family ({@code llama}, {@code mistral}, {@code qwen2}) as Hugging Face's {@code LlamaForCausalLM}:
- * RMSNorm, rotary position embeddings (non-interleaved, {@code rotate_half}), SwiGLU MLP, grouped-query attention,
- * optional q/k/v biases, optional tied head.
+ * The Llama family ({@code llama}, {@code mistral}, {@code qwen2}) as Hugging Face's {@code
+ * LlamaForCausalLM}: RMSNorm, rotary position embeddings (non-interleaved, {@code rotate_half}),
+ * SwiGLU MLP, grouped-query attention, optional q/k/v biases, optional tied head.
  */
 final class LlamaModel extends CausalLM {
   private static final String PREFIX = "model.";
@@ -48,7 +48,8 @@ final class LlamaModel extends CausalLM {
     return s;
   }
 
-  private static void projection(Map<String, Shape> s, String name, long out, long in, boolean bias) {
+  private static void projection(
+      Map<String, Shape> s, String name, long out, long in, boolean bias) {
     s.put(name + ".weight", new Shape(out, in));
     if (bias) {
       s.put(name + ".bias", new Shape(out));
@@ -67,8 +68,12 @@ final class LlamaModel extends CausalLM {
     for (int i = 0; i < config.numLayers(); i++) {
       String p = PREFIX + "layers." + i + ".";
       NDArray n = rmsNorm(x, p + "input_layernorm.weight");
-      NDArray q = proj(n, p + "self_attn.q_proj").reshape(b, t, h, d).transpose(0, 2, 1, 3); // (B, H, T, D)
-      NDArray k = proj(n, p + "self_attn.k_proj").reshape(b, t, hkv, d).transpose(0, 2, 1, 3); // (B, Hkv, T, D)
+      NDArray q =
+          proj(n, p + "self_attn.q_proj").reshape(b, t, h, d).transpose(0, 2, 1, 3); // (B, H, T, D)
+      NDArray k =
+          proj(n, p + "self_attn.k_proj")
+              .reshape(b, t, hkv, d)
+              .transpose(0, 2, 1, 3); // (B, Hkv, T, D)
       NDArray v = proj(n, p + "self_attn.v_proj").reshape(b, t, hkv, d).transpose(0, 2, 1, 3);
       q = applyRotary(q, rope);
       k = applyRotary(k, rope);
@@ -83,7 +88,10 @@ final class LlamaModel extends CausalLM {
 
   @Override
   public NDArray logits(NDArray hidden) {
-    NDArray head = config.tieWordEmbeddings() ? param(PREFIX + "embed_tokens.weight") : param("lm_head.weight");
+    NDArray head =
+        config.tieWordEmbeddings()
+            ? param(PREFIX + "embed_tokens.weight")
+            : param("lm_head.weight");
     return linear(hidden, head, null); // (B, T, V)
   }
 
@@ -98,7 +106,9 @@ final class LlamaModel extends CausalLM {
     return x.div(rms).mul(param(weight));
   }
 
-  /** cos and sin of position · inverse frequency, duplicated over both halves: (B, 1, T, D) each. */
+  /**
+   * cos and sin of position · inverse frequency, duplicated over both halves: (B, 1, T, D) each.
+   */
   private NDList rotary(NDArray positions) {
     NDArray inv = positions.getManager().create(invFreq); // (D/2)
     NDArray freqs = toFloat(positions).expandDims(-1).mul(inv); // (B, T, D/2)
@@ -106,7 +116,10 @@ final class LlamaModel extends CausalLM {
     return new NDList(emb.cos(), emb.sin());
   }
 
-  /** x·cos + rotate_half(x)·sin, rotate_half(x) = (−x₂, x₁) over the two halves of the head dimension. */
+  /**
+   * x·cos + rotate_half(x)·sin, rotate_half(x) = (−x₂, x₁) over the two halves of the head
+   * dimension.
+   */
   private static NDArray applyRotary(NDArray x, NDList rope) {
     NDList halves = x.split(2, 3);
     NDArray rotated = concatLast(halves.get(1).neg(), halves.get(0));

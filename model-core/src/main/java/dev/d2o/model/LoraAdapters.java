@@ -11,10 +11,10 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * The adapter weights of a {@link LoraConfig} on one base architecture: per adapted module A (r, in) and B (out, r),
- * named {@code <module>.lora_A.weight} / {@code <module>.lora_B.weight} (PEFT's names without its
- * {@code base_model.model.} prefix). A model carries them through {@link CausalLM#withAdapters}; the base weights
- * stay where they are, shared.
+ * The adapter weights of a {@link LoraConfig} on one base architecture: per adapted module A (r,
+ * in) and B (out, r), named {@code <module>.lora_A.weight} / {@code <module>.lora_B.weight} (PEFT's
+ * names without its {@code base_model.model.} prefix). A model carries them through {@link
+ * CausalLM#withAdapters}; the base weights stay where they are, shared.
  */
 public final class LoraAdapters implements AutoCloseable {
   private final ModelConfig model;
@@ -24,22 +24,27 @@ public final class LoraAdapters implements AutoCloseable {
   private final Map<String, NDArray[]> byModule = new HashMap<>();
   private final float scale;
 
-  private LoraAdapters(ModelConfig model, LoraConfig config, NDManager manager, Map<String, NDArray> params) {
+  private LoraAdapters(
+      ModelConfig model, LoraConfig config, NDManager manager, Map<String, NDArray> params) {
     this.model = model;
     this.config = config;
     this.manager = manager;
     this.params = Collections.unmodifiableMap(params);
     this.scale = (float) config.scale();
     for (LoraConfig.Module m : config.modules(model)) {
-      byModule.put(m.path(), new NDArray[] {param(m.path() + ".lora_A.weight"), param(m.path() + ".lora_B.weight")});
+      byModule.put(
+          m.path(),
+          new NDArray[] {param(m.path() + ".lora_A.weight"), param(m.path() + ".lora_B.weight")});
     }
   }
 
   /**
-   * Fresh adapters as PEFT initialises them: A ~ U(−1/√in, 1/√in) (kaiming_uniform_ with a = √5), B = 0, so the
-   * adapted model equals the base. Drawn with {@link Random}{@code (seed)}: the same on every engine.
+   * Fresh adapters as PEFT initialises them: A ~ U(−1/√in, 1/√in) (kaiming_uniform_ with a = √5), B
+   * = 0, so the adapted model equals the base. Drawn with {@link Random}{@code (seed)}: the same on
+   * every engine.
    */
-  public static LoraAdapters init(ModelConfig model, LoraConfig config, long seed, NDManager parent) {
+  public static LoraAdapters init(
+      ModelConfig model, LoraConfig config, long seed, NDManager parent) {
     Random rnd = new Random(seed);
     Map<String, Shape> shapes = config.shapes(model);
     float[][] w = new float[shapes.size()][];
@@ -57,13 +62,27 @@ public final class LoraAdapters implements AutoCloseable {
     return fromWeights(model, config, List.copyOf(shapes.keySet()), w, parent);
   }
 
-  /** Adapters over plain weights ({@code names[i]} → {@code weights[i]}, every adapter tensor once); copied. */
-  public static LoraAdapters fromWeights(ModelConfig model, LoraConfig config, List<String> names, float[][] weights,
+  /**
+   * Adapters over plain weights ({@code names[i]} → {@code weights[i]}, every adapter tensor once);
+   * copied.
+   */
+  public static LoraAdapters fromWeights(
+      ModelConfig model,
+      LoraConfig config,
+      List<String> names,
+      float[][] weights,
       NDManager parent) {
     Map<String, Shape> shapes = config.shapes(model);
     if (!shapes.keySet().equals(new java.util.HashSet<>(names)) || names.size() != weights.length) {
-      throw new ModelException("adapter weights " + names + " do not match the adapters of " + config + " on "
-          + model.modelType() + ": expected " + shapes.keySet());
+      throw new ModelException(
+          "adapter weights "
+              + names
+              + " do not match the adapters of "
+              + config
+              + " on "
+              + model.modelType()
+              + ": expected "
+              + shapes.keySet());
     }
     NDManager m = parent.newSubManager();
     Map<String, NDArray> params = new LinkedHashMap<>();
@@ -71,8 +90,13 @@ public final class LoraAdapters implements AutoCloseable {
       int i = names.indexOf(name);
       if (weights[i].length != shapes.get(name).size()) {
         m.close();
-        throw new ModelException("adapter tensor '" + name + "' has " + weights[i].length + " values; expected shape "
-            + shapes.get(name));
+        throw new ModelException(
+            "adapter tensor '"
+                + name
+                + "' has "
+                + weights[i].length
+                + " values; expected shape "
+                + shapes.get(name));
       }
       params.put(name, m.create(weights[i], shapes.get(name)));
     }
@@ -112,7 +136,9 @@ public final class LoraAdapters implements AutoCloseable {
     return a;
   }
 
-  /** (α/r)·B·(A·x) for {@code module}'s input x (…, in), or null when the module carries no adapter. */
+  /**
+   * (α/r)·B·(A·x) for {@code module}'s input x (…, in), or null when the module carries no adapter.
+   */
   NDArray delta(String module, NDArray x) {
     NDArray[] ab = byModule.get(module);
     if (ab == null) {
@@ -123,21 +149,23 @@ public final class LoraAdapters implements AutoCloseable {
   }
 
   /**
-   * The base with the adapters folded in, as a plain model: W' = W + (α/r)·B·A, transposed to (in, out) for GPT-2's
-   * Conv1D. The merged weights are new arrays in a sub-manager of {@code parent}.
+   * The base with the adapters folded in, as a plain model: W' = W + (α/r)·B·A, transposed to (in,
+   * out) for GPT-2's Conv1D. The merged weights are new arrays in a sub-manager of {@code parent}.
    */
   public CausalLM merge(CausalLM base, NDManager parent) {
     NDManager m = parent.newSubManager();
     boolean conv1d = base.config().family() == ModelConfig.Family.GPT2;
     Map<String, NDArray> merged = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : base.parameters().entrySet()) {
-      String module = e.getKey().endsWith(".weight") ? e.getKey().substring(0, e.getKey().length() - 7) : null;
+      String module =
+          e.getKey().endsWith(".weight") ? e.getKey().substring(0, e.getKey().length() - 7) : null;
       NDArray[] ab = module == null ? null : byModule.get(module);
       NDArray w;
       if (ab == null) {
         w = e.getValue().duplicate();
       } else {
-        try (NDArray ba = ab[1].matMul(ab[0]); NDArray delta = ba.mul(scale)) { // (out, in)
+        try (NDArray ba = ab[1].matMul(ab[0]);
+            NDArray delta = ba.mul(scale)) { // (out, in)
           w = e.getValue().add(conv1d ? delta.transpose() : delta);
         }
       }
@@ -154,7 +182,14 @@ public final class LoraAdapters implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "LoRA[r=" + config.rank() + ", alpha=" + config.alpha() + ", " + byModule.size() + " modules, " + size()
+    return "LoRA[r="
+        + config.rank()
+        + ", alpha="
+        + config.alpha()
+        + ", "
+        + byModule.size()
+        + " modules, "
+        + size()
         + " parameters]";
   }
 }

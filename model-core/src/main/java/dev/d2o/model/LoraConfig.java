@@ -11,19 +11,26 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Low-rank adapters (LoRA, Hu et al. 2021, arXiv:2106.09685) on a set of projections: y = W·x + b + (α/r)·B·(A·x)
- * with A (r, in) and B (out, r). Targets are matched as PEFT's {@code target_modules} list: a module is adapted when
- * its path equals a target or ends with {@code "." + target} (so {@code c_proj} adapts both GPT-2 {@code attn.c_proj}
- * and {@code mlp.c_proj}, and {@code attn.c_proj} only the first).
+ * Low-rank adapters (LoRA, Hu et al. 2021, arXiv:2106.09685) on a set of projections: y = W·x + b +
+ * (α/r)·B·(A·x) with A (r, in) and B (out, r). Targets are matched as PEFT's {@code target_modules}
+ * list: a module is adapted when its path equals a target or ends with {@code "." + target} (so
+ * {@code c_proj} adapts both GPT-2 {@code attn.c_proj} and {@code mlp.c_proj}, and {@code
+ * attn.c_proj} only the first).
  *
  * @param rank r ≥ 1
  * @param alpha α &gt; 0; the update is scaled by α/r
- * @param dropout dropout on the adapter input as PEFT's {@code lora_dropout} (recorded; training applies none)
+ * @param dropout dropout on the adapter input as PEFT's {@code lora_dropout} (recorded; training
+ *     applies none)
  * @param targets target module names, or {@value #AUTO} for the attention projections of the family
  */
-public record LoraConfig(int rank, double alpha, double dropout, List<String> targets) implements Serializable {
+public record LoraConfig(int rank, double alpha, double dropout, List<String> targets)
+    implements Serializable {
   private static final long serialVersionUID = 1L;
-  /** The attention projections: Llama {@code q_proj,k_proj,v_proj,o_proj}; GPT-2 {@code c_attn,attn.c_proj}. */
+
+  /**
+   * The attention projections: Llama {@code q_proj,k_proj,v_proj,o_proj}; GPT-2 {@code
+   * c_attn,attn.c_proj}.
+   */
   public static final String AUTO = "auto";
 
   /** A projection that can carry an adapter: its module path and the Linear's in/out features. */
@@ -47,7 +54,8 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
 
   /** Parses comma-separated {@code targets}. */
   public static LoraConfig of(int rank, double alpha, double dropout, String targets) {
-    return new LoraConfig(rank, alpha, dropout, Arrays.stream(targets.split(",")).map(String::trim).toList());
+    return new LoraConfig(
+        rank, alpha, dropout, Arrays.stream(targets.split(",")).map(String::trim).toList());
   }
 
   /** α/r. */
@@ -60,8 +68,10 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
     Set<String> out = new LinkedHashSet<>();
     for (String t : targets) {
       if (t.equals(AUTO)) {
-        out.addAll(model.family() == ModelConfig.Family.GPT2 ? List.of("c_attn", "attn.c_proj")
-            : List.of("q_proj", "k_proj", "v_proj", "o_proj"));
+        out.addAll(
+            model.family() == ModelConfig.Family.GPT2
+                ? List.of("c_attn", "attn.c_proj")
+                : List.of("q_proj", "k_proj", "v_proj", "o_proj"));
       } else {
         out.add(t);
       }
@@ -70,18 +80,22 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
   }
 
   /**
-   * The adapted projections of {@code model}, in checkpoint order; fails when a target matches none (naming the
-   * projections there are).
+   * The adapted projections of {@code model}, in checkpoint order; fails when a target matches none
+   * (naming the projections there are).
    */
   public List<Module> modules(ModelConfig model) {
-    boolean conv1d = model.family() == ModelConfig.Family.GPT2; // GPT-2's Conv1D stores W as (in, out)
+    boolean conv1d =
+        model.family() == ModelConfig.Family.GPT2; // GPT-2's Conv1D stores W as (in, out)
     List<Module> all = new ArrayList<>();
     for (Map.Entry<String, Shape> e : CausalLM.parameterShapes(model).entrySet()) {
       String name = e.getKey();
       Shape s = e.getValue();
-      if (name.endsWith(".weight") && s.dimension() == 2 && !name.matches(".*(embed_tokens|wte|wpe|lm_head).*")) {
+      if (name.endsWith(".weight")
+          && s.dimension() == 2
+          && !name.matches(".*(embed_tokens|wte|wpe|lm_head).*")) {
         String path = name.substring(0, name.length() - ".weight".length());
-        all.add(conv1d ? new Module(path, s.get(0), s.get(1)) : new Module(path, s.get(1), s.get(0)));
+        all.add(
+            conv1d ? new Module(path, s.get(0), s.get(1)) : new Module(path, s.get(1), s.get(0)));
       }
     }
     List<String> wanted = resolvedTargets(model);
@@ -100,14 +114,23 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
       if (!matched.contains(t)) {
         Set<String> names = new LinkedHashSet<>();
         all.forEach(m -> names.add(m.path().substring(m.path().lastIndexOf('.') + 1)));
-        throw new ModelException("lora.targets: '" + t + "' matches no projection of " + model.modelType()
-            + " (its projections: " + String.join(", ", names) + ")");
+        throw new ModelException(
+            "lora.targets: '"
+                + t
+                + "' matches no projection of "
+                + model.modelType()
+                + " (its projections: "
+                + String.join(", ", names)
+                + ")");
       }
     }
     return out;
   }
 
-  /** Adapter tensor names ({@code <module>.lora_A.weight} (r, in), {@code <module>.lora_B.weight} (out, r)). */
+  /**
+   * Adapter tensor names ({@code <module>.lora_A.weight} (r, in), {@code <module>.lora_B.weight}
+   * (out, r)).
+   */
   public Map<String, Shape> shapes(ModelConfig model) {
     Map<String, Shape> out = new LinkedHashMap<>();
     for (Module m : modules(model)) {

@@ -9,10 +9,12 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The architecture hyper-parameters read from a Hugging Face {@code config.json}, normalised over the two families
- * this project implements. The original JSON is kept so that saving writes back every key the user had.
+ * The architecture hyper-parameters read from a Hugging Face {@code config.json}, normalised over
+ * the two families this project implements. The original JSON is kept so that saving writes back
+ * every key the user had.
  *
- * @param modelType the {@code model_type} ({@code gpt2}, {@code llama}, {@code mistral}, {@code qwen2})
+ * @param modelType the {@code model_type} ({@code gpt2}, {@code llama}, {@code mistral}, {@code
+ *     qwen2})
  * @param family which forward pass runs it
  * @param vocabSize rows of the embedding and of the output head
  * @param hiddenSize model width
@@ -74,8 +76,10 @@ public record ModelConfig(
   public static ModelConfig load(Path dir) {
     Path file = dir.resolve("config.json");
     if (!Files.isRegularFile(file)) {
-      throw new ModelException("missing config.json in model directory " + dir
-          + " (a Hugging Face model directory needs config.json, model.safetensors and tokenizer.json)");
+      throw new ModelException(
+          "missing config.json in model directory "
+              + dir
+              + " (a Hugging Face model directory needs config.json, model.safetensors and tokenizer.json)");
     }
     JsonNode node;
     try {
@@ -96,8 +100,14 @@ public record ModelConfig(
     return switch (type) {
       case "gpt2" -> gpt2(n, k);
       case "llama", "mistral", "qwen2" -> llama(type, n, k);
-      default -> throw new ModelException("unknown model_type '" + type + "' in " + source
-          + "; supported model types: " + String.join(", ", SUPPORTED_TYPES));
+      default ->
+          throw new ModelException(
+              "unknown model_type '"
+                  + type
+                  + "' in "
+                  + source
+                  + "; supported model types: "
+                  + String.join(", ", SUPPORTED_TYPES));
     };
   }
 
@@ -107,17 +117,41 @@ public record ModelConfig(
     k.divides("n_embd", hidden, "n_head", heads);
     String act = n.path("activation_function").asText("gelu_new");
     if (!List.of("gelu_new", "gelu_pytorch_tanh", "gelu").contains(act)) {
-      throw new ModelException("activation_function '" + act + "' in " + k.source
-          + " is not supported; supported: gelu_new, gelu_pytorch_tanh, gelu");
+      throw new ModelException(
+          "activation_function '"
+              + act
+              + "' in "
+              + k.source
+              + " is not supported; supported: gelu_new, gelu_pytorch_tanh, gelu");
     }
     if (k.flag("scale_attn_by_inverse_layer_idx", false)) {
-      throw new ModelException("scale_attn_by_inverse_layer_idx=true in " + k.source + " is not supported");
+      throw new ModelException(
+          "scale_attn_by_inverse_layer_idx=true in " + k.source + " is not supported");
     }
     int inner = n.hasNonNull("n_inner") ? k.positive("n_inner") : 4 * hidden;
-    return new ModelConfig("gpt2", Family.GPT2, k.positive("vocab_size"), hidden, k.positive("n_layer"), heads,
-        heads, hidden / heads, inner, k.positive("n_positions"), k.positiveNumber("layer_norm_epsilon", 1e-5), act,
-        0, RopeScaling.NONE, k.flag("tie_word_embeddings", true), true, true, true, 0,
-        k.optionalId("bos_token_id"), k.ids("eos_token_id"), n);
+    return new ModelConfig(
+        "gpt2",
+        Family.GPT2,
+        k.positive("vocab_size"),
+        hidden,
+        k.positive("n_layer"),
+        heads,
+        heads,
+        hidden / heads,
+        inner,
+        k.positive("n_positions"),
+        k.positiveNumber("layer_norm_epsilon", 1e-5),
+        act,
+        0,
+        RopeScaling.NONE,
+        k.flag("tie_word_embeddings", true),
+        true,
+        true,
+        true,
+        0,
+        k.optionalId("bos_token_id"),
+        k.ids("eos_token_id"),
+        n);
   }
 
   private static ModelConfig llama(String type, ObjectNode n, Keys k) {
@@ -133,11 +167,13 @@ public record ModelConfig(
       headDim = hidden / heads;
     }
     if (headDim % 2 != 0) {
-      throw new ModelException("head dimension " + headDim + " in " + k.source + " must be even for rotary embeddings");
+      throw new ModelException(
+          "head dimension " + headDim + " in " + k.source + " must be even for rotary embeddings");
     }
     String act = n.path("hidden_act").asText("silu");
     if (!act.equals("silu")) {
-      throw new ModelException("hidden_act '" + act + "' in " + k.source + " is not supported; supported: silu");
+      throw new ModelException(
+          "hidden_act '" + act + "' in " + k.source + " is not supported; supported: silu");
     }
     boolean attnBias = k.flag("attention_bias", false);
     boolean qkvBias = type.equals("qwen2") || attnBias;
@@ -146,11 +182,28 @@ public record ModelConfig(
     if (windowOn && n.hasNonNull("sliding_window")) {
       window = k.positive("sliding_window");
     }
-    return new ModelConfig(type, Family.LLAMA, k.positive("vocab_size"), hidden, k.positive("num_hidden_layers"),
-        heads, kvHeads, headDim, k.positive("intermediate_size"), k.positive("max_position_embeddings"),
-        k.positiveNumber("rms_norm_eps", 1e-6), "silu", k.positiveNumber("rope_theta", 10000.0),
-        RopeScaling.parse(n.get("rope_scaling"), k.source), k.flag("tie_word_embeddings", false), qkvBias,
-        attnBias, k.flag("mlp_bias", false), window, k.optionalId("bos_token_id"), k.ids("eos_token_id"),
+    return new ModelConfig(
+        type,
+        Family.LLAMA,
+        k.positive("vocab_size"),
+        hidden,
+        k.positive("num_hidden_layers"),
+        heads,
+        kvHeads,
+        headDim,
+        k.positive("intermediate_size"),
+        k.positive("max_position_embeddings"),
+        k.positiveNumber("rms_norm_eps", 1e-6),
+        "silu",
+        k.positiveNumber("rope_theta", 10000.0),
+        RopeScaling.parse(n.get("rope_scaling"), k.source),
+        k.flag("tie_word_embeddings", false),
+        qkvBias,
+        attnBias,
+        k.flag("mlp_bias", false),
+        window,
+        k.optionalId("bos_token_id"),
+        k.ids("eos_token_id"),
         n);
   }
 
@@ -161,14 +214,25 @@ public record ModelConfig(
     long perLayer;
     long total;
     if (family == Family.GPT2) {
-      perLayer = 4 * e + (e * 3 * e + 3 * e) + (e * e + e) + (e * intermediateSize + intermediateSize)
-          + (intermediateSize * e + e);
+      perLayer =
+          4 * e
+              + (e * 3 * e + 3 * e)
+              + (e * e + e)
+              + (e * intermediateSize + intermediateSize)
+              + (intermediateSize * e + e);
       total = v * e + (long) maxPositions * e + 2 * e;
     } else {
       long q = (long) numHeads * headDim;
       long kv = (long) numKvHeads * headDim;
-      perLayer = 2 * e + e * q + 2 * e * kv + q * e + 3 * e * intermediateSize
-          + (qkvBias ? q + 2 * kv : 0) + (outBias ? e : 0) + (mlpBias ? 2L * intermediateSize + e : 0);
+      perLayer =
+          2 * e
+              + e * q
+              + 2 * e * kv
+              + q * e
+              + 3 * e * intermediateSize
+              + (qkvBias ? q + 2 * kv : 0)
+              + (outBias ? e : 0)
+              + (mlpBias ? 2L * intermediateSize + e : 0);
       total = v * e + e;
     }
     total += perLayer * numLayers;
@@ -194,7 +258,8 @@ public record ModelConfig(
         throw new ModelException("missing key '" + key + "' in " + source);
       }
       if (!v.isIntegralNumber() || v.asLong() <= 0 || v.asLong() > Integer.MAX_VALUE) {
-        throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected a positive integer");
+        throw new ModelException(
+            "key '" + key + "' in " + source + " is " + v + "; expected a positive integer");
       }
       return v.asInt();
     }
@@ -206,7 +271,8 @@ public record ModelConfig(
         return def;
       }
       if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
-        throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected a positive number");
+        throw new ModelException(
+            "key '" + key + "' in " + source + " is " + v + "; expected a positive number");
       }
       return v.asDouble();
     }
@@ -218,14 +284,16 @@ public record ModelConfig(
         return def;
       }
       if (!v.isBoolean()) {
-        throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected true or false");
+        throw new ModelException(
+            "key '" + key + "' in " + source + " is " + v + "; expected true or false");
       }
       return v.asBoolean();
     }
 
     void divides(String aKey, int a, String bKey, int b) {
       if (a % b != 0) {
-        throw new ModelException(aKey + "=" + a + " in " + source + " is not divisible by " + bKey + "=" + b);
+        throw new ModelException(
+            aKey + "=" + a + " in " + source + " is not divisible by " + bKey + "=" + b);
       }
     }
 
@@ -238,7 +306,8 @@ public record ModelConfig(
         v = v.get(0);
       }
       if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) {
-        throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected a token id");
+        throw new ModelException(
+            "key '" + key + "' in " + source + " is " + v + "; expected a token id");
       }
       return v.asInt();
     }
@@ -252,7 +321,8 @@ public record ModelConfig(
         java.util.ArrayList<Integer> out = new java.util.ArrayList<>();
         for (JsonNode x : v) {
           if (!x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < 0) {
-            throw new ModelException("key '" + key + "' in " + source + " is " + v + "; expected token ids");
+            throw new ModelException(
+                "key '" + key + "' in " + source + " is " + v + "; expected token ids");
           }
           out.add(x.asInt());
         }

@@ -1,8 +1,9 @@
 package dev.d2o.model;
 
 /**
- * The project's own error for anything wrong with a model directory, a checkpoint file, a tokenizer or the inputs
- * given to a model. Messages name the file, tensor, row or key at fault and what was expected.
+ * The project's own error for anything wrong with a model directory, a checkpoint file, a tokenizer
+ * or the inputs given to a model. Messages name the file, tensor, row or key at fault and what was
+ * expected.
  */
 public class ModelException extends RuntimeException {
   private static final long serialVersionUID = 1L;

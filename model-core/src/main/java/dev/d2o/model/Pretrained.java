@@ -25,18 +25,28 @@ import org.slf4j.LoggerFactory;
 /**
  * A model directory in the Hugging Face layout: {@code config.json}, {@code model.safetensors} (or
  * {@code model.safetensors.index.json} and its shards), {@code tokenizer.json} and the optional
- * {@code generation_config.json} / {@code tokenizer_config.json}. Loads the weights as F32 and saves them back so
- * that transformers loads the result.
+ * {@code generation_config.json} / {@code tokenizer_config.json}. Loads the weights as F32 and
+ * saves them back so that transformers loads the result.
  */
 public final class Pretrained implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Pretrained.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Buffers some checkpoints carry that are not weights (GPT-2's causal masks, old rotary caches). */
+
+  /**
+   * Buffers some checkpoints carry that are not weights (GPT-2's causal masks, old rotary caches).
+   */
   private static final Pattern IGNORED =
       Pattern.compile(".*(\\.attn\\.bias|\\.attn\\.masked_bias|rotary_emb\\.inv_freq)$");
+
   /** Files copied verbatim when saving. */
-  private static final List<String> SIDE_FILES = List.of("tokenizer.json", "tokenizer_config.json",
-      "special_tokens_map.json", "generation_config.json", "vocab.json", "merges.txt");
+  private static final List<String> SIDE_FILES =
+      List.of(
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "special_tokens_map.json",
+          "generation_config.json",
+          "vocab.json",
+          "merges.txt");
 
   private final Path dir;
   private final CausalLM model;
@@ -79,7 +89,8 @@ public final class Pretrained implements AutoCloseable {
       if (!map.isObject() || map.isEmpty()) {
         throw new ModelException(index + " has no 'weight_map' object");
       }
-      map.fields().forEachRemaining(f -> out.put(f.getKey(), safeChild(dir, f.getValue().asText(), index)));
+      map.fields()
+          .forEachRemaining(f -> out.put(f.getKey(), safeChild(dir, f.getValue().asText(), index)));
       return out;
     }
     if (Files.isRegularFile(single)) {
@@ -90,13 +101,19 @@ public final class Pretrained implements AutoCloseable {
     }
     List<String> pickles = pickleFiles(dir);
     if (!pickles.isEmpty()) {
-      throw new ModelException("model directory " + dir + " holds only pickle checkpoints " + pickles
-          + ", which are refused: unpickling can execute arbitrary code. Convert them to safetensors, for example"
-          + " with transformers: AutoModelForCausalLM.from_pretrained(dir).save_pretrained(out,"
-          + " safe_serialization=True)");
+      throw new ModelException(
+          "model directory "
+              + dir
+              + " holds only pickle checkpoints "
+              + pickles
+              + ", which are refused: unpickling can execute arbitrary code. Convert them to safetensors, for example"
+              + " with transformers: AutoModelForCausalLM.from_pretrained(dir).save_pretrained(out,"
+              + " safe_serialization=True)");
     }
-    throw new ModelException("missing weights in model directory " + dir
-        + ": expected model.safetensors or model.safetensors.index.json");
+    throw new ModelException(
+        "missing weights in model directory "
+            + dir
+            + ": expected model.safetensors or model.safetensors.index.json");
   }
 
   /** A shard name from an index must stay inside the model directory. */
@@ -119,7 +136,8 @@ public final class Pretrained implements AutoCloseable {
     return out;
   }
 
-  private static Map<String, NDArray> readWeights(ModelConfig config, Map<String, Path> sources, NDManager m) {
+  private static Map<String, NDArray> readWeights(
+      ModelConfig config, Map<String, Path> sources, NDManager m) {
     Map<String, Shape> expected = CausalLM.parameterShapes(config);
     Map<String, String> storedName = new HashMap<>();
     for (String canonical : expected.keySet()) {
@@ -127,14 +145,19 @@ public final class Pretrained implements AutoCloseable {
     }
     List<String> unused = new ArrayList<>();
     for (String stored : sources.keySet()) {
-      boolean used = storedName.containsValue(stored) || IGNORED.matcher(stored).matches()
-          || (config.tieWordEmbeddings() && stored.equals("lm_head.weight"));
+      boolean used =
+          storedName.containsValue(stored)
+              || IGNORED.matcher(stored).matches()
+              || (config.tieWordEmbeddings() && stored.equals("lm_head.weight"));
       if (!used) {
         unused.add(stored);
       }
     }
     if (!unused.isEmpty()) {
-      LOG.warn("{} tensors in the checkpoint are not used by {}: {}", unused.size(), config.modelType(),
+      LOG.warn(
+          "{} tensors in the checkpoint are not used by {}: {}",
+          unused.size(),
+          config.modelType(),
           unused.subList(0, Math.min(5, unused.size())));
     }
     Map<Path, SafeTensorsFile> open = new LinkedHashMap<>();
@@ -143,19 +166,34 @@ public final class Pretrained implements AutoCloseable {
       for (Map.Entry<String, Shape> e : expected.entrySet()) {
         String stored = storedName.get(e.getKey());
         if (stored == null) {
-          throw new ModelException("missing tensor '" + e.getKey() + "' (expected shape " + e.getValue()
-              + ") in the checkpoint of " + config.modelType());
+          throw new ModelException(
+              "missing tensor '"
+                  + e.getKey()
+                  + "' (expected shape "
+                  + e.getValue()
+                  + ") in the checkpoint of "
+                  + config.modelType());
         }
         Path file = sources.get(stored);
         SafeTensorsFile f = open.computeIfAbsent(file, SafeTensorsFile::open);
         SafeTensorsFile.Entry entry = f.entries().get(stored);
         if (entry == null) {
-          throw new ModelException("tensor '" + stored + "' is listed in the index but missing from " + file);
+          throw new ModelException(
+              "tensor '" + stored + "' is listed in the index but missing from " + file);
         }
         Shape found = new Shape(entry.shape());
         if (!found.equals(e.getValue())) {
-          throw new ModelException("tensor '" + stored + "' in " + file + " has shape " + found + "; expected "
-              + e.getValue() + " for " + config.modelType());
+          throw new ModelException(
+              "tensor '"
+                  + stored
+                  + "' in "
+                  + file
+                  + " has shape "
+                  + found
+                  + "; expected "
+                  + e.getValue()
+                  + " for "
+                  + config.modelType());
         }
         params.put(e.getKey(), f.loadF32(stored, m));
       }
@@ -165,7 +203,9 @@ public final class Pretrained implements AutoCloseable {
     }
   }
 
-  /** The stored name of a canonical parameter: Hub GPT-2 files omit the {@code transformer.} prefix. */
+  /**
+   * The stored name of a canonical parameter: Hub GPT-2 files omit the {@code transformer.} prefix.
+   */
   private static String resolve(String canonical, Map<String, Path> sources) {
     if (sources.containsKey(canonical)) {
       return canonical;
@@ -195,29 +235,39 @@ public final class Pretrained implements AutoCloseable {
       tokenizer = TextTokenizer.load(dir, model.config());
       int have = tokenizer.vocabularySize();
       if (have > model.config().vocabSize()) {
-        throw new ModelException("tokenizer " + tokenizer.file() + " has " + have
-            + " tokens but the model's vocab_size is " + model.config().vocabSize()
-            + ": the tokenizer does not belong to this model");
+        throw new ModelException(
+            "tokenizer "
+                + tokenizer.file()
+                + " has "
+                + have
+                + " tokens but the model's vocab_size is "
+                + model.config().vocabSize()
+                + ": the tokenizer does not belong to this model");
       }
     }
     return tokenizer;
   }
 
   /**
-   * Saves {@code model} to {@code out} in the Hugging Face layout (F32 safetensors, names as {@code save_pretrained}
-   * writes them, tied heads stored once) and copies the tokenizer files from {@code sideFilesFrom} when given.
+   * Saves {@code model} to {@code out} in the Hugging Face layout (F32 safetensors, names as {@code
+   * save_pretrained} writes them, tied heads stored once) and copies the tokenizer files from
+   * {@code sideFilesFrom} when given.
    */
   public static void save(CausalLM model, Path out, Path sideFilesFrom) throws IOException {
     Files.createDirectories(out);
     ObjectNode config = model.config().raw().deepCopy();
     config.put("torch_dtype", "float32");
-    writeAtomically(out.resolve("config.json"), os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, config));
-    writeAtomically(out.resolve("model.safetensors"),
+    writeAtomically(
+        out.resolve("config.json"),
+        os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, config));
+    writeAtomically(
+        out.resolve("model.safetensors"),
         os -> SafeTensorsWriter.write(os, model.parameters(), Map.of()));
     if (sideFilesFrom != null) {
       for (String name : SIDE_FILES) {
         Path src = sideFilesFrom.resolve(name);
-        if (Files.isRegularFile(src) && !src.toAbsolutePath().equals(out.resolve(name).toAbsolutePath())) {
+        if (Files.isRegularFile(src)
+            && !src.toAbsolutePath().equals(out.resolve(name).toAbsolutePath())) {
           Files.copy(src, out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
       }
@@ -253,7 +303,12 @@ public final class Pretrained implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Pretrained[" + dir + ", " + model.config().modelType() + ", "
-        + Arrays.toString(new long[] {model.config().parameterCount()}) + " params]";
+    return "Pretrained["
+        + dir
+        + ", "
+        + model.config().modelType()
+        + ", "
+        + Arrays.toString(new long[] {model.config().parameterCount()})
+        + " params]";
   }
 }

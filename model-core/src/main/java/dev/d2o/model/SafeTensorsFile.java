@@ -24,12 +24,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A safetensors file opened for random access: the header is read and checked on open, each tensor is read on demand
- * with positioned reads. Nothing reads the whole file into one array, so shards over 2 GiB load (DJL's
- * {@code NDList.decode} cannot). Every size read from the file is bounded before anything is allocated.
+ * A safetensors file opened for random access: the header is read and checked on open, each tensor
+ * is read on demand with positioned reads. Nothing reads the whole file into one array, so shards
+ * over 2 GiB load (DJL's {@code NDList.decode} cannot). Every size read from the file is bounded
+ * before anything is allocated.
  *
- * <p>Format: <a href="https://github.com/huggingface/safetensors">huggingface/safetensors</a> — an 8-byte little-endian
- * header length N, N bytes of JSON, then the data section.
+ * <p>Format: <a href="https://github.com/huggingface/safetensors">huggingface/safetensors</a> — an
+ * 8-byte little-endian header length N, N bytes of JSON, then the data section.
  */
 public final class SafeTensorsFile implements Closeable {
   /** The format's own limit on the header (safetensors rejects larger headers too). */
@@ -55,7 +56,11 @@ public final class SafeTensorsFile implements Closeable {
   private final Map<String, Entry> entries;
   private final Map<String, String> metadata;
 
-  private SafeTensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries,
+  private SafeTensorsFile(
+      Path path,
+      FileChannel channel,
+      long dataStart,
+      Map<String, Entry> entries,
       Map<String, String> metadata) {
     this.path = path;
     this.channel = channel;
@@ -64,7 +69,9 @@ public final class SafeTensorsFile implements Closeable {
     this.metadata = metadata;
   }
 
-  /** Opens and validates {@code path}; throws {@link ModelException} naming the file and the fault. */
+  /**
+   * Opens and validates {@code path}; throws {@link ModelException} naming the file and the fault.
+   */
   public static SafeTensorsFile open(Path path) {
     FileChannel ch;
     try {
@@ -88,29 +95,50 @@ public final class SafeTensorsFile implements Closeable {
   private static SafeTensorsFile parse(Path path, FileChannel ch) throws IOException {
     long fileSize = ch.size();
     if (fileSize < 8) {
-      throw new ModelException("truncated safetensors file " + path + ": " + fileSize
-          + " bytes, but the format starts with an 8-byte header length");
+      throw new ModelException(
+          "truncated safetensors file "
+              + path
+              + ": "
+              + fileSize
+              + " bytes, but the format starts with an 8-byte header length");
     }
     ByteBuffer lenBuf = readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN);
     long headerLen = lenBuf.getLong();
     if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
-      throw new ModelException("corrupt safetensors file " + path + ": header length " + headerLen
-          + " is outside the allowed range [2, " + MAX_HEADER_BYTES + "]");
+      throw new ModelException(
+          "corrupt safetensors file "
+              + path
+              + ": header length "
+              + headerLen
+              + " is outside the allowed range [2, "
+              + MAX_HEADER_BYTES
+              + "]");
     }
     if (8 + headerLen > fileSize) {
-      throw new ModelException("truncated safetensors file " + path + ": the header claims " + headerLen
-          + " bytes but the file has only " + (fileSize - 8) + " after the length field");
+      throw new ModelException(
+          "truncated safetensors file "
+              + path
+              + ": the header claims "
+              + headerLen
+              + " bytes but the file has only "
+              + (fileSize - 8)
+              + " after the length field");
     }
     ByteBuffer headerBuf = readFully(ch, 8, (int) headerLen);
     JsonNode header;
     try {
       header = JSON.readTree(headerBuf.array());
     } catch (IOException e) {
-      throw new ModelException("corrupt safetensors file " + path + ": the header is not valid JSON ("
-          + e.getMessage().lines().findFirst().orElse("") + ")");
+      throw new ModelException(
+          "corrupt safetensors file "
+              + path
+              + ": the header is not valid JSON ("
+              + e.getMessage().lines().findFirst().orElse("")
+              + ")");
     }
     if (header == null || !header.isObject()) {
-      throw new ModelException("corrupt safetensors file " + path + ": the header is not a JSON object");
+      throw new ModelException(
+          "corrupt safetensors file " + path + ": the header is not a JSON object");
     }
     long dataSize = fileSize - 8 - headerLen;
     Map<String, Entry> entries = new LinkedHashMap<>();
@@ -118,13 +146,19 @@ public final class SafeTensorsFile implements Closeable {
     for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> f = it.next();
       if (f.getKey().equals("__metadata__")) {
-        f.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+        f.getValue()
+            .fields()
+            .forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
         continue;
       }
       entries.put(f.getKey(), parseEntry(path, f.getKey(), f.getValue(), dataSize));
     }
     checkNoOverlap(path, entries);
-    return new SafeTensorsFile(path, ch, 8 + headerLen, Collections.unmodifiableMap(entries),
+    return new SafeTensorsFile(
+        path,
+        ch,
+        8 + headerLen,
+        Collections.unmodifiableMap(entries),
         Collections.unmodifiableMap(metadata));
   }
 
@@ -136,42 +170,70 @@ public final class SafeTensorsFile implements Closeable {
     String dtypeName = node.path("dtype").asText(null);
     DType dtype = DType.parse(dtypeName);
     if (dtype == null) {
-      throw new ModelException("unknown dtype '" + dtypeName + "' in " + where + "; known dtypes: "
-          + Arrays.toString(DType.values()));
+      throw new ModelException(
+          "unknown dtype '"
+              + dtypeName
+              + "' in "
+              + where
+              + "; known dtypes: "
+              + Arrays.toString(DType.values()));
     }
     JsonNode shapeNode = node.path("shape");
     JsonNode offs = node.path("data_offsets");
     if (!shapeNode.isArray() || !offs.isArray() || offs.size() != 2) {
-      throw new ModelException("corrupt " + where + ": needs a 'shape' array and two 'data_offsets'");
+      throw new ModelException(
+          "corrupt " + where + ": needs a 'shape' array and two 'data_offsets'");
     }
     long[] shape = new long[shapeNode.size()];
     for (int i = 0; i < shape.length; i++) {
       JsonNode d = shapeNode.get(i);
       if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
-        throw new ModelException("corrupt " + where + ": shape " + shapeNode + " has a bad dimension");
+        throw new ModelException(
+            "corrupt " + where + ": shape " + shapeNode + " has a bad dimension");
       }
       shape[i] = d.asLong();
     }
-    if (!offs.get(0).isIntegralNumber() || !offs.get(1).isIntegralNumber() || !offs.get(0).canConvertToLong()
+    if (!offs.get(0).isIntegralNumber()
+        || !offs.get(1).isIntegralNumber()
+        || !offs.get(0).canConvertToLong()
         || !offs.get(1).canConvertToLong()) { // a BigInteger would wrap around in asLong()
-      throw new ModelException("corrupt " + where + ": data_offsets " + offs + " are not 64-bit integers");
+      throw new ModelException(
+          "corrupt " + where + ": data_offsets " + offs + " are not 64-bit integers");
     }
     long begin = offs.get(0).asLong();
     long end = offs.get(1).asLong();
     if (begin < 0 || end < begin || end > dataSize) {
-      throw new ModelException("corrupt " + where + ": data_offsets [" + begin + ", " + end
-          + "] lie outside the data section of " + dataSize + " bytes (truncated file or lying header)");
+      throw new ModelException(
+          "corrupt "
+              + where
+              + ": data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] lie outside the data section of "
+              + dataSize
+              + " bytes (truncated file or lying header)");
     }
     Entry e = new Entry(name, dtype, shape, begin, end);
     long expected;
     try {
       expected = Math.multiplyExact(e.numel(), dtype.bytes());
     } catch (ArithmeticException ex) {
-      throw new ModelException("corrupt " + where + ": shape " + Arrays.toString(shape) + " overflows");
+      throw new ModelException(
+          "corrupt " + where + ": shape " + Arrays.toString(shape) + " overflows");
     }
     if (expected != end - begin) {
-      throw new ModelException("corrupt " + where + ": shape " + Arrays.toString(shape) + " of dtype " + dtype
-          + " needs " + expected + " bytes but data_offsets span " + (end - begin));
+      throw new ModelException(
+          "corrupt "
+              + where
+              + ": shape "
+              + Arrays.toString(shape)
+              + " of dtype "
+              + dtype
+              + " needs "
+              + expected
+              + " bytes but data_offsets span "
+              + (end - begin));
     }
     return e;
   }
@@ -183,8 +245,14 @@ public final class SafeTensorsFile implements Closeable {
       Entry prev = sorted.get(i - 1);
       Entry cur = sorted.get(i);
       if (cur.begin() < prev.end()) {
-        throw new ModelException("corrupt safetensors file " + path + ": tensors '" + prev.name() + "' and '"
-            + cur.name() + "' overlap");
+        throw new ModelException(
+            "corrupt safetensors file "
+                + path
+                + ": tensors '"
+                + prev.name()
+                + "' and '"
+                + cur.name()
+                + "' overlap");
       }
     }
   }
@@ -211,19 +279,32 @@ public final class SafeTensorsFile implements Closeable {
       throw new ModelException("tensor '" + name + "' is not in " + path);
     }
     if (!e.dtype().isFloating()) {
-      throw new ModelException("tensor '" + name + "' in " + path + " has dtype " + e.dtype()
-          + "; model weights must be F32, F16, BF16 or F64");
+      throw new ModelException(
+          "tensor '"
+              + name
+              + "' in "
+              + path
+              + " has dtype "
+              + e.dtype()
+              + "; model weights must be F32, F16, BF16 or F64");
     }
     long f32Bytes = e.numel() * 4;
     if (f32Bytes > Integer.MAX_VALUE - 8) {
-      throw new ModelException("tensor '" + name + "' in " + path + " has " + e.numel()
-          + " elements; a single tensor over 2 GiB in F32 is not supported");
+      throw new ModelException(
+          "tensor '"
+              + name
+              + "' in "
+              + path
+              + " has "
+              + e.numel()
+              + " elements; a single tensor over 2 GiB in F32 is not supported");
     }
     ByteBuffer raw;
     try {
       raw = readFully(channel, dataStart + e.begin(), (int) (e.end() - e.begin()));
     } catch (IOException ex) {
-      throw new ModelException("cannot read tensor '" + name + "' from " + path + ": " + ex.getMessage(), ex);
+      throw new ModelException(
+          "cannot read tensor '" + name + "' from " + path + ": " + ex.getMessage(), ex);
     }
     raw.order(ByteOrder.LITTLE_ENDIAN);
     ByteBuffer f32 = ByteBuffer.allocateDirect((int) f32Bytes).order(ByteOrder.nativeOrder());
@@ -231,7 +312,8 @@ public final class SafeTensorsFile implements Closeable {
     return manager.create(f32, new Shape(e.shape()), DataType.FLOAT32);
   }
 
-  private static ByteBuffer readFully(FileChannel ch, long position, int length) throws IOException {
+  private static ByteBuffer readFully(FileChannel ch, long position, int length)
+      throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(length);
     while (buf.hasRemaining()) {
       int n = ch.read(buf, position + buf.position());

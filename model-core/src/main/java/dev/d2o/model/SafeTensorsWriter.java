@@ -11,16 +11,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * Writes F32 tensors in the safetensors format, tensor by tensor to a stream (never the whole file in memory). The
- * header carries {@code "__metadata__": {"format": "pt"}}, which Hugging Face transformers requires.
+ * Writes F32 tensors in the safetensors format, tensor by tensor to a stream (never the whole file
+ * in memory). The header carries {@code "__metadata__": {"format": "pt"}}, which Hugging Face
+ * transformers requires.
  */
 public final class SafeTensorsWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private SafeTensorsWriter() {}
 
-  /** Writes {@code tensors} (name → array, written in map order) and {@code metadata} to {@code out}. */
-  public static void write(OutputStream out, Map<String, NDArray> tensors, Map<String, String> metadata)
+  /**
+   * Writes {@code tensors} (name → array, written in map order) and {@code metadata} to {@code
+   * out}.
+   */
+  public static void write(
+      OutputStream out, Map<String, NDArray> tensors, Map<String, String> metadata)
       throws IOException {
     ObjectNode header = JSON.createObjectNode();
     ObjectNode meta = header.putObject("__metadata__");
@@ -39,7 +44,8 @@ public final class SafeTensorsWriter {
       offset += bytes;
     }
     byte[] json = JSON.writeValueAsBytes(header);
-    int padded = (json.length + 7) / 8 * 8; // the format pads the header with spaces to 8-byte alignment
+    int padded =
+        (json.length + 7) / 8 * 8; // the format pads the header with spaces to 8-byte alignment
     ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
     out.write(len.array());
     out.write(json);

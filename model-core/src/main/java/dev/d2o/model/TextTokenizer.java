@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Hugging Face {@code tokenizer.json} (through DJL's binding of the tokenizers library) with the model's special
- * tokens. Text is encoded without the tokenizer's own special tokens; {@link #bosTokenId()} and
- * {@link #eosTokenId()} are added explicitly by the callers, where the model's files say so.
+ * A Hugging Face {@code tokenizer.json} (through DJL's binding of the tokenizers library) with the
+ * model's special tokens. Text is encoded without the tokenizer's own special tokens; {@link
+ * #bosTokenId()} and {@link #eosTokenId()} are added explicitly by the callers, where the model's
+ * files say so.
  */
 public final class TextTokenizer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -23,7 +24,8 @@ public final class TextTokenizer implements AutoCloseable {
   private final int eosTokenId;
   private final boolean addBos;
 
-  private TextTokenizer(HuggingFaceTokenizer tokenizer, Path file, int bos, int eos, boolean addBos) {
+  private TextTokenizer(
+      HuggingFaceTokenizer tokenizer, Path file, int bos, int eos, boolean addBos) {
     this.tokenizer = tokenizer;
     this.file = file;
     this.bosTokenId = bos;
@@ -33,25 +35,40 @@ public final class TextTokenizer implements AutoCloseable {
 
   /**
    * Loads {@code dir/tokenizer.json}; special tokens come from {@code generation_config.json}, then
-   * {@code config.json}, then {@code tokenizer_config.json} (token strings looked up in the vocabulary).
+   * {@code config.json}, then {@code tokenizer_config.json} (token strings looked up in the
+   * vocabulary).
    */
   public static TextTokenizer load(Path dir, ModelConfig config) {
     Path file = dir.resolve("tokenizer.json");
     if (!Files.isRegularFile(file)) {
-      throw new ModelException("missing tokenizer.json in model directory " + dir
-          + " (needed to encode text; token-id input needs no tokenizer)");
+      throw new ModelException(
+          "missing tokenizer.json in model directory "
+              + dir
+              + " (needed to encode text; token-id input needs no tokenizer)");
     }
     HuggingFaceTokenizer tok;
     try {
-      tok = HuggingFaceTokenizer.newInstance(file, Map.of("addSpecialTokens", "false", "truncation", "false",
-          "padding", "false", "modelMaxLength", String.valueOf(Integer.MAX_VALUE)));
+      tok =
+          HuggingFaceTokenizer.newInstance(
+              file,
+              Map.of(
+                  "addSpecialTokens",
+                  "false",
+                  "truncation",
+                  "false",
+                  "padding",
+                  "false",
+                  "modelMaxLength",
+                  String.valueOf(Integer.MAX_VALUE)));
     } catch (IOException | RuntimeException e) {
       throw new ModelException("cannot load tokenizer " + file + ": " + e.getMessage(), e);
     }
     JsonNode gen = readOptional(dir.resolve("generation_config.json"));
     JsonNode tc = readOptional(dir.resolve("tokenizer_config.json"));
     int bos = firstId(gen, "bos_token_id", config.bosTokenId());
-    int eos = firstId(gen, "eos_token_id", config.eosTokenIds().isEmpty() ? -1 : config.eosTokenIds().get(0));
+    int eos =
+        firstId(
+            gen, "eos_token_id", config.eosTokenIds().isEmpty() ? -1 : config.eosTokenIds().get(0));
     if (bos < 0) {
       bos = tokenId(tok, tc, "bos_token");
     }
@@ -119,7 +136,9 @@ public final class TextTokenizer implements AutoCloseable {
     return tokenizer.decode(l, true);
   }
 
-  /** Size of the vocabulary including added tokens (the largest id + 1 the tokenizer can produce). */
+  /**
+   * Size of the vocabulary including added tokens (the largest id + 1 the tokenizer can produce).
+   */
   public int vocabularySize() {
     try {
       JsonNode root = JSON.readTree(file.toFile());

@@ -6,8 +6,8 @@ import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 /**
- * AdamW (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", arXiv:1711.05101) on flat fp32 master
- * weights, as PyTorch's {@code torch.optim.AdamW} computes it:
+ * AdamW (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", arXiv:1711.05101) on flat
+ * fp32 master weights, as PyTorch's {@code torch.optim.AdamW} computes it:
  *
  * <pre>
  *   θ ← θ − lr·λ·θ                          (decoupled decay, only where {@code decays} holds)
@@ -16,10 +16,14 @@ import java.util.stream.IntStream;
  *   θ ← θ − lr · (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
  * </pre>
  *
- * The moments are named {@code exp_avg} and {@code exp_avg_sq}, as in PyTorch's state dict; t counts applied updates.
+ * The moments are named {@code exp_avg} and {@code exp_avg_sq}, as in PyTorch's state dict; t
+ * counts applied updates.
  */
 public final class AdamW {
-  /** Biases, norm scales and embeddings (GPT-2 and Llama names) are not decayed by default (as nanoGPT, HF). */
+  /**
+   * Biases, norm scales and embeddings (GPT-2 and Llama names) are not decayed by default (as
+   * nanoGPT, HF).
+   */
   public static final String NO_DECAY_DEFAULT =
       ".*(\\.bias|ln_[12f]\\.weight|norm\\.weight|wte\\.weight|wpe\\.weight|embed_tokens\\.weight)$";
 
@@ -37,7 +41,13 @@ public final class AdamW {
    * @param sizes parameter element counts in parameter order
    * @param noDecay parameters excluded from weight decay
    */
-  public AdamW(List<String> names, int[] sizes, double beta1, double beta2, double eps, double weightDecay,
+  public AdamW(
+      List<String> names,
+      int[] sizes,
+      double beta1,
+      double beta2,
+      double eps,
+      double weightDecay,
       Predicate<String> noDecay) {
     this.beta1 = beta1;
     this.beta2 = beta2;
@@ -66,10 +76,13 @@ public final class AdamW {
     double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
     double stepSize = lr / bc1;
     double decay = 1 - lr * weightDecay;
-    // parameters in parallel (the common pool and this thread): each element's arithmetic is unchanged, so the
-    // result is the same bit for bit; at 124M parameters the sequential loop took ~10% of a CPU train step
-    IntStream.range(0, weights.length).parallel().forEach(p -> update(p, weights[p], grads[p], stepSize, bc2Sqrt,
-        decay));
+    // parameters in parallel (the common pool and this thread): each element's arithmetic is
+    // unchanged, so the
+    // result is the same bit for bit; at 124M parameters the sequential loop took ~10% of a CPU
+    // train step
+    IntStream.range(0, weights.length)
+        .parallel()
+        .forEach(p -> update(p, weights[p], grads[p], stepSize, bc2Sqrt, decay));
   }
 
   private void update(int p, float[] w, float[] g, double stepSize, double bc2Sqrt, double decay) {

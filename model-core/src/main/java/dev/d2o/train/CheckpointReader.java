@@ -15,9 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Resumes from a checkpoint written by {@link Checkpoints}: the model, the optimizer moments and the counters. A
- * checkpoint written with a different trajectory-changing configuration (see {@link TrainConfig#OPTIONS}) is
- * refused unless forced, and the refusal names every differing key.
+ * Resumes from a checkpoint written by {@link Checkpoints}: the model, the optimizer moments and
+ * the counters. A checkpoint written with a different trajectory-changing configuration (see {@link
+ * TrainConfig#OPTIONS}) is refused unless forced, and the refusal names every differing key.
  */
 public final class CheckpointReader {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointReader.class);
@@ -25,7 +25,8 @@ public final class CheckpointReader {
   /**
    * What a checkpoint restores.
    *
-   * @param model the policy at the checkpoint (owned by the caller; with adapters, a view over its base)
+   * @param model the policy at the checkpoint (owned by the caller; with adapters, a view over its
+   *     base)
    * @param state master weights, optimizer and counters
    * @param dataPosition the data reader's position as it was saved
    */
@@ -43,30 +44,42 @@ public final class CheckpointReader {
   }
 
   /**
-   * As {@link #load(Path, TrainConfig, boolean, NDManager)}. An adapter checkpoint restores the base model (from
-   * {@code baseModel} when given, else the path it recorded) with the saved adapters: the model is then a view
-   * ({@link CausalLM#withAdapters}) whose base lives in {@code manager}, and the state holds the adapters only.
+   * As {@link #load(Path, TrainConfig, boolean, NDManager)}. An adapter checkpoint restores the
+   * base model (from {@code baseModel} when given, else the path it recorded) with the saved
+   * adapters: the model is then a view ({@link CausalLM#withAdapters}) whose base lives in {@code
+   * manager}, and the state holds the adapters only.
    */
-  public static Restored load(Path dir, TrainConfig config, boolean force, NDManager manager, Path baseModel) {
+  public static Restored load(
+      Path dir, TrainConfig config, boolean force, NDManager manager, Path baseModel) {
     if (!Files.isRegularFile(dir.resolve(Checkpoints.STATE))) {
-      throw new TrainException("not a complete checkpoint: " + dir + " has no " + Checkpoints.STATE);
+      throw new TrainException(
+          "not a complete checkpoint: " + dir + " has no " + Checkpoints.STATE);
     }
     JsonNode json = Checkpoints.readState(dir);
     TrainConfig saved = TrainConfig.fromJson(json.get("config"));
     List<String> diffs = saved.differences(config);
     if (!diffs.isEmpty()) {
-      String what = "checkpoint " + dir + " was written with a different training configuration ("
-          + String.join(", ", diffs) + ")";
+      String what =
+          "checkpoint "
+              + dir
+              + " was written with a different training configuration ("
+              + String.join(", ", diffs)
+              + ")";
       if (!force) {
-        throw new TrainException(what + "; resuming would not continue the same run. Use the saved values, or"
-            + " force the resume to train on with the new ones");
+        throw new TrainException(
+            what
+                + "; resuming would not continue the same run. Use the saved values, or"
+                + " force the resume to train on with the new ones");
       }
       LOG.warn("{}; resuming anyway (forced)", what);
     }
     boolean adapter = PeftAdapter.isAdapter(dir);
     Pretrained p = Pretrained.load(adapter ? base(dir, json, baseModel) : dir, manager);
     try {
-      CausalLM model = adapter ? p.model().withAdapters(PeftAdapter.load(dir, p.model().config(), manager)) : p.model();
+      CausalLM model =
+          adapter
+              ? p.model().withAdapters(PeftAdapter.load(dir, p.model().config(), manager))
+              : p.model();
       List<String> names = new ArrayList<>(model.trainableParameters().keySet());
       float[][] weights = new float[names.size()][];
       for (int i = 0; i < weights.length; i++) {
@@ -74,8 +87,11 @@ public final class CheckpointReader {
       }
       TrainerState state = new TrainerState(names, weights, config);
       restoreOptimizer(dir, state, json.path("optimizer_steps").asLong());
-      state.restore(json.path("step").asLong(), json.path("consumed_examples").asLong(),
-          json.path("weights_version").asLong(), json.path("skipped_steps").asLong(),
+      state.restore(
+          json.path("step").asLong(),
+          json.path("consumed_examples").asLong(),
+          json.path("weights_version").asLong(),
+          json.path("skipped_steps").asLong(),
           json.path("consecutive_skips").asInt());
       return new Restored(model, state, json.path("data_position"));
     } catch (RuntimeException e) {
@@ -90,7 +106,8 @@ public final class CheckpointReader {
     }
     String recorded = json.path("base_model").asText("");
     if (recorded.isEmpty()) {
-      throw new TrainException("adapter checkpoint " + dir + " records no base model: pass the base model directory");
+      throw new TrainException(
+          "adapter checkpoint " + dir + " records no base model: pass the base model directory");
     }
     return Path.of(recorded);
   }
@@ -116,8 +133,15 @@ public final class CheckpointReader {
     try (NDArray a = f.loadF32(name, m)) {
       float[] v = a.toFloatArray();
       if (v.length != expected) {
-        throw new TrainException("optimizer tensor '" + name + "' in " + f.path() + " has " + v.length
-            + " elements; the model's parameter has " + expected);
+        throw new TrainException(
+            "optimizer tensor '"
+                + name
+                + "' in "
+                + f.path()
+                + " has "
+                + v.length
+                + " elements; the model's parameter has "
+                + expected);
       }
       return v;
     }

@@ -10,8 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.LoraAdapters;
 import dev.d2o.model.LoraConfig;
-import dev.d2o.model.PeftAdapter;
 import dev.d2o.model.ModelConfig;
+import dev.d2o.model.PeftAdapter;
 import dev.d2o.model.Pretrained;
 import dev.d2o.model.SafeTensorsWriter;
 import java.io.IOException;
@@ -28,16 +28,18 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Checkpoints under one root, one directory per step ({@code checkpoint-00000010/}): the model in the Hugging Face
- * layout ({@code config.json}, {@code model.safetensors}, tokenizer files), the optimizer state
- * ({@value #OPTIMIZER}: {@code exp_avg.<param>}, {@code exp_avg_sq.<param>}) and the trainer state ({@value #STATE}:
- * step, consumed examples, data position, RNG, configuration and its hash, library versions). A LoRA checkpoint holds
- * the adapters in PEFT's format instead of the model ({@code adapter_config.json}, {@code adapter_model.safetensors})
- * and names its base model in the trainer state; the optimizer state then covers the adapters only.
+ * Checkpoints under one root, one directory per step ({@code checkpoint-00000010/}): the model in
+ * the Hugging Face layout ({@code config.json}, {@code model.safetensors}, tokenizer files), the
+ * optimizer state ({@value #OPTIMIZER}: {@code exp_avg.<param>}, {@code exp_avg_sq.<param>}) and
+ * the trainer state ({@value #STATE}: step, consumed examples, data position, RNG, configuration
+ * and its hash, library versions). A LoRA checkpoint holds the adapters in PEFT's format instead of
+ * the model ({@code adapter_config.json}, {@code adapter_model.safetensors}) and names its base
+ * model in the trainer state; the optimizer state then covers the adapters only.
  *
- * <p>A checkpoint is written into a hidden temporary sibling and renamed into place in one atomic move, so a crash
- * mid-write leaves the earlier checkpoints whole and never a half-written {@code checkpoint-*}. Only the newest
- * {@code checkpoint.keep} are kept. Resuming is {@link CheckpointReader}'s job.
+ * <p>A checkpoint is written into a hidden temporary sibling and renamed into place in one atomic
+ * move, so a crash mid-write leaves the earlier checkpoints whole and never a half-written {@code
+ * checkpoint-*}. Only the newest {@code checkpoint.keep} are kept. Resuming is {@link
+ * CheckpointReader}'s job.
  */
 public final class Checkpoints {
   public static final String OPTIMIZER = "optimizer.safetensors";
@@ -76,8 +78,13 @@ public final class Checkpoints {
    * @param dataPosition where the data reader stands (written as given, e.g. epoch and offset)
    * @return the checkpoint directory
    */
-  public Path save(ModelConfig modelConfig, Path sideFilesFrom, TrainerState state, TrainConfig config,
-      Map<String, Object> dataPosition) throws IOException {
+  public Path save(
+      ModelConfig modelConfig,
+      Path sideFilesFrom,
+      TrainerState state,
+      TrainConfig config,
+      Map<String, Object> dataPosition)
+      throws IOException {
     return save(modelConfig, sideFilesFrom, state, config, dataPosition, null);
   }
 
@@ -89,11 +96,18 @@ public final class Checkpoints {
   public record Lora(LoraConfig config, String baseModel) {}
 
   /**
-   * As {@link #save(ModelConfig, Path, TrainerState, TrainConfig, Map)}; with {@code lora} the state's weights are
-   * adapters, and the checkpoint holds them in PEFT's format ({@link PeftAdapter}) instead of a full model.
+   * As {@link #save(ModelConfig, Path, TrainerState, TrainConfig, Map)}; with {@code lora} the
+   * state's weights are adapters, and the checkpoint holds them in PEFT's format ({@link
+   * PeftAdapter}) instead of a full model.
    */
-  public Path save(ModelConfig modelConfig, Path sideFilesFrom, TrainerState state, TrainConfig config,
-      Map<String, Object> dataPosition, Lora lora) throws IOException {
+  public Path save(
+      ModelConfig modelConfig,
+      Path sideFilesFrom,
+      TrainerState state,
+      TrainConfig config,
+      Map<String, Object> dataPosition,
+      Lora lora)
+      throws IOException {
     Files.createDirectories(root);
     String name = String.format("checkpoint-%08d", state.step());
     Path target = root.resolve(name);
@@ -104,11 +118,16 @@ public final class Checkpoints {
       hook.before("model");
       Map<String, Shape> shapes;
       if (lora == null) {
-        Pretrained.save(CausalLM.fromWeights(modelConfig, state.names(), state.weights(), m), tmp, sideFilesFrom);
+        Pretrained.save(
+            CausalLM.fromWeights(modelConfig, state.names(), state.weights(), m),
+            tmp,
+            sideFilesFrom);
         shapes = CausalLM.parameterShapes(modelConfig);
       } else {
-        PeftAdapter.save(LoraAdapters.fromWeights(modelConfig, lora.config(), state.names(), state.weights(), m),
-            lora.baseModel(), tmp);
+        PeftAdapter.save(
+            LoraAdapters.fromWeights(modelConfig, lora.config(), state.names(), state.weights(), m),
+            lora.baseModel(),
+            tmp);
         shapes = lora.config().shapes(modelConfig);
       }
       hook.before(OPTIMIZER);
@@ -119,18 +138,26 @@ public final class Checkpoints {
       }
       for (int p = 0; p < state.names().size(); p++) {
         String param = state.names().get(p);
-        moments.put("exp_avg_sq." + param, m.create(state.optimizer().expAvgSq()[p], shapes.get(param)));
+        moments.put(
+            "exp_avg_sq." + param, m.create(state.optimizer().expAvgSq()[p], shapes.get(param)));
       }
-      Pretrained.writeAtomically(tmp.resolve(OPTIMIZER), os -> SafeTensorsWriter.write(os, moments,
-          Map.of("optimizer", "AdamW", "step", Long.toString(state.optimizer().steps()))));
+      Pretrained.writeAtomically(
+          tmp.resolve(OPTIMIZER),
+          os ->
+              SafeTensorsWriter.write(
+                  os,
+                  moments,
+                  Map.of("optimizer", "AdamW", "step", Long.toString(state.optimizer().steps()))));
       hook.before(STATE);
       ObjectNode json = stateJson(state, config, dataPosition);
       if (lora != null) {
         json.put("base_model", lora.baseModel());
         json.set("lora", JSON.valueToTree(lora.config()));
       }
-      Pretrained.writeAtomically(tmp.resolve(STATE), os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, json));
-      if (Files.exists(target)) { // the same step saved again: move the old one aside first, then replace it
+      Pretrained.writeAtomically(
+          tmp.resolve(STATE), os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, json));
+      if (Files.exists(
+          target)) { // the same step saved again: move the old one aside first, then replace it
         Path old = root.resolve("." + name + ".old");
         deleteRecursively(old);
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
@@ -147,7 +174,8 @@ public final class Checkpoints {
     return target;
   }
 
-  private static ObjectNode stateJson(TrainerState state, TrainConfig config, Map<String, Object> dataPosition) {
+  private static ObjectNode stateJson(
+      TrainerState state, TrainConfig config, Map<String, Object> dataPosition) {
     ObjectNode n = JSON.createObjectNode();
     n.put("step", state.step());
     n.put("consumed_examples", state.consumedExamples());
@@ -158,12 +186,17 @@ public final class Checkpoints {
     n.set("data_position", JSON.valueToTree(dataPosition));
     ObjectNode rng = n.putObject("rng");
     rng.put("seed", ((Number) config.get("seed")).longValue());
-    rng.put("note", "the data order of epoch e is a Fisher-Yates shuffle by java.util.Random(seed·1000003 + e);"
-        + " nothing else in a step is random");
+    rng.put(
+        "note",
+        "the data order of epoch e is a Fisher-Yates shuffle by java.util.Random(seed·1000003 + e);"
+            + " nothing else in a step is random");
     n.set("config", config.toJson());
     n.put("config_hash", config.hash());
     ObjectNode v = n.putObject("versions");
-    v.put("d2o", Optional.ofNullable(Checkpoints.class.getPackage().getImplementationVersion()).orElse("dev"));
+    v.put(
+        "d2o",
+        Optional.ofNullable(Checkpoints.class.getPackage().getImplementationVersion())
+            .orElse("dev"));
     v.put("djl", Engine.getDjlVersion());
     v.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
     v.put("java", System.getProperty("java.version"));

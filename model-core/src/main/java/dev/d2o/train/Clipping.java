@@ -1,9 +1,9 @@
 package dev.d2o.train;
 
 /**
- * Global-norm gradient clipping as {@code torch.nn.utils.clip_grad_norm_}: ‖g‖ = √(Σ over all parameters of g²),
- * and when ‖g‖ > maxNorm every gradient is scaled by maxNorm / (‖g‖ + 1e-6). The norm is accumulated in float64,
- * so it is non-finite only when some gradient entry is.
+ * Global-norm gradient clipping as {@code torch.nn.utils.clip_grad_norm_}: ‖g‖ = √(Σ over all
+ * parameters of g²), and when ‖g‖ > maxNorm every gradient is scaled by maxNorm / (‖g‖ + 1e-6). The
+ * norm is accumulated in float64, so it is non-finite only when some gradient entry is.
  */
 public final class Clipping {
   private Clipping() {}

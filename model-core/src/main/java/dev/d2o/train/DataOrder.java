@@ -3,9 +3,10 @@ package dev.d2o.train;
 import java.util.Random;
 
 /**
- * The order in which training examples are consumed: a per-epoch Fisher–Yates shuffle seeded by (seed, epoch). The
- * position in the data is a function of the number of examples consumed, so a resumed run, and a distributed run
- * that asks which examples make up a step's global batch, read exactly the batches of an uninterrupted local run.
+ * The order in which training examples are consumed: a per-epoch Fisher–Yates shuffle seeded by
+ * (seed, epoch). The position in the data is a function of the number of examples consumed, so a
+ * resumed run, and a distributed run that asks which examples make up a step's global batch, read
+ * exactly the batches of an uninterrupted local run.
  */
 public final class DataOrder {
   private final long seed;

@@ -12,16 +12,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The gradient work of one training step on a shard of rows: a pure function of (weights, rows). The policy scores
- * the B·(K+1) sequences of the rows in padded chunks, the loss of {@link Losses} is summed, and its gradient is read
- * out into {@code float[]} per parameter. Nothing carries over between calls: gradients are zeroed before and after
- * each chunk, so a retried Spark task gives the same sums.
+ * The gradient work of one training step on a shard of rows: a pure function of (weights, rows).
+ * The policy scores the B·(K+1) sequences of the rows in padded chunks, the loss of {@link Losses}
+ * is summed, and its gradient is read out into {@code float[]} per parameter. Nothing carries over
+ * between calls: gradients are zeroed before and after each chunk, so a retried Spark task gives
+ * the same sums.
  *
  * <p>DJL's PyTorch engine allows one gradient collector per JVM, so calls are serialized JVM-wide.
  */
 public final class GradientComputer {
-  /** PtGradientCollector is one per JVM (ARCHITECTURE.md §5): serialize every collector scope of this class. */
+  /**
+   * PtGradientCollector is one per JVM (ARCHITECTURE.md §5): serialize every collector scope of
+   * this class.
+   */
   private static final Object COLLECTOR_LOCK = new Object();
+
   private static final NDIndex ALL = new NDIndex("...");
 
   private final CausalLM model;
@@ -31,17 +36,21 @@ public final class GradientComputer {
   private long weightsVersion;
 
   /**
-   * @param model the policy replica; its weights are the weights version 0 until {@link #setWeights}
-   * @param examplesPerChunk rows per forward/backward pass ((K+1) sequences each); bounds activation memory
+   * @param model the policy replica; its weights are the weights version 0 until {@link
+   *     #setWeights}
+   * @param examplesPerChunk rows per forward/backward pass ((K+1) sequences each); bounds
+   *     activation memory
    */
   public GradientComputer(CausalLM model, LossConfig loss, int examplesPerChunk) {
     if (examplesPerChunk < 1) {
-      throw new IllegalArgumentException(TrainConfig.KEY_CHUNK + " must be ≥ 1, got " + examplesPerChunk);
+      throw new IllegalArgumentException(
+          TrainConfig.KEY_CHUNK + " must be ≥ 1, got " + examplesPerChunk);
     }
     this.model = model;
     this.loss = loss;
     this.examplesPerChunk = examplesPerChunk;
-    this.params = new ArrayList<>(model.trainableParameters().values()); // only the adapters under LoRA
+    this.params =
+        new ArrayList<>(model.trainableParameters().values()); // only the adapters under LoRA
     model.setTrainable(true);
   }
 
@@ -50,20 +59,28 @@ public final class GradientComputer {
     return weightsVersion;
   }
 
-  /** Replaces the replica's trainable weights (in {@code trainableParameters()} order) and records their version. */
+  /**
+   * Replaces the replica's trainable weights (in {@code trainableParameters()} order) and records
+   * their version.
+   */
   public void setWeights(long version, float[][] weights) {
     if (weights.length != params.size()) {
-      throw new IllegalArgumentException("expected " + params.size() + " weight arrays, got " + weights.length);
+      throw new IllegalArgumentException(
+          "expected " + params.size() + " weight arrays, got " + weights.length);
     }
     for (int p = 0; p < weights.length; p++) {
-      // PyTorch's set points the tensor at a direct buffer that the parameter's own wrapper keeps alive: safe
-      // here because the model holds these wrappers (never do this through a temporary wrapper, see zeroGradients)
+      // PyTorch's set points the tensor at a direct buffer that the parameter's own wrapper keeps
+      // alive: safe
+      // here because the model holds these wrappers (never do this through a temporary wrapper, see
+      // zeroGradients)
       params.get(p).set(weights[p]);
     }
     weightsVersion = version;
   }
 
-  /** Adds the sums over {@code rows} into {@code acc} and returns it: the aggregator's {@code add}. */
+  /**
+   * Adds the sums over {@code rows} into {@code acc} and returns it: the aggregator's {@code add}.
+   */
   public GradientSums add(GradientSums acc, List<TrainExample> rows) {
     return acc.merge(compute(rows));
   }
@@ -74,15 +91,20 @@ public final class GradientComputer {
   }
 
   /**
-   * Next-token (SFT) loss and gradient sums over {@code rows}: each row's loss is its mean response-token negative
-   * log-likelihood −(1/|y|)·Σₜ log π_θ(yₜ|x, y<t); the reward metrics are 0.
+   * Next-token (SFT) loss and gradient sums over {@code rows}: each row's loss is its mean
+   * response-token negative log-likelihood −(1/|y|)·Σₜ log π_θ(yₜ|x, y<t); the reward metrics are
+   * 0.
    */
   public GradientSums computeSft(List<SftExample> rows) {
     return inChunks(rows, this::sftChunk);
   }
 
-  /** Runs {@code body} on consecutive chunks of {@code rows}, one gradient-collector scope each, zeroed around it. */
-  private <R> GradientSums inChunks(List<R> rows, java.util.function.BiConsumer<List<R>, GradientSums> body) {
+  /**
+   * Runs {@code body} on consecutive chunks of {@code rows}, one gradient-collector scope each,
+   * zeroed around it.
+   */
+  private <R> GradientSums inChunks(
+      List<R> rows, java.util.function.BiConsumer<List<R>, GradientSums> body) {
     GradientSums sums = GradientSums.zero();
     for (int start = 0; start < rows.size(); start += examplesPerChunk) {
       List<R> chunk = rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
@@ -113,7 +135,11 @@ public final class GradientComputer {
       PaddedBatch batch = PaddedBatch.of(m, requests, model);
       float[] losses;
       try (GradientCollector collector = m.getEngine().newGradientCollector()) {
-        NDArray nll = SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).div(m.create(lengths)).neg(); // (B)
+        NDArray nll =
+            SequenceScorer.tokenLogps(model, batch)
+                .sum(new int[] {1})
+                .div(m.create(lengths))
+                .neg(); // (B)
         collector.backward(nll.sum());
         losses = nll.toFloatArray();
       }
@@ -146,23 +172,40 @@ public final class GradientComputer {
       NDArray policyLogpAnchors;
       NDArray policyLogpNegative;
       try (GradientCollector collector = m.getEngine().newGradientCollector()) {
-        NDArray seq = SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).reshape(n, k + 1); // (B, K+1)
+        NDArray seq =
+            SequenceScorer.tokenLogps(model, batch)
+                .sum(new int[] {1})
+                .reshape(n, k + 1); // (B, K+1)
         policyLogpAnchors = seq.get(":, :" + k); // (B, K)
         policyLogpNegative = seq.get(":, " + k); // (B)
-        out = Losses.compute(loss, policyLogpAnchors, reference(m, rows, true), policyLogpNegative,
-            reference(m, rows, false), negativeTokens(m, rows));
+        out =
+            Losses.compute(
+                loss,
+                policyLogpAnchors,
+                reference(m, rows, true),
+                policyLogpNegative,
+                reference(m, rows, false),
+                negativeTokens(m, rows));
         collector.backward(out.losses().sum());
         losses = out.losses().toFloatArray();
       }
-      sums.addChunk(weightsVersion, gradients(), losses, out.margin().toFloatArray(), out.rewardsAnchors().toFloatArray(),
-          out.rewardsNegative().toFloatArray(), policyLogpAnchors.mean(new int[] {1}).toFloatArray(),
-          policyLogpNegative.toFloatArray(), tokens);
+      sums.addChunk(
+          weightsVersion,
+          gradients(),
+          losses,
+          out.margin().toFloatArray(),
+          out.rewardsAnchors().toFloatArray(),
+          out.rewardsNegative().toFloatArray(),
+          policyLogpAnchors.mean(new int[] {1}).toFloatArray(),
+          policyLogpNegative.toFloatArray(),
+          tokens);
     }
   }
 
   /**
-   * The policy's sequence log-probs of the rows, without gradients and packed exactly as {@link #compute} packs them,
-   * so that reference log-probs taken with this method give Δ = 0 bit for bit at θ = reference.
+   * The policy's sequence log-probs of the rows, without gradients and packed exactly as {@link
+   * #compute} packs them, so that reference log-probs taken with this method give Δ = 0 bit for bit
+   * at θ = reference.
    *
    * @return per row: K anchor log-probs followed by the negative's log-prob
    */
@@ -170,10 +213,12 @@ public final class GradientComputer {
     int k = loss.k();
     float[][] out = new float[rows.size()][];
     for (int start = 0; start < rows.size(); start += examplesPerChunk) {
-      List<TrainExample> chunk = rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
+      List<TrainExample> chunk =
+          rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
       try (NDManager m = model.manager().newSubManager()) {
         PaddedBatch batch = PaddedBatch.of(m, requests(chunk, k), model);
-        float[] seq = SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).toFloatArray(); // (B·(K+1))
+        float[] seq =
+            SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).toFloatArray(); // (B·(K+1))
         for (int i = 0; i < chunk.size(); i++) {
           out[start + i] = java.util.Arrays.copyOfRange(seq, i * (k + 1), (i + 1) * (k + 1));
         }
@@ -187,8 +232,8 @@ public final class GradientComputer {
     List<ScoreRequest> out = new ArrayList<>(rows.size() * (k + 1));
     for (TrainExample r : rows) {
       if (r.k() != k) {
-        throw new IllegalArgumentException("row " + r.id() + " has " + r.k() + " anchors but " + LossConfig.KEY_K
-            + " = " + k);
+        throw new IllegalArgumentException(
+            "row " + r.id() + " has " + r.k() + " anchors but " + LossConfig.KEY_K + " = " + k);
       }
       for (int j = 0; j < k; j++) {
         out.add(new ScoreRequest(r.id() + "/anchor" + j, r.promptIds(), r.anchorIds()[j]));
@@ -224,8 +269,10 @@ public final class GradientComputer {
   private void zeroGradients() {
     for (NDArray p : params) {
       try (NDArray g = p.getGradient()) {
-        // An indexed fill copies 0 into the gradient's own storage. Not g·0 (NaN·0 stays NaN), and not set(Buffer):
-        // PyTorch's set re-points the tensor at the Java buffer, which this wrapper's close would leave dangling.
+        // An indexed fill copies 0 into the gradient's own storage. Not g·0 (NaN·0 stays NaN), and
+        // not set(Buffer):
+        // PyTorch's set re-points the tensor at the Java buffer, which this wrapper's close would
+        // leave dangling.
         g.set(ALL, 0f);
       }
     }

@@ -6,17 +6,24 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
- * Sums over examples of the loss, of its gradient and of the step metrics, computed on one set of weights. Sums (not
- * means) so that shards merge by addition: Σ over shards of {@link #gradientSum()} divided by the total
- * {@link #count()} is the gradient of the mean loss over the whole batch. Shaped like a Spark MLlib aggregator:
- * {@link GradientComputer#add}, {@link #merge}, {@link #loss()}, {@link #gradient()}; plain arrays and scalars only,
- * so it serializes through {@code treeAggregate}.
+ * Sums over examples of the loss, of its gradient and of the step metrics, computed on one set of
+ * weights. Sums (not means) so that shards merge by addition: Σ over shards of {@link
+ * #gradientSum()} divided by the total {@link #count()} is the gradient of the mean loss over the
+ * whole batch. Shaped like a Spark MLlib aggregator: {@link GradientComputer#add}, {@link #merge},
+ * {@link #loss()}, {@link #gradient()}; plain arrays and scalars only, so it serializes through
+ * {@code treeAggregate}.
  */
 public final class GradientSums implements Serializable {
   private static final long serialVersionUID = 1L;
-  /** The version of the weights the gradients were taken at; −1 for the empty value, which merges with any. */
+
+  /**
+   * The version of the weights the gradients were taken at; −1 for the empty value, which merges
+   * with any.
+   */
   private long weightsVersion = -1;
-  // per parameter, in CausalLM.parameters() order; null while empty. Double, as MLlib's aggregators: the sum of
+
+  // per parameter, in CausalLM.parameters() order; null while empty. Double, as MLlib's
+  // aggregators: the sum of
   // chunk gradients then barely depends on the order in which shards merge.
   private double[][] gradientSum;
   private long count;
@@ -35,9 +42,18 @@ public final class GradientSums implements Serializable {
   }
 
   /** Adds one chunk's per-example values (all of length n) and its gradient sum. */
-  void addChunk(long version, float[][] gradient, float[] losses, float[] margin, float[] rewardsAnchors,
-      float[] rewardsNegative, float[] logpsAnchors, float[] logpsNegative, long chunkTokens) {
-    GradientSums c = new GradientSums(); // the chunk's scalars; its gradient goes straight into this one's sums
+  void addChunk(
+      long version,
+      float[][] gradient,
+      float[] losses,
+      float[] margin,
+      float[] rewardsAnchors,
+      float[] rewardsNegative,
+      float[] logpsAnchors,
+      float[] logpsNegative,
+      long chunkTokens) {
+    GradientSums c =
+        new GradientSums(); // the chunk's scalars; its gradient goes straight into this one's sums
     c.weightsVersion = version;
     c.count = losses.length;
     c.tokens = chunkTokens;
@@ -56,28 +72,32 @@ public final class GradientSums implements Serializable {
       gradientSum = new double[gradient.length][];
     }
     // per parameter in parallel: each element's arithmetic is the same as a sequential loop's
-    IntStream.range(0, gradient.length).parallel().forEach(p -> {
-      float[] g = gradient[p];
-      if (empty) {
-        double[] a = new double[g.length];
-        for (int i = 0; i < a.length; i++) {
-          a[i] = g[i];
-        }
-        gradientSum[p] = a;
-      } else {
-        double[] a = gradientSum[p];
-        for (int i = 0; i < a.length; i++) {
-          a[i] += g[i];
-        }
-      }
-    });
+    IntStream.range(0, gradient.length)
+        .parallel()
+        .forEach(
+            p -> {
+              float[] g = gradient[p];
+              if (empty) {
+                double[] a = new double[g.length];
+                for (int i = 0; i < a.length; i++) {
+                  a[i] = g[i];
+                }
+                gradientSum[p] = a;
+              } else {
+                double[] a = gradientSum[p];
+                for (int i = 0; i < a.length; i++) {
+                  a[i] += g[i];
+                }
+              }
+            });
     addScalars(c);
   }
 
   /**
-   * Adds {@code other} into this one and returns this; both must come from the same weights. When this one is empty
-   * it takes over {@code other}'s gradient arrays instead of copying them (hundreds of MB at 124M parameters): the
-   * aggregator's usage, where {@code other} is a task's or a chunk's result that nobody reads afterwards.
+   * Adds {@code other} into this one and returns this; both must come from the same weights. When
+   * this one is empty it takes over {@code other}'s gradient arrays instead of copying them
+   * (hundreds of MB at 124M parameters): the aggregator's usage, where {@code other} is a task's or
+   * a chunk's result that nobody reads afterwards.
    */
   public GradientSums merge(GradientSums other) {
     if (other.count == 0 && other.gradientSum == null) {
@@ -87,22 +107,31 @@ public final class GradientSums implements Serializable {
     if (gradientSum == null) {
       gradientSum = other.gradientSum;
     } else {
-      IntStream.range(0, gradientSum.length).parallel().forEach(p -> {
-        double[] a = gradientSum[p];
-        double[] b = other.gradientSum[p];
-        for (int i = 0; i < a.length; i++) {
-          a[i] += b[i];
-        }
-      });
+      IntStream.range(0, gradientSum.length)
+          .parallel()
+          .forEach(
+              p -> {
+                double[] a = gradientSum[p];
+                double[] b = other.gradientSum[p];
+                for (int i = 0; i < a.length; i++) {
+                  a[i] += b[i];
+                }
+              });
     }
     addScalars(other);
     return this;
   }
 
   private void checkVersion(GradientSums other) {
-    if (weightsVersion >= 0 && other.weightsVersion >= 0 && weightsVersion != other.weightsVersion) {
-      throw new TrainException("cannot merge gradients taken at weights version " + weightsVersion + " and "
-          + other.weightsVersion + ": every shard of a step must use the same weights (a stale replica?)");
+    if (weightsVersion >= 0
+        && other.weightsVersion >= 0
+        && weightsVersion != other.weightsVersion) {
+      throw new TrainException(
+          "cannot merge gradients taken at weights version "
+              + weightsVersion
+              + " and "
+              + other.weightsVersion
+              + ": every shard of a step must use the same weights (a stale replica?)");
     }
   }
 
@@ -152,17 +181,22 @@ public final class GradientSums implements Serializable {
   /** ∇ of the mean loss, per parameter in parameter order (a new array). */
   public float[][] gradient() {
     float[][] out = new float[gradientSum.length][];
-    IntStream.range(0, out.length).parallel().forEach(p -> {
-      float[] o = new float[gradientSum[p].length];
-      for (int i = 0; i < o.length; i++) {
-        o[i] = (float) (gradientSum[p][i] / count);
-      }
-      out[p] = o;
-    });
+    IntStream.range(0, out.length)
+        .parallel()
+        .forEach(
+            p -> {
+              float[] o = new float[gradientSum[p].length];
+              for (int i = 0; i < o.length; i++) {
+                o[i] = (float) (gradientSum[p][i] / count);
+              }
+              out[p] = o;
+            });
     return out;
   }
 
-  /** The step metrics of ARCHITECTURE.md §2 that come from the batch, as means over its examples. */
+  /**
+   * The step metrics of ARCHITECTURE.md §2 that come from the batch, as means over its examples.
+   */
   public Map<String, Double> metrics() {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("loss", loss());

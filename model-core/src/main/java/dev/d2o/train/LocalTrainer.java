@@ -12,13 +12,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Single-process training over in-memory rows: the reference trajectory that the distributed trainer must match.
- * Each step is the gradient of the mean loss over the global batch (summed over {@code microBatches}
- * pieces, which is the same as one large batch) → global-norm clip → AdamW → new weights, with the same
- * {@link GradientComputer} and {@link TrainerState} the Spark pipeline uses.
+ * Single-process training over in-memory rows: the reference trajectory that the distributed
+ * trainer must match. Each step is the gradient of the mean loss over the global batch (summed over
+ * {@code microBatches} pieces, which is the same as one large batch) → global-norm clip → AdamW →
+ * new weights, with the same {@link GradientComputer} and {@link TrainerState} the Spark pipeline
+ * uses.
  *
- * <p>The data order is a per-epoch shuffle seeded by (seed, epoch), so the position in the data is a function of
- * the examples consumed and a resumed run reads the same batches as an uninterrupted one.
+ * <p>The data order is a per-epoch shuffle seeded by (seed, epoch), so the position in the data is
+ * a function of the examples consumed and a resumed run reads the same batches as an uninterrupted
+ * one.
  */
 public final class LocalTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(LocalTrainer.class);
@@ -30,34 +32,51 @@ public final class LocalTrainer {
   private DataOrder order;
 
   /**
-   * Starts training {@code policy} (its trainable weights are read once; the trainer updates them in place). A model
-   * with adapters ({@link CausalLM#withAdapters}) trains only its adapters.
+   * Starts training {@code policy} (its trainable weights are read once; the trainer updates them
+   * in place). A model with adapters ({@link CausalLM#withAdapters}) trains only its adapters.
    */
   public LocalTrainer(CausalLM policy, TrainConfig config) {
-    this(policy, config, new TrainerState(new ArrayList<>(policy.trainableParameters().keySet()), weightsOf(policy),
-        config));
+    this(
+        policy,
+        config,
+        new TrainerState(
+            new ArrayList<>(policy.trainableParameters().keySet()), weightsOf(policy), config));
   }
 
   private LocalTrainer(CausalLM policy, TrainConfig config, TrainerState state) {
     this.policy = policy;
     this.config = config;
     this.state = state;
-    this.computer = new GradientComputer(policy, config.loss(), config.integer(TrainConfig.KEY_CHUNK));
+    this.computer =
+        new GradientComputer(policy, config.loss(), config.integer(TrainConfig.KEY_CHUNK));
     computer.setWeights(state.weightsVersion(), state.weights());
-    LOG.info("training {} ({} parameters{}) from step {} with {} (hash {})", policy.config().modelType(),
-        policy.config().parameterCount(), policy.adapters() == null ? "" : ", " + policy.adapters(), state.step(),
-        config, config.hash());
+    LOG.info(
+        "training {} ({} parameters{}) from step {} with {} (hash {})",
+        policy.config().modelType(),
+        policy.config().parameterCount(),
+        policy.adapters() == null ? "" : ", " + policy.adapters(),
+        state.step(),
+        config,
+        config.hash());
   }
 
-  /** Continues from a checkpoint (see {@link CheckpointReader#load}); the restored model is the policy. */
-  public static LocalTrainer resume(Path checkpoint, TrainConfig config, boolean force, NDManager manager) {
+  /**
+   * Continues from a checkpoint (see {@link CheckpointReader#load}); the restored model is the
+   * policy.
+   */
+  public static LocalTrainer resume(
+      Path checkpoint, TrainConfig config, boolean force, NDManager manager) {
     return resume(checkpoint, null, config, force, manager);
   }
 
-  /** As {@link #resume(Path, TrainConfig, boolean, NDManager)}; an adapter checkpoint's base is {@code baseModel}. */
-  public static LocalTrainer resume(Path checkpoint, Path baseModel, TrainConfig config, boolean force,
-      NDManager manager) {
-    CheckpointReader.Restored r = CheckpointReader.load(checkpoint, config, force, manager, baseModel);
+  /**
+   * As {@link #resume(Path, TrainConfig, boolean, NDManager)}; an adapter checkpoint's base is
+   * {@code baseModel}.
+   */
+  public static LocalTrainer resume(
+      Path checkpoint, Path baseModel, TrainConfig config, boolean force, NDManager manager) {
+    CheckpointReader.Restored r =
+        CheckpointReader.load(checkpoint, config, force, manager, baseModel);
     return new LocalTrainer(r.model(), config, r.state());
   }
 
@@ -79,8 +98,12 @@ public final class LocalTrainer {
     return r;
   }
 
-  /** Runs {@code steps} steps over {@code dataset}, checkpointing every {@code checkpointEvery} steps and at the end. */
-  public List<StepResult> train(List<TrainExample> dataset, int steps, Checkpoints checkpoints) throws IOException {
+  /**
+   * Runs {@code steps} steps over {@code dataset}, checkpointing every {@code checkpointEvery}
+   * steps and at the end.
+   */
+  public List<StepResult> train(List<TrainExample> dataset, int steps, Checkpoints checkpoints)
+      throws IOException {
     List<StepResult> out = new ArrayList<>(steps);
     int every = config.integer("checkpointEvery");
     for (int i = 0; i < steps; i++) {
@@ -93,7 +116,9 @@ public final class LocalTrainer {
     return out;
   }
 
-  /** The next global batch of {@code dataset} at the current data position (it does not advance it). */
+  /**
+   * The next global batch of {@code dataset} at the current data position (it does not advance it).
+   */
   public List<TrainExample> nextBatch(List<TrainExample> dataset) {
     if (order == null || order.size() != dataset.size()) {
       order = new DataOrder(((Number) config.get("seed")).longValue(), dataset.size());
@@ -111,12 +136,15 @@ public final class LocalTrainer {
     position.put("epoch", state.consumedExamples() / datasetSize);
     position.put("offset", state.consumedExamples() % datasetSize);
     position.put("dataset_size", datasetSize);
-    Checkpoints.Lora lora = policy.adapters() == null ? null : new Checkpoints.Lora(policy.adapters().config(), "");
+    Checkpoints.Lora lora =
+        policy.adapters() == null ? null : new Checkpoints.Lora(policy.adapters().config(), "");
     return checkpoints.save(policy.config(), null, state, config, position, lora);
   }
 
   private static float[][] weightsOf(CausalLM model) {
-    return model.trainableParameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
+    return model.trainableParameters().values().stream()
+        .map(a -> a.toFloatArray())
+        .toArray(float[][]::new);
   }
 
   /** The policy (its weights follow the master weights after every applied step). */

@@ -1,11 +1,11 @@
 package dev.d2o.train;
 
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.LoraConfig;
 import dev.d2o.model.ModelConfig;
-import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.io.OutputStream;
@@ -16,18 +16,28 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * What one synchronous data-parallel step moves and what the driver does with it, full fine-tuning against LoRA:
- * the serialized bytes of the weights broadcast (each executor fetches one) and of one executor's gradient sums
- * (what {@code treeAggregate} ships, doubles), and the driver's time to merge the sums, clip and step AdamW
- * ({@link TrainerState#apply}) and publish (copy and serialize the new weights, as a broadcast does). No model runs:
- * the sizes are those of the trainable parameters. Not part of the test run; by hand, for the GPT-2-124M shape:
- * {@code java -Xmx8g -cp ... dev.d2o.train.LoraTrafficBench [rank] [executors]}.
+ * What one synchronous data-parallel step moves and what the driver does with it, full fine-tuning
+ * against LoRA: the serialized bytes of the weights broadcast (each executor fetches one) and of
+ * one executor's gradient sums (what {@code treeAggregate} ships, doubles), and the driver's time
+ * to merge the sums, clip and step AdamW ({@link TrainerState#apply}) and publish (copy and
+ * serialize the new weights, as a broadcast does). No model runs: the sizes are those of the
+ * trainable parameters. Not part of the test run; by hand, for the GPT-2-124M shape: {@code java
+ * -Xmx8g -cp ... dev.d2o.train.LoraTrafficBench [rank] [executors]}.
  */
 public final class LoraTrafficBench {
   /** One measurement (times: the best of the repetitions). */
-  public record Result(String mode, long trainable, long broadcastBytes, long gradientBytes, int executors,
-      double mergeSeconds, double applySeconds, double publishSeconds) {
-    /** Bytes through the driver per step: a broadcast fetch and a gradient-sum result per executor. */
+  public record Result(
+      String mode,
+      long trainable,
+      long broadcastBytes,
+      long gradientBytes,
+      int executors,
+      double mergeSeconds,
+      double applySeconds,
+      double publishSeconds) {
+    /**
+     * Bytes through the driver per step: a broadcast fetch and a gradient-sum result per executor.
+     */
     public long bytesPerStep() {
       return executors * (broadcastBytes + gradientBytes);
     }
@@ -39,15 +49,25 @@ public final class LoraTrafficBench {
 
     @Override
     public String toString() {
-      return String.format("%-28s trainable %,13d  bytes/step %,15d  merge %.4f s  apply %.4f s  publish %.4f s"
-          + "  driver %.4f s", mode, trainable, bytesPerStep(), mergeSeconds, applySeconds, publishSeconds,
+      return String.format(
+          "%-28s trainable %,13d  bytes/step %,15d  merge %.4f s  apply %.4f s  publish %.4f s"
+              + "  driver %.4f s",
+          mode,
+          trainable,
+          bytesPerStep(),
+          mergeSeconds,
+          applySeconds,
+          publishSeconds,
           driverSeconds());
     }
   }
 
   private LoraTrafficBench() {}
 
-  /** Measures {@code model} with {@code lora} adapters (null: full fine-tuning) and {@code executors} executors. */
+  /**
+   * Measures {@code model} with {@code lora} adapters (null: full fine-tuning) and {@code
+   * executors} executors.
+   */
   public static Result measure(ModelConfig model, LoraConfig lora, int executors, int repetitions) {
     Map<String, Shape> shapes = lora == null ? CausalLM.parameterShapes(model) : lora.shapes(model);
     List<String> names = new ArrayList<>(shapes.keySet());
@@ -65,7 +85,8 @@ public final class LoraTrafficBench {
       }
       trainable += n;
     }
-    TrainerState state = new TrainerState(names, weights, TrainConfig.of(Map.of("learningRate", 1e-4)));
+    TrainerState state =
+        new TrainerState(names, weights, TrainConfig.of(Map.of("learningRate", 1e-4)));
     GradientSums shard = GradientSums.zero(); // one executor's result (version −1: merges with any)
     float[] one = {0.7f};
     shard.addChunk(-1, grad, one, one, one, one, one, one, 10);
@@ -91,8 +112,12 @@ public final class LoraTrafficBench {
       apply = Math.min(apply, (t2 - t1) / 1e9);
       publish = Math.min(publish, (t3 - t2) / 1e9);
     }
-    String mode = lora == null ? "full fine-tuning" : "LoRA r=" + lora.rank() + " " + lora.resolvedTargets(model);
-    return new Result(mode, trainable, broadcastBytes, gradientBytes, executors, merge, apply, publish);
+    String mode =
+        lora == null
+            ? "full fine-tuning"
+            : "LoRA r=" + lora.rank() + " " + lora.resolvedTargets(model);
+    return new Result(
+        mode, trainable, broadcastBytes, gradientBytes, executors, merge, apply, publish);
   }
 
   private static float[][] copy(float[][] w) {
@@ -106,17 +131,18 @@ public final class LoraTrafficBench {
   /** Bytes of Java serialization (Spark's default serializer for broadcasts and task results). */
   static long serializedSize(Object o) {
     long[] n = {0};
-    OutputStream counting = new OutputStream() {
-      @Override
-      public void write(int b) {
-        n[0]++;
-      }
+    OutputStream counting =
+        new OutputStream() {
+          @Override
+          public void write(int b) {
+            n[0]++;
+          }
 
-      @Override
-      public void write(byte[] b, int off, int len) {
-        n[0] += len;
-      }
-    };
+          @Override
+          public void write(byte[] b, int off, int len) {
+            n[0] += len;
+          }
+        };
     try (ObjectOutputStream out = new ObjectOutputStream(counting)) {
       out.writeObject(o);
     } catch (IOException e) {
@@ -128,8 +154,12 @@ public final class LoraTrafficBench {
   /** The GPT-2 124M shape: 12 layers, 768 wide, 12 heads, vocabulary 50257, 1024 positions. */
   public static ModelConfig gpt2Small() {
     try {
-      ObjectNode n = (ObjectNode) new ObjectMapper().readTree("{\"model_type\":\"gpt2\",\"vocab_size\":50257,"
-          + "\"n_embd\":768,\"n_layer\":12,\"n_head\":12,\"n_positions\":1024}");
+      ObjectNode n =
+          (ObjectNode)
+              new ObjectMapper()
+                  .readTree(
+                      "{\"model_type\":\"gpt2\",\"vocab_size\":50257,"
+                          + "\"n_embd\":768,\"n_layer\":12,\"n_head\":12,\"n_positions\":1024}");
       return ModelConfig.fromJson(n, "gpt2-124m shape");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -144,7 +174,9 @@ public final class LoraTrafficBench {
     System.out.println(lora);
     Result full = measure(model, null, executors, 3);
     System.out.println(full);
-    System.out.printf("full / LoRA: bytes per step %.0f×, driver aggregate-and-publish time %.0f×%n",
-        (double) full.bytesPerStep() / lora.bytesPerStep(), full.driverSeconds() / lora.driverSeconds());
+    System.out.printf(
+        "full / LoRA: bytes per step %.0f×, driver aggregate-and-publish time %.0f×%n",
+        (double) full.bytesPerStep() / lora.bytesPerStep(),
+        full.driverSeconds() / lora.driverSeconds());
   }
 }

@@ -1,8 +1,8 @@
 package dev.d2o.train;
 
 /**
- * The hyperparameters of the objective (ARCHITECTURE.md §2), validated on construction. Errors name the key, the
- * value and what is allowed.
+ * The hyperparameters of the objective (ARCHITECTURE.md §2), validated on construction. Errors name
+ * the key, the value and what is allowed.
  *
  * @param type which objective ({@value #KEY_TYPE})
  * @param beta β, the scale of the anchor log-ratios ({@value #KEY_BETA}); also DPO's β and NPO's β
@@ -17,16 +17,20 @@ public record LossConfig(LossType type, double beta, double alpha, int k) {
 
   /** The paper's setting: distributional D²O. */
   public static final LossType TYPE_DEFAULT = LossType.D2O;
+
   /** β = 0.1 (the paper's default). */
   public static final double BETA_DEFAULT = 0.1;
+
   /** α = 0.1 (the paper's default, α = β). */
   public static final double ALPHA_DEFAULT = 0.1;
+
   /** K = 11 anchors per prompt (the paper's default). */
   public static final int K_DEFAULT = 11;
 
   public LossConfig {
     if (type == null) {
-      throw new IllegalArgumentException(KEY_TYPE + " must be one of " + LossType.keys() + ", got null");
+      throw new IllegalArgumentException(
+          KEY_TYPE + " must be one of " + LossType.keys() + ", got null");
     }
     if (!(beta > 0) || Double.isInfinite(beta)) {
       throw new IllegalArgumentException(KEY_BETA + " must be a finite number > 0, got " + beta);

@@ -33,17 +33,29 @@ public enum LossType {
     return Arrays.stream(values()).map(LossType::key).toList();
   }
 
-  /** Parses a configuration name; an unknown one is an error naming the allowed values and the nearest. */
+  /**
+   * Parses a configuration name; an unknown one is an error naming the allowed values and the
+   * nearest.
+   */
   public static LossType parse(String name) {
     for (LossType t : values()) {
       if (t.key.equals(name)) {
         return t;
       }
     }
-    String nearest = keys().stream().min(Comparator.comparingInt(k -> editDistance(k, String.valueOf(name))))
-        .orElseThrow();
-    throw new IllegalArgumentException(LossConfig.KEY_TYPE + " must be one of " + keys() + ", got '" + name
-        + "' (did you mean '" + nearest + "'?)");
+    String nearest =
+        keys().stream()
+            .min(Comparator.comparingInt(k -> editDistance(k, String.valueOf(name))))
+            .orElseThrow();
+    throw new IllegalArgumentException(
+        LossConfig.KEY_TYPE
+            + " must be one of "
+            + keys()
+            + ", got '"
+            + name
+            + "' (did you mean '"
+            + nearest
+            + "'?)");
   }
 
   /** Levenshtein distance, for "did you mean" suggestions. */

@@ -4,8 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * The objectives of ARCHITECTURE.md §2 as pure functions of per-sequence log-prob tensors. A sequence log-prob
- * log π(y|x) is the sum of the response's token log-probs (fp32, prompt masked out). With
+ * The objectives of ARCHITECTURE.md §2 as pure functions of per-sequence log-prob tensors. A
+ * sequence log-prob log π(y|x) is the sum of the response's token log-probs (fp32, prompt masked
+ * out). With
  *
  * <pre>
  *   Δᵢ = policyLogpAnchors − refLogpAnchors      (B, K)   the anchors' logRatio
@@ -21,12 +22,14 @@ import ai.djl.ndarray.types.Shape;
  *   <tr><td>{@code ga}</td><td>log π_θ(y⁻|x) / |y⁻|</td></tr>
  * </table>
  *
- * <p>Source: Duan et al., "Negating Negatives: Alignment with Human Negative Samples via Distributional Dispreference
- * Optimization", EMNLP 2024 Findings, <a href="https://arxiv.org/abs/2403.03419">arXiv:2403.03419</a>, Eq. 3 (d2o)
- * and the instance-level form it upper-bounds by Jensen; DPO: Rafailov et al. 2023, arXiv:2305.18290; NPO: Zhang et
- * al. 2024, arXiv:2404.05868. log σ is computed as −softplus(−x), finite for every finite x.
+ * <p>Source: Duan et al., "Negating Negatives: Alignment with Human Negative Samples via
+ * Distributional Dispreference Optimization", EMNLP 2024 Findings, <a
+ * href="https://arxiv.org/abs/2403.03419">arXiv:2403.03419</a>, Eq. 3 (d2o) and the instance-level
+ * form it upper-bounds by Jensen; DPO: Rafailov et al. 2023, arXiv:2305.18290; NPO: Zhang et al.
+ * 2024, arXiv:2404.05868. log σ is computed as −softplus(−x), finite for every finite x.
  *
- * <p>These functions read no trainer state; they work on any device and inside or outside a gradient collector.
+ * <p>These functions read no trainer state; they work on any device and inside or outside a
+ * gradient collector.
  */
 public final class Losses {
   private Losses() {}
@@ -40,8 +43,13 @@ public final class Losses {
    * @param refLogpNegative log π_r+(y⁻|x), (B)
    * @param negativeTokens |y⁻|, the negative's response token count (B); read only by {@code ga}
    */
-  public static LossOutput compute(LossConfig config, NDArray policyLogpAnchors, NDArray refLogpAnchors,
-      NDArray policyLogpNegative, NDArray refLogpNegative, NDArray negativeTokens) {
+  public static LossOutput compute(
+      LossConfig config,
+      NDArray policyLogpAnchors,
+      NDArray refLogpAnchors,
+      NDArray policyLogpNegative,
+      NDArray refLogpNegative,
+      NDArray negativeTokens) {
     checkShapes(config, policyLogpAnchors, refLogpAnchors, policyLogpNegative, refLogpNegative);
     NDArray anchorLogRatio = policyLogpAnchors.sub(refLogpAnchors); // (B, K)
     NDArray negativeLogRatio = policyLogpNegative.sub(refLogpNegative); // (B)
@@ -50,25 +58,30 @@ public final class Losses {
     NDArray rewardsAnchors = anchorLogRatio.mean(new int[] {1}).mul(beta); // (B)
     NDArray rewardsNegative = negativeLogRatio.mul(alpha); // (B)
     NDArray margin = rewardsAnchors.sub(rewardsNegative); // (B)
-    NDArray losses = switch (config.type()) {
-      case D2O -> d2o(anchorLogRatio, negativeLogRatio, beta, alpha);
-      case D2O_INSTANCE -> d2oInstance(anchorLogRatio, negativeLogRatio, beta, alpha);
-      case DPO -> dpo(anchorLogRatio, negativeLogRatio, beta);
-      case NPO -> npo(negativeLogRatio, beta);
-      case GA -> ga(policyLogpNegative, negativeTokens);
-    };
+    NDArray losses =
+        switch (config.type()) {
+          case D2O -> d2o(anchorLogRatio, negativeLogRatio, beta, alpha);
+          case D2O_INSTANCE -> d2oInstance(anchorLogRatio, negativeLogRatio, beta, alpha);
+          case DPO -> dpo(anchorLogRatio, negativeLogRatio, beta);
+          case NPO -> npo(negativeLogRatio, beta);
+          case GA -> ga(policyLogpNegative, negativeTokens);
+        };
     return new LossOutput(losses, margin, rewardsAnchors, rewardsNegative);
   }
 
   /** D²O, Eq. 3: −log σ((β/K)·ΣᵢΔᵢ − α·Δ⁻), per example (B). */
-  public static NDArray d2o(NDArray anchorLogRatio, NDArray negativeLogRatio, double beta, double alpha) {
-    NDArray margin = anchorLogRatio.mean(new int[] {1}).mul(beta).sub(negativeLogRatio.mul(alpha)); // (B)
+  public static NDArray d2o(
+      NDArray anchorLogRatio, NDArray negativeLogRatio, double beta, double alpha) {
+    NDArray margin =
+        anchorLogRatio.mean(new int[] {1}).mul(beta).sub(negativeLogRatio.mul(alpha)); // (B)
     return logSigmoid(margin).neg(); // (B)
   }
 
   /** Instance-level D²O: −(1/K)·Σᵢ log σ(β·Δᵢ − α·Δ⁻), per example (B). */
-  public static NDArray d2oInstance(NDArray anchorLogRatio, NDArray negativeLogRatio, double beta, double alpha) {
-    NDArray margins = anchorLogRatio.mul(beta).sub(negativeLogRatio.mul(alpha).expandDims(1)); // (B, K)
+  public static NDArray d2oInstance(
+      NDArray anchorLogRatio, NDArray negativeLogRatio, double beta, double alpha) {
+    NDArray margins =
+        anchorLogRatio.mul(beta).sub(negativeLogRatio.mul(alpha).expandDims(1)); // (B, K)
     return logSigmoid(margins).mean(new int[] {1}).neg(); // (B)
   }
 
@@ -83,7 +96,10 @@ public final class Losses {
     return logSigmoid(negativeLogRatio.mul(-beta)).mul(-2.0 / beta); // (B)
   }
 
-  /** Gradient ascent on the negative: log π_θ(y⁻|x) / |y⁻|, per example (B). Expected to collapse the model. */
+  /**
+   * Gradient ascent on the negative: log π_θ(y⁻|x) / |y⁻|, per example (B). Expected to collapse
+   * the model.
+   */
   public static NDArray ga(NDArray policyLogpNegative, NDArray negativeTokens) {
     return policyLogpNegative.div(negativeTokens.maximum(1f)); // (B)
   }
@@ -94,21 +110,39 @@ public final class Losses {
     return softplusNeg.neg();
   }
 
-  private static void checkShapes(LossConfig config, NDArray policyLogpAnchors, NDArray refLogpAnchors,
-      NDArray policyLogpNegative, NDArray refLogpNegative) {
+  private static void checkShapes(
+      LossConfig config,
+      NDArray policyLogpAnchors,
+      NDArray refLogpAnchors,
+      NDArray policyLogpNegative,
+      NDArray refLogpNegative) {
     Shape anchors = policyLogpAnchors.getShape();
     if (anchors.dimension() != 2 || anchors.get(1) != config.k()) {
-      throw new IllegalArgumentException("policyLogpAnchors must be (B, K) with K = " + LossConfig.KEY_K + " = "
-          + config.k() + ", got " + anchors);
+      throw new IllegalArgumentException(
+          "policyLogpAnchors must be (B, K) with K = "
+              + LossConfig.KEY_K
+              + " = "
+              + config.k()
+              + ", got "
+              + anchors);
     }
     Shape negative = new Shape(anchors.get(0));
     if (!refLogpAnchors.getShape().equals(anchors)) {
-      throw new IllegalArgumentException("refLogpAnchors must have the shape of policyLogpAnchors " + anchors
-          + ", got " + refLogpAnchors.getShape());
+      throw new IllegalArgumentException(
+          "refLogpAnchors must have the shape of policyLogpAnchors "
+              + anchors
+              + ", got "
+              + refLogpAnchors.getShape());
     }
-    if (!policyLogpNegative.getShape().equals(negative) || !refLogpNegative.getShape().equals(negative)) {
-      throw new IllegalArgumentException("policyLogpNegative and refLogpNegative must be " + negative + ", got "
-          + policyLogpNegative.getShape() + " and " + refLogpNegative.getShape());
+    if (!policyLogpNegative.getShape().equals(negative)
+        || !refLogpNegative.getShape().equals(negative)) {
+      throw new IllegalArgumentException(
+          "policyLogpNegative and refLogpNegative must be "
+              + negative
+              + ", got "
+              + policyLogpNegative.getShape()
+              + " and "
+              + refLogpNegative.getShape());
     }
   }
 }

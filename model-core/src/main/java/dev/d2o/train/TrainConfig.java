@@ -15,49 +15,142 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * The training options, each declared once in {@link #OPTIONS} with its key, default, what is allowed, whether it
- * changes the trajectory (and so must match on resume) and a line of documentation. Values are validated when the
- * configuration is built; an unknown key is an error that suggests the nearest known key.
+ * The training options, each declared once in {@link #OPTIONS} with its key, default, what is
+ * allowed, whether it changes the trajectory (and so must match on resume) and a line of
+ * documentation. Values are validated when the configuration is built; an unknown key is an error
+ * that suggests the nearest known key.
  */
 public final class TrainConfig {
   public static final String KEY_CHUNK = "chunkSize";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** One option: key, default, allowed values, whether resuming requires the same value, documentation. */
-  public record Option(String key, Object defaultValue, String allowed, Predicate<Object> valid, boolean resumeRelevant,
+  /**
+   * One option: key, default, allowed values, whether resuming requires the same value,
+   * documentation.
+   */
+  public record Option(
+      String key,
+      Object defaultValue,
+      String allowed,
+      Predicate<Object> valid,
+      boolean resumeRelevant,
       String doc) {}
 
   private static final Predicate<Object> POSITIVE = v -> ((Number) v).doubleValue() > 0;
   private static final Predicate<Object> NON_NEGATIVE = v -> ((Number) v).doubleValue() >= 0;
-  private static final Predicate<Object> UNIT = v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() < 1;
+  private static final Predicate<Object> UNIT =
+      v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() < 1;
 
   /** Every option, in the order they are written. */
-  public static final List<Option> OPTIONS = List.of(
-      new Option(LossConfig.KEY_TYPE, "d2o", "one of " + LossType.keys(), v -> LossType.keys().contains(v), true,
-          "the objective (ARCHITECTURE.md §2)"),
-      new Option(LossConfig.KEY_BETA, LossConfig.BETA_DEFAULT, "> 0", POSITIVE, true, "β, scale of the anchors"),
-      new Option(LossConfig.KEY_ALPHA, LossConfig.ALPHA_DEFAULT, "≥ 0", NON_NEGATIVE, true, "α, scale of the negative"),
-      new Option(LossConfig.KEY_K, LossConfig.K_DEFAULT, "≥ 1", POSITIVE, true, "K, anchors per prompt"),
-      new Option("learningRate", 1e-6, "> 0", POSITIVE, true, "peak learning rate (TRL's DPO default)"),
-      new Option("schedule", "linear", "one of [cosine, linear, constant]",
-          v -> List.of("cosine", "linear", "constant").contains(v), true, "shape after warmup, decaying to 0"),
-      new Option("warmupSteps", 0, "≥ 0", NON_NEGATIVE, true, "linear warmup steps"),
-      new Option("maxSteps", 1000, "≥ 1", POSITIVE, true, "total optimizer steps (the schedule's length)"),
-      new Option("batchSize", 8, "≥ 1", POSITIVE, true, "examples per optimizer step (the global batch)"),
-      new Option("microBatches", 1, "≥ 1", POSITIVE, false, "gradient accumulation: pieces of a global batch"),
-      new Option(KEY_CHUNK, 4, "≥ 1", POSITIVE, false, "examples per forward/backward pass (memory only)"),
-      new Option("weightDecay", 0.0, "≥ 0", NON_NEGATIVE, true, "AdamW decoupled weight decay λ"),
-      new Option("noDecay", AdamW.NO_DECAY_DEFAULT, "a regular expression", v -> compiles((String) v), true,
-          "parameters matching this are not decayed"),
-      new Option("adamBeta1", 0.9, "in [0, 1)", UNIT, true, "AdamW β₁"),
-      new Option("adamBeta2", 0.999, "in [0, 1)", UNIT, true, "AdamW β₂"),
-      new Option("adamEps", 1e-8, "> 0", POSITIVE, true, "AdamW ε"),
-      new Option("maxGradNorm", 1.0, "≥ 0 (0: off)", NON_NEGATIVE, true, "global-norm clipping threshold"),
-      new Option("maxConsecutiveSkips", 5, "≥ 1", POSITIVE, false,
-          "stop after this many non-finite steps in a row"),
-      new Option("seed", 42L, "any integer", v -> true, true, "data order seed"),
-      new Option("checkpointEvery", 0, "≥ 0 (0: only at the end)", NON_NEGATIVE, false, "steps between checkpoints"),
-      new Option("keepCheckpoints", 3, "≥ 1", POSITIVE, false, "checkpoints kept, newest first"));
+  public static final List<Option> OPTIONS =
+      List.of(
+          new Option(
+              LossConfig.KEY_TYPE,
+              "d2o",
+              "one of " + LossType.keys(),
+              v -> LossType.keys().contains(v),
+              true,
+              "the objective (ARCHITECTURE.md §2)"),
+          new Option(
+              LossConfig.KEY_BETA,
+              LossConfig.BETA_DEFAULT,
+              "> 0",
+              POSITIVE,
+              true,
+              "β, scale of the anchors"),
+          new Option(
+              LossConfig.KEY_ALPHA,
+              LossConfig.ALPHA_DEFAULT,
+              "≥ 0",
+              NON_NEGATIVE,
+              true,
+              "α, scale of the negative"),
+          new Option(
+              LossConfig.KEY_K,
+              LossConfig.K_DEFAULT,
+              "≥ 1",
+              POSITIVE,
+              true,
+              "K, anchors per prompt"),
+          new Option(
+              "learningRate",
+              1e-6,
+              "> 0",
+              POSITIVE,
+              true,
+              "peak learning rate (TRL's DPO default)"),
+          new Option(
+              "schedule",
+              "linear",
+              "one of [cosine, linear, constant]",
+              v -> List.of("cosine", "linear", "constant").contains(v),
+              true,
+              "shape after warmup, decaying to 0"),
+          new Option("warmupSteps", 0, "≥ 0", NON_NEGATIVE, true, "linear warmup steps"),
+          new Option(
+              "maxSteps",
+              1000,
+              "≥ 1",
+              POSITIVE,
+              true,
+              "total optimizer steps (the schedule's length)"),
+          new Option(
+              "batchSize",
+              8,
+              "≥ 1",
+              POSITIVE,
+              true,
+              "examples per optimizer step (the global batch)"),
+          new Option(
+              "microBatches",
+              1,
+              "≥ 1",
+              POSITIVE,
+              false,
+              "gradient accumulation: pieces of a global batch"),
+          new Option(
+              KEY_CHUNK,
+              4,
+              "≥ 1",
+              POSITIVE,
+              false,
+              "examples per forward/backward pass (memory only)"),
+          new Option(
+              "weightDecay", 0.0, "≥ 0", NON_NEGATIVE, true, "AdamW decoupled weight decay λ"),
+          new Option(
+              "noDecay",
+              AdamW.NO_DECAY_DEFAULT,
+              "a regular expression",
+              v -> compiles((String) v),
+              true,
+              "parameters matching this are not decayed"),
+          new Option("adamBeta1", 0.9, "in [0, 1)", UNIT, true, "AdamW β₁"),
+          new Option("adamBeta2", 0.999, "in [0, 1)", UNIT, true, "AdamW β₂"),
+          new Option("adamEps", 1e-8, "> 0", POSITIVE, true, "AdamW ε"),
+          new Option(
+              "maxGradNorm",
+              1.0,
+              "≥ 0 (0: off)",
+              NON_NEGATIVE,
+              true,
+              "global-norm clipping threshold"),
+          new Option(
+              "maxConsecutiveSkips",
+              5,
+              "≥ 1",
+              POSITIVE,
+              false,
+              "stop after this many non-finite steps in a row"),
+          new Option("seed", 42L, "any integer", v -> true, true, "data order seed"),
+          new Option(
+              "checkpointEvery",
+              0,
+              "≥ 0 (0: only at the end)",
+              NON_NEGATIVE,
+              false,
+              "steps between checkpoints"),
+          new Option(
+              "keepCheckpoints", 3, "≥ 1", POSITIVE, false, "checkpoints kept, newest first"));
 
   private final Map<String, Object> values;
 
@@ -80,7 +173,8 @@ public final class TrainConfig {
       Option o = option(e.getKey());
       Object value = coerce(o, e.getValue());
       if (!o.valid().test(value)) {
-        throw new IllegalArgumentException(o.key() + " must be " + o.allowed() + ", got " + e.getValue());
+        throw new IllegalArgumentException(
+            o.key() + " must be " + o.allowed() + ", got " + e.getValue());
       }
       v.put(o.key(), value);
     }
@@ -99,8 +193,16 @@ public final class TrainConfig {
   /** Reads the JSON object written by {@link #toJson()}. */
   public static TrainConfig fromJson(JsonNode node) {
     Map<String, Object> v = new LinkedHashMap<>();
-    node.fields().forEachRemaining(f -> v.put(f.getKey(), f.getValue().isTextual() ? f.getValue().asText()
-        : f.getValue().isIntegralNumber() ? (Object) f.getValue().asLong() : f.getValue().asDouble()));
+    node.fields()
+        .forEachRemaining(
+            f ->
+                v.put(
+                    f.getKey(),
+                    f.getValue().isTextual()
+                        ? f.getValue().asText()
+                        : f.getValue().isIntegralNumber()
+                            ? (Object) f.getValue().asLong()
+                            : f.getValue().asDouble()));
     return of(v);
   }
 
@@ -112,10 +214,13 @@ public final class TrainConfig {
   /** SHA-256 (first 16 hex digits) of the options that change the trajectory. */
   public String hash() {
     Map<String, Object> relevant = new LinkedHashMap<>();
-    OPTIONS.stream().filter(Option::resumeRelevant).forEach(o -> relevant.put(o.key(), values.get(o.key())));
+    OPTIONS.stream()
+        .filter(Option::resumeRelevant)
+        .forEach(o -> relevant.put(o.key(), values.get(o.key())));
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256")
-          .digest(JSON.writeValueAsString(relevant).getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(JSON.writeValueAsString(relevant).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest).substring(0, 16);
     } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
@@ -136,13 +241,19 @@ public final class TrainConfig {
   }
 
   public LossConfig loss() {
-    return LossConfig.of(string(LossConfig.KEY_TYPE), dbl(LossConfig.KEY_BETA), dbl(LossConfig.KEY_ALPHA),
+    return LossConfig.of(
+        string(LossConfig.KEY_TYPE),
+        dbl(LossConfig.KEY_BETA),
+        dbl(LossConfig.KEY_ALPHA),
         integer(LossConfig.KEY_K));
   }
 
   public LrSchedule schedule() {
-    return new LrSchedule(LrSchedule.Kind.valueOf(string("schedule").toUpperCase(java.util.Locale.ROOT)),
-        dbl("learningRate"), integer("warmupSteps"), integer("maxSteps"));
+    return new LrSchedule(
+        LrSchedule.Kind.valueOf(string("schedule").toUpperCase(java.util.Locale.ROOT)),
+        dbl("learningRate"),
+        integer("warmupSteps"),
+        integer("maxSteps"));
   }
 
   /** A value by key, for options without an accessor. */
@@ -168,9 +279,13 @@ public final class TrainConfig {
         return o;
       }
     }
-    String nearest = OPTIONS.stream().map(Option::key)
-        .min(Comparator.comparingInt(k -> LossType.editDistance(k, key))).orElseThrow();
-    throw new IllegalArgumentException("unknown training option '" + key + "' (did you mean '" + nearest + "'?)");
+    String nearest =
+        OPTIONS.stream()
+            .map(Option::key)
+            .min(Comparator.comparingInt(k -> LossType.editDistance(k, key)))
+            .orElseThrow();
+    throw new IllegalArgumentException(
+        "unknown training option '" + key + "' (did you mean '" + nearest + "'?)");
   }
 
   private static Object coerce(Option o, Object raw) {
@@ -179,7 +294,10 @@ public final class TrainConfig {
       if (def instanceof String) {
         return String.valueOf(raw);
       }
-      double d = raw instanceof Number n ? n.doubleValue() : Double.parseDouble(String.valueOf(raw).trim());
+      double d =
+          raw instanceof Number n
+              ? n.doubleValue()
+              : Double.parseDouble(String.valueOf(raw).trim());
       if (def instanceof Double) {
         return d;
       }
@@ -188,8 +306,15 @@ public final class TrainConfig {
       }
       return def instanceof Long ? (Object) (long) d : (Object) Math.toIntExact((long) d);
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException(o.key() + " must be " + (def instanceof Double ? "a number" : "an integer")
-          + " " + o.allowed() + ", got '" + raw + "'");
+      throw new IllegalArgumentException(
+          o.key()
+              + " must be "
+              + (def instanceof Double ? "a number" : "an integer")
+              + " "
+              + o.allowed()
+              + ", got '"
+              + raw
+              + "'");
     }
   }
 

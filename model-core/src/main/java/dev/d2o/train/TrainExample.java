@@ -3,9 +3,10 @@ package dev.d2o.train;
 import java.io.Serializable;
 
 /**
- * One training row of ARCHITECTURE.md §4, as token ids: a prompt, the human negative, K anchors sampled from the
- * sampling policy, and the reference log-probs of the anchors and of the negative (computed once, by the anchors
- * stage). Responses end with EOS; prompts are scored as context only.
+ * One training row of ARCHITECTURE.md §4, as token ids: a prompt, the human negative, K anchors
+ * sampled from the sampling policy, and the reference log-probs of the anchors and of the negative
+ * (computed once, by the anchors stage). Responses end with EOS; prompts are scored as context
+ * only.
  *
  * @param id names the row in messages
  * @param promptIds x
@@ -14,14 +15,26 @@ import java.io.Serializable;
  * @param refLogpAnchors log π_r−(yᵢ|x), one per anchor
  * @param refLogpNegative log π_r+(y⁻|x)
  */
-public record TrainExample(String id, int[] promptIds, int[] negativeIds, int[][] anchorIds, double[] refLogpAnchors,
-    double refLogpNegative) implements Serializable {
+public record TrainExample(
+    String id,
+    int[] promptIds,
+    int[] negativeIds,
+    int[][] anchorIds,
+    double[] refLogpAnchors,
+    double refLogpNegative)
+    implements Serializable {
   private static final long serialVersionUID = 1L;
 
   public TrainExample {
     if (anchorIds.length != refLogpAnchors.length) {
-      throw new IllegalArgumentException("row " + id + ": " + anchorIds.length + " anchors but "
-          + refLogpAnchors.length + " reference log-probs of anchors");
+      throw new IllegalArgumentException(
+          "row "
+              + id
+              + ": "
+              + anchorIds.length
+              + " anchors but "
+              + refLogpAnchors.length
+              + " reference log-probs of anchors");
     }
   }
 

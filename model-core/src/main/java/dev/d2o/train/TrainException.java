@@ -1,8 +1,9 @@
 package dev.d2o.train;
 
 /**
- * A training run cannot go on: too many consecutive non-finite steps, a checkpoint that cannot be resumed, gradients
- * from different weight versions. The message says what happened and what to do about it.
+ * A training run cannot go on: too many consecutive non-finite steps, a checkpoint that cannot be
+ * resumed, gradients from different weight versions. The message says what happened and what to do
+ * about it.
  */
 public class TrainException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -7,16 +7,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The driver's side of training: the fp32 master weights, AdamW's moments and the counters. It consumes the
- * aggregated {@link GradientSums} of a global batch: mean gradient → non-finite check → global-norm clip → AdamW with
- * the scheduled learning rate → new weights version. The distributed trainer and {@link LocalTrainer} both call
- * {@link #apply}, so they differ only in how the sums were gathered.
+ * The driver's side of training: the fp32 master weights, AdamW's moments and the counters. It
+ * consumes the aggregated {@link GradientSums} of a global batch: mean gradient → non-finite check
+ * → global-norm clip → AdamW with the scheduled learning rate → new weights version. The
+ * distributed trainer and {@link LocalTrainer} both call {@link #apply}, so they differ only in how
+ * the sums were gathered.
  *
- * <p>A step whose loss or gradient is not finite is skipped (weights and moments untouched), logged with its reason
- * and counted; after {@code maxConsecutiveSkips} skips in a row training stops with a {@link TrainStoppedException} that
- * carries the stopping step's result.
- * A skipped step still consumes its batch and advances {@link #step()} (and so the schedule), as Hugging Face's
- * Trainer does with overflowing fp16 steps; AdamW's t counts applied updates only.
+ * <p>A step whose loss or gradient is not finite is skipped (weights and moments untouched), logged
+ * with its reason and counted; after {@code maxConsecutiveSkips} skips in a row training stops with
+ * a {@link TrainStoppedException} that carries the stopping step's result. A skipped step still
+ * consumes its batch and advances {@link #step()} (and so the schedule), as Hugging Face's Trainer
+ * does with overflowing fp16 steps; AdamW's t counts applied updates only.
  */
 public final class TrainerState {
   private static final Logger LOG = LoggerFactory.getLogger(TrainerState.class);
@@ -44,8 +45,15 @@ public final class TrainerState {
     for (int p = 0; p < sizes.length; p++) {
       sizes[p] = weights[p].length;
     }
-    this.optimizer = new AdamW(names, sizes, config.dbl("adamBeta1"), config.dbl("adamBeta2"),
-        config.dbl("adamEps"), config.dbl("weightDecay"), AdamW.matching(config.string("noDecay")));
+    this.optimizer =
+        new AdamW(
+            names,
+            sizes,
+            config.dbl("adamBeta1"),
+            config.dbl("adamBeta2"),
+            config.dbl("adamEps"),
+            config.dbl("weightDecay"),
+            AdamW.matching(config.string("noDecay")));
     this.schedule = config.schedule();
     this.maxGradNorm = config.dbl("maxGradNorm");
     this.maxConsecutiveSkips = config.integer("maxConsecutiveSkips");
@@ -54,8 +62,8 @@ public final class TrainerState {
   /**
    * Applies one step from the sums over its whole global batch.
    *
-   * @param seconds wall time the step's gradient work took, for {@code tokens_per_s} and
-   *     {@code timing/forward_backward}
+   * @param seconds wall time the step's gradient work took, for {@code tokens_per_s} and {@code
+   *     timing/forward_backward}
    */
   public StepResult apply(GradientSums sums, double seconds) {
     long start = System.nanoTime();
@@ -63,22 +71,33 @@ public final class TrainerState {
       throw new IllegalArgumentException("step " + step + ": no examples in the batch");
     }
     if (sums.weightsVersion() >= 0 && sums.weightsVersion() != weightsVersion) {
-      throw new TrainException("step " + step + ": gradients were taken at weights version " + sums.weightsVersion()
-          + " but the driver holds version " + weightsVersion);
+      throw new TrainException(
+          "step "
+              + step
+              + ": gradients were taken at weights version "
+              + sums.weightsVersion()
+              + " but the driver holds version "
+              + weightsVersion);
     }
     double lr = schedule.lr(step);
     float[][] grad = sums.gradient(); // (P)[n_p]: ∇ of the mean loss
     double loss = sums.loss();
     double gradNorm = Clipping.clipByGlobalNorm(grad, maxGradNorm);
-    String reason = !Double.isFinite(loss) ? "non-finite loss " + loss
-        : !Double.isFinite(gradNorm) ? "non-finite gradient (norm " + gradNorm + ")" : null;
+    String reason =
+        !Double.isFinite(loss)
+            ? "non-finite loss " + loss
+            : !Double.isFinite(gradNorm) ? "non-finite gradient (norm " + gradNorm + ")" : null;
     long thisStep = step;
     step++;
     consumedExamples += sums.count();
     if (reason != null) {
       skippedSteps++;
       consecutiveSkips++;
-      LOG.warn("step {}: update skipped: {} ({} in a row, {} skipped in all)", thisStep, reason, consecutiveSkips,
+      LOG.warn(
+          "step {}: update skipped: {} ({} in a row, {} skipped in all)",
+          thisStep,
+          reason,
+          consecutiveSkips,
           skippedSteps);
     } else {
       consecutiveSkips = 0;
@@ -94,10 +113,19 @@ public final class TrainerState {
     m.put("timing/update", (System.nanoTime() - start) / 1e9);
     StepResult result = new StepResult(thisStep, reason != null, reason, m);
     if (reason != null && consecutiveSkips >= maxConsecutiveSkips) {
-      throw new TrainStoppedException("training stopped at step " + thisStep + ": " + consecutiveSkips
-          + " consecutive steps had a non-finite loss or gradient (last: " + reason + "; limit "
-          + "maxConsecutiveSkips = " + maxConsecutiveSkips + "). Lower learningRate, check the rows' reference"
-          + " log-probs, or resume from the last checkpoint", result);
+      throw new TrainStoppedException(
+          "training stopped at step "
+              + thisStep
+              + ": "
+              + consecutiveSkips
+              + " consecutive steps had a non-finite loss or gradient (last: "
+              + reason
+              + "; limit "
+              + "maxConsecutiveSkips = "
+              + maxConsecutiveSkips
+              + "). Lower learningRate, check the rows' reference"
+              + " log-probs, or resume from the last checkpoint",
+          result);
     }
     return result;
   }
@@ -112,7 +140,10 @@ public final class TrainerState {
     return consumedExamples;
   }
 
-  /** Incremented by each applied update; the version replicas must hold to compute the next gradient. */
+  /**
+   * Incremented by each applied update; the version replicas must hold to compute the next
+   * gradient.
+   */
   public long weightsVersion() {
     return weightsVersion;
   }
@@ -143,7 +174,12 @@ public final class TrainerState {
   }
 
   /** Restores counters from a checkpoint. */
-  void restore(long step, long consumedExamples, long weightsVersion, long skippedSteps, int consecutiveSkips) {
+  void restore(
+      long step,
+      long consumedExamples,
+      long weightsVersion,
+      long skippedSteps,
+      int consecutiveSkips) {
     this.step = step;
     this.consumedExamples = consumedExamples;
     this.weightsVersion = weightsVersion;

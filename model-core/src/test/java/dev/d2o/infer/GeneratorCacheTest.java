@@ -22,16 +22,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Decoding with the key/value cache against recomputing the whole left-padded sequence at every step, for every
- * architecture; and the sampled log-probs against {@link SequenceScorer}, which GoldenLogprobTest checks against
- * PyTorch. Prompts of 3, 9 and 30 tokens share one batch, and in a 64-position context the longest row is cut at
- * 34 tokens, so the batch also shrinks mid-decode.
+ * Decoding with the key/value cache against recomputing the whole left-padded sequence at every
+ * step, for every architecture; and the sampled log-probs against {@link SequenceScorer}, which
+ * GoldenLogprobTest checks against PyTorch. Prompts of 3, 9 and 30 tokens share one batch, and in a
+ * 64-position context the longest row is cut at 34 tokens, so the batch also shrinks mid-decode.
  */
 class GeneratorCacheTest {
   static final int[] PROMPT_LENGTHS = {3, 9, 30};
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2-f32-hub", "llama-f32", "qwen2-f32", "mistral-f16", "mistral-window6"})
+  @ValueSource(
+      strings = {"gpt2-f32-hub", "llama-f32", "qwen2-f32", "mistral-f16", "mistral-window6"})
   void cachedStepsMatchFullRecompute(String name) {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = load(name, manager)) {
@@ -41,16 +42,22 @@ class GeneratorCacheTest {
       Map<String, float[]> full = new HashMap<>();
       Generator g = new Generator(model, null, 8, Generator.TOKEN_BUDGET_DEFAULT);
       List<GenerationResult> a = g.observe(recorder(cached, model)).generate(reqs, 1, greedy);
-      List<GenerationResult> b = g.withoutCache().observe(recorder(full, model)).generate(reqs, 1, greedy);
+      List<GenerationResult> b =
+          g.withoutCache().observe(recorder(full, model)).generate(reqs, 1, greedy);
       for (int i = 0; i < reqs.size(); i++) {
-        assertArrayEquals(b.get(i).samples().get(0).tokenIds(), a.get(i).samples().get(0).tokenIds(),
+        assertArrayEquals(
+            b.get(i).samples().get(0).tokenIds(),
+            a.get(i).samples().get(0).tokenIds(),
             name + " request " + i);
       }
       assertEquals(full.keySet(), cached.keySet());
       for (int i = 0; i < reqs.size(); i++) {
         GenerationResult.Sample s = a.get(i).samples().get(0);
-        int limit = Math.min(40, 64 - reqs.get(i).promptIds().length); // the 30-token prompt is cut at 34
-        assertTrue(s.stoppedAtEos() || s.tokenIds().length == limit, name + " request " + i + " stopped early");
+        int limit =
+            Math.min(40, 64 - reqs.get(i).promptIds().length); // the 30-token prompt is cut at 34
+        assertTrue(
+            s.stoppedAtEos() || s.tokenIds().length == limit,
+            name + " request " + i + " stopped early");
       }
       double worst = 0;
       for (Map.Entry<String, float[]> e : full.entrySet()) {
@@ -64,15 +71,16 @@ class GeneratorCacheTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2-f32-hub", "llama-f32", "qwen2-f32", "mistral-f16", "mistral-window6"})
+  @ValueSource(
+      strings = {"gpt2-f32-hub", "llama-f32", "qwen2-f32", "mistral-f16", "mistral-window6"})
   void sampledLogpEqualsScoredLogp(String name) {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = load(name, manager)) {
       List<GenerationRequest> reqs = prompts(model, 11);
       // temperature 1 without truncation: the sampling distribution is the model's own
       SamplingConfig cfg = SamplingConfig.defaults().withMaxNewTokens(12).withSeed(5);
-      List<GenerationResult> res = new Generator(model, null, 4, Generator.TOKEN_BUDGET_DEFAULT)
-          .generate(reqs, 2, cfg);
+      List<GenerationResult> res =
+          new Generator(model, null, 4, Generator.TOKEN_BUDGET_DEFAULT).generate(reqs, 2, cfg);
       List<ScoreRequest> score = new ArrayList<>();
       List<Double> sampled = new ArrayList<>();
       for (int i = 0; i < reqs.size(); i++) {
@@ -94,9 +102,14 @@ class GeneratorCacheTest {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = load("llama-f32", manager)) {
       List<Integer> live = new ArrayList<>();
-      BatchDecoder.StepObserver count = (step, rows, logits, call) -> live.add(call.getManagedArrays().size());
-      new Generator(model, null, 4, 1 << 14).observe(count)
-          .generate(List.of(new GenerationRequest("m", new int[] {5, 6, 7})), 2, SamplingConfig.greedy(20));
+      BatchDecoder.StepObserver count =
+          (step, rows, logits, call) -> live.add(call.getManagedArrays().size());
+      new Generator(model, null, 4, 1 << 14)
+          .observe(count)
+          .generate(
+              List.of(new GenerationRequest("m", new int[] {5, 6, 7})),
+              2,
+              SamplingConfig.greedy(20));
       assertEquals(20, live.size());
       for (int s = 1; s < live.size(); s++) {
         assertEquals(live.get(0), live.get(s), "arrays alive at step " + s + " vs step 0: " + live);
@@ -127,13 +140,23 @@ class GeneratorCacheTest {
     return out;
   }
 
-  /** A golden checkpoint, or "mistral-window6": a random Mistral whose 6-token sliding window matters here. */
+  /**
+   * A golden checkpoint, or "mistral-window6": a random Mistral whose 6-token sliding window
+   * matters here.
+   */
   static CausalLM load(String name, NDManager manager) {
     if (name.equals("mistral-window6")) {
       ObjectNode n = new ObjectMapper().createObjectNode();
-      n.put("model_type", "mistral").put("vocab_size", 96).put("hidden_size", 32).put("num_hidden_layers", 2)
-          .put("num_attention_heads", 4).put("num_key_value_heads", 2).put("intermediate_size", 64)
-          .put("max_position_embeddings", 64).put("sliding_window", 6).put("eos_token_id", 2);
+      n.put("model_type", "mistral")
+          .put("vocab_size", 96)
+          .put("hidden_size", 32)
+          .put("num_hidden_layers", 2)
+          .put("num_attention_heads", 4)
+          .put("num_key_value_heads", 2)
+          .put("intermediate_size", 64)
+          .put("max_position_embeddings", 64)
+          .put("sliding_window", 6)
+          .put("eos_token_id", 2);
       return CausalLM.random(ModelConfig.fromJson(n, "mistral-window6"), 3, manager);
     }
     Pretrained p = Pretrained.load(Path.of("src/test/resources/golden", name), manager);

@@ -19,8 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Sample j of example id depends only on (seed, id, j, weights): the same examples generated alone, in other
- * groupings, orders, batch sizes and token budgets give token-identical samples.
+ * Sample j of example id depends only on (seed, id, j, weights): the same examples generated alone,
+ * in other groupings, orders, batch sizes and token budgets give token-identical samples.
  */
 class GeneratorReproducibilityTest {
   static final SamplingConfig CFG = new SamplingConfig(0.9, 0.95, 40, 16, 2, 1.1, 17);
@@ -31,7 +31,8 @@ class GeneratorReproducibilityTest {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = GeneratorCacheTest.load(name, manager)) {
       List<GenerationRequest> reqs = requests(6);
-      Map<String, GenerationResult> reference = byId(new Generator(model, null, 16, 1 << 14).generate(reqs, 3, CFG));
+      Map<String, GenerationResult> reference =
+          byId(new Generator(model, null, 16, 1 << 14).generate(reqs, 3, CFG));
       // one at a time, batch size 1
       Generator one = new Generator(model, null, 1, 1 << 14);
       for (GenerationRequest r : reqs) {
@@ -44,12 +45,14 @@ class GeneratorReproducibilityTest {
       assertSame(reference, byId(four.generate(rev.subList(0, 2), 3, CFG)));
       assertSame(reference, byId(four.generate(rev.subList(2, 6), 3, CFG)));
       // a token budget of 2 rows × (longest prompt + 16) splits the batch-16 request
-      assertSame(reference, byId(new Generator(model, null, 16, 2 * (20 + 16)).generate(reqs, 3, CFG)));
+      assertSame(
+          reference, byId(new Generator(model, null, 16, 2 * (20 + 16)).generate(reqs, 3, CFG)));
       // more samples: the first three are unchanged
       Map<String, GenerationResult> five = byId(four.generate(reqs, 5, CFG));
       for (GenerationRequest r : reqs) {
         for (int j = 0; j < 3; j++) {
-          assertArrayEquals(reference.get(r.id()).samples().get(j).tokenIds(),
+          assertArrayEquals(
+              reference.get(r.id()).samples().get(j).tokenIds(),
               five.get(r.id()).samples().get(j).tokenIds());
         }
       }
@@ -65,28 +68,43 @@ class GeneratorReproducibilityTest {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = GeneratorCacheTest.load(name, manager)) {
       Generator g = new Generator(model, null, 4, 1 << 14);
-      ModelException e = assertThrows(ModelException.class,
-          () -> g.generate(List.of(new GenerationRequest("q1", new int[0])), 1, CFG));
-      assertEquals("id q1: empty prompt (no tokens): generation needs at least one prompt token; give a prompt or a"
-          + " BOS token", e.getMessage());
-      e = assertThrows(ModelException.class,
-          () -> g.generate(List.of(new GenerationRequest("q2", new int[] {4, 96})), 1, CFG));
-      assertEquals("row id q2: prompt token id 96 at index 1 is outside the model's vocabulary [0, 96)",
+      ModelException e =
+          assertThrows(
+              ModelException.class,
+              () -> g.generate(List.of(new GenerationRequest("q1", new int[0])), 1, CFG));
+      assertEquals(
+          "id q1: empty prompt (no tokens): generation needs at least one prompt token; give a prompt or a"
+              + " BOS token",
           e.getMessage());
-      e = assertThrows(ModelException.class,
-          () -> g.generate(List.of(new GenerationRequest("q3", new int[64])), 1, CFG));
-      assertEquals("id q3: prompt of 64 tokens leaves no room in the model's context of 64 positions", e.getMessage());
+      e =
+          assertThrows(
+              ModelException.class,
+              () -> g.generate(List.of(new GenerationRequest("q2", new int[] {4, 96})), 1, CFG));
+      assertEquals(
+          "row id q2: prompt token id 96 at index 1 is outside the model's vocabulary [0, 96)",
+          e.getMessage());
+      e =
+          assertThrows(
+              ModelException.class,
+              () -> g.generate(List.of(new GenerationRequest("q3", new int[64])), 1, CFG));
+      assertEquals(
+          "id q3: prompt of 64 tokens leaves no room in the model's context of 64 positions",
+          e.getMessage());
       e = assertThrows(ModelException.class, () -> g.generate(requests(1), 0, CFG));
       assertEquals("num_samples = 0 is invalid: must be ≥ 1", e.getMessage());
     }
   }
 
-  private static void assertSame(Map<String, GenerationResult> reference, Map<String, GenerationResult> got) {
+  private static void assertSame(
+      Map<String, GenerationResult> reference, Map<String, GenerationResult> got) {
     for (GenerationResult r : got.values()) {
       GenerationResult ref = reference.get(r.id());
       assertEquals(ref.samples().size(), r.samples().size());
       for (int j = 0; j < r.samples().size(); j++) {
-        assertArrayEquals(ref.samples().get(j).tokenIds(), r.samples().get(j).tokenIds(), r.id() + " sample " + j);
+        assertArrayEquals(
+            ref.samples().get(j).tokenIds(),
+            r.samples().get(j).tokenIds(),
+            r.id() + " sample " + j);
         assertEquals(ref.samples().get(j).logp(), r.samples().get(j).logp(), 1e-4);
       }
     }
@@ -106,7 +124,8 @@ class GeneratorReproducibilityTest {
 
   private static List<String> ids(Map<String, GenerationResult> m) {
     List<String> out = new ArrayList<>();
-    m.values().forEach(r -> r.samples().forEach(s -> out.add(java.util.Arrays.toString(s.tokenIds()))));
+    m.values()
+        .forEach(r -> r.samples().forEach(s -> out.add(java.util.Arrays.toString(s.tokenIds()))));
     return out;
   }
 

@@ -14,14 +14,23 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Log-probs against an independent PyTorch implementation (float64) of the same architectures on random-weight
- * checkpoints: tools/golden/make_golden.py wrote the checkpoints and golden.json under src/test/resources/golden.
+ * Log-probs against an independent PyTorch implementation (float64) of the same architectures on
+ * random-weight checkpoints: tools/golden/make_golden.py wrote the checkpoints and golden.json
+ * under src/test/resources/golden.
  */
 class GoldenLogprobTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2-f32-hub", "gpt2-bf16-saved", "llama-f32", "llama-bf16", "qwen2-f32", "mistral-f16"})
+  @ValueSource(
+      strings = {
+        "gpt2-f32-hub",
+        "gpt2-bf16-saved",
+        "llama-f32",
+        "llama-bf16",
+        "qwen2-f32",
+        "mistral-f16"
+      })
   void matchesPyTorchReference(String name) throws Exception {
     Path dir = Path.of("src/test/resources/golden", name);
     JsonNode golden = JSON.readTree(dir.resolve("golden.json").toFile());
@@ -29,7 +38,9 @@ class GoldenLogprobTest {
         Pretrained p = Pretrained.load(dir, manager)) {
       List<ScoreRequest> reqs = new ArrayList<>();
       for (JsonNode s : golden.get("sequences")) {
-        reqs.add(new ScoreRequest("seq" + reqs.size(), ints(s.get("prompt_ids")), ints(s.get("response_ids"))));
+        reqs.add(
+            new ScoreRequest(
+                "seq" + reqs.size(), ints(s.get("prompt_ids")), ints(s.get("response_ids"))));
       }
       // all sequences in one padded batch: padding and batch composition must not matter
       List<ScoreResult> got = new SequenceScorer(p.model(), 8, LengthPolicy.FAIL).score(reqs);
@@ -40,17 +51,22 @@ class GoldenLogprobTest {
         assertEquals(s.get("logp").asDouble(), got.get(i).logp(), 1e-3, name + " sequence " + i);
         assertEquals(s.get("token_logps").size(), got.get(i).tokens());
         for (int j = 0; j < got.get(i).tokens(); j++) {
-          assertEquals(s.get("token_logps").get(j).asDouble(), got.get(i).tokenLogps()[j], 1e-4,
+          assertEquals(
+              s.get("token_logps").get(j).asDouble(),
+              got.get(i).tokenLogps()[j],
+              1e-4,
               name + " sequence " + i + " token " + j);
         }
       }
-      System.out.printf("golden %s: max |delta logp| = %.2e over %d sequences%n", name, maxDiff, reqs.size());
+      System.out.printf(
+          "golden %s: max |delta logp| = %.2e over %d sequences%n", name, maxDiff, reqs.size());
       JsonNode check = golden.get("logits_check");
       int[] ids = ints(check.get("ids"));
       try (NDManager m = manager.newSubManager()) {
         float[] logits = lastLogits(p, m, ids);
         for (int v = 0; v < logits.length; v++) {
-          assertEquals(check.get("last_logits").get(v).asDouble(), logits[v], 1e-3, name + " logit " + v);
+          assertEquals(
+              check.get("last_logits").get(v).asDouble(), logits[v], 1e-3, name + " logit " + v);
         }
       }
     }

@@ -47,8 +47,10 @@ class LengthAndTextTest {
   void overLongSequenceFailsNamingRowAndLengthsOrTruncatesThePromptLeft() {
     ScoreRequest r = new ScoreRequest("line 7", new int[] {1, 2, 3, 4, 5, 6}, new int[] {7, 8, 9});
     ModelException e = assertThrows(ModelException.class, () -> LengthPolicy.FAIL.apply(r, 8));
-    assertEquals("row line 7: prompt of 6 tokens + response of 3 tokens = 9 exceeds the model's context of 8"
-        + " positions (length policy 'fail'; 'truncate-prompt-left' keeps the end of the prompt)", e.getMessage());
+    assertEquals(
+        "row line 7: prompt of 6 tokens + response of 3 tokens = 9 exceeds the model's context of 8"
+            + " positions (length policy 'fail'; 'truncate-prompt-left' keeps the end of the prompt)",
+        e.getMessage());
     ScoreRequest t = LengthPolicy.TRUNCATE_PROMPT_LEFT.apply(r, 8);
     assertArrayEquals(new int[] {2, 3, 4, 5, 6}, t.promptIds());
     assertArrayEquals(new int[] {7, 8, 9}, t.responseIds());
@@ -64,10 +66,13 @@ class LengthAndTextTest {
         longPrompt[i] = i;
       }
       ScoreRequest r = new ScoreRequest("x", longPrompt, new int[] {1, 2});
-      ScoreResult cut = new SequenceScorer(model, 2, LengthPolicy.TRUNCATE_PROMPT_LEFT).score(List.of(r)).get(0);
+      ScoreResult cut =
+          new SequenceScorer(model, 2, LengthPolicy.TRUNCATE_PROMPT_LEFT).score(List.of(r)).get(0);
       int[] tail = java.util.Arrays.copyOfRange(longPrompt, 8, 70); // 62 + 2 = 64 positions
-      ScoreResult ref = new SequenceScorer(model, 2, LengthPolicy.FAIL)
-          .score(List.of(new ScoreRequest("y", tail, new int[] {1, 2}))).get(0);
+      ScoreResult ref =
+          new SequenceScorer(model, 2, LengthPolicy.FAIL)
+              .score(List.of(new ScoreRequest("y", tail, new int[] {1, 2})))
+              .get(0);
       assertEquals(ref.logp(), cut.logp(), 1e-6);
     }
   }
@@ -77,11 +82,19 @@ class LengthAndTextTest {
     try (NDManager m = NDManager.newBaseManager();
         var model = dev.d2o.model.CausalLM.random(TinyModels.gpt2(), 5, m)) {
       SequenceScorer s = new SequenceScorer(model, 2, LengthPolicy.FAIL);
-      ModelException e = assertThrows(ModelException.class, () -> s.score(List.of(
-          new ScoreRequest("line 1", new int[] {1}, new int[] {2}),
-          new ScoreRequest("line 2 (id \"q\")", new int[] {1}, new int[] {3, 260}))));
-      assertEquals("row line 2 (id \"q\"): response token id 260 at index 1 is outside the model's vocabulary"
-          + " [0, 260)", e.getMessage());
+      ModelException e =
+          assertThrows(
+              ModelException.class,
+              () ->
+                  s.score(
+                      List.of(
+                          new ScoreRequest("line 1", new int[] {1}, new int[] {2}),
+                          new ScoreRequest(
+                              "line 2 (id \"q\")", new int[] {1}, new int[] {3, 260}))));
+      assertEquals(
+          "row line 2 (id \"q\"): response token id 260 at index 1 is outside the model's vocabulary"
+              + " [0, 260)",
+          e.getMessage());
     }
   }
 
@@ -90,10 +103,14 @@ class LengthAndTextTest {
     try (NDManager m = NDManager.newBaseManager();
         var model = dev.d2o.model.CausalLM.random(TinyModels.gpt2(), 5, m)) {
       SequenceScorer s = new SequenceScorer(model, 2, LengthPolicy.FAIL);
-      ModelException e = assertThrows(ModelException.class,
-          () -> s.score(List.of(new ScoreRequest("line 4", new int[0], new int[] {2}))));
-      assertEquals("row line 4: the prompt has no tokens, so the first response token has no context; give a"
-          + " prompt or let the model's BOS be prepended", e.getMessage());
+      ModelException e =
+          assertThrows(
+              ModelException.class,
+              () -> s.score(List.of(new ScoreRequest("line 4", new int[0], new int[] {2}))));
+      assertEquals(
+          "row line 4: the prompt has no tokens, so the first response token has no context; give a"
+              + " prompt or let the model's BOS be prepended",
+          e.getMessage());
     }
   }
 }

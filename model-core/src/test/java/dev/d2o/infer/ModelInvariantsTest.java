@@ -14,7 +14,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Properties every architecture must have: causality and independence from padding and batch composition. */
+/**
+ * Properties every architecture must have: causality and independence from padding and batch
+ * composition.
+ */
 class ModelInvariantsTest {
   static Stream<ModelConfig> families() {
     return TinyModels.all().stream();
@@ -30,8 +33,10 @@ class ModelInvariantsTest {
       int[] changed = response.clone();
       changed[4] = 200;
       SequenceScorer scorer = new SequenceScorer(model, 4, LengthPolicy.FAIL);
-      List<ScoreResult> r = scorer.score(List.of(new ScoreRequest("a", prompt, response),
-          new ScoreRequest("b", prompt, changed)));
+      List<ScoreResult> r =
+          scorer.score(
+              List.of(
+                  new ScoreRequest("a", prompt, response), new ScoreRequest("b", prompt, changed)));
       float[] a = r.get(0).tokenLogps();
       float[] b = r.get(1).tokenLogps();
       for (int j = 0; j < 4; j++) {
@@ -50,20 +55,29 @@ class ModelInvariantsTest {
       Random rnd = new Random(3);
       List<ScoreRequest> reqs = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
-        reqs.add(new ScoreRequest("r" + i, randomIds(rnd, 1 + rnd.nextInt(9)), randomIds(rnd, 1 + rnd.nextInt(40))));
+        reqs.add(
+            new ScoreRequest(
+                "r" + i, randomIds(rnd, 1 + rnd.nextInt(9)), randomIds(rnd, 1 + rnd.nextInt(40))));
       }
       List<ScoreResult> batched = new SequenceScorer(model, 6, LengthPolicy.FAIL).score(reqs);
       SequenceScorer single = new SequenceScorer(model, 1, LengthPolicy.FAIL);
       for (int i = 0; i < reqs.size(); i++) {
         ScoreResult alone = single.score(List.of(reqs.get(i))).get(0);
-        assertEquals(alone.logp(), batched.get(i).logp(), 1e-4, "row " + i + " alone vs padded in a batch of 6");
+        assertEquals(
+            alone.logp(),
+            batched.get(i).logp(),
+            1e-4,
+            "row " + i + " alone vs padded in a batch of 6");
         assertEquals(alone.tokens(), batched.get(i).tokens());
       }
     }
   }
 
   static CausalLM scaled(CausalLM model) {
-    model.parameters().values().forEach(p -> p.muli(10f)); // std 0.2, so log-probs are far from uniform
+    model
+        .parameters()
+        .values()
+        .forEach(p -> p.muli(10f)); // std 0.2, so log-probs are far from uniform
     return model;
   }
 

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pins the per-sample seed: the numbers were computed independently in Python by
- * src/test/resources/golden-scripts/sample_stream_pin.py (FNV-1a, fmix64, and SplittableRandom's first
- * nextDouble re-implemented).
+ * src/test/resources/golden-scripts/sample_stream_pin.py (FNV-1a, fmix64, and SplittableRandom's
+ * first nextDouble re-implemented).
  */
 class SampleStreamTest {
   @Test

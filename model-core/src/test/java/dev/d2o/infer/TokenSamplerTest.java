@@ -10,8 +10,9 @@ import org.junit.jupiter.api.Test;
 /** The Java-side draw: distribution, truncation, penalties and log-probs on hand-made logits. */
 class TokenSamplerTest {
   /** ln of probabilities 0.5, 0.3, 0.15, 0.05: softmax gives them back exactly. */
-  static final float[] LOGITS = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15),
-      (float) Math.log(0.05)};
+  static final float[] LOGITS = {
+    (float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)
+  };
 
   @Test
   void temperatureOneDrawsTheSoftmax() {
@@ -53,7 +54,9 @@ class TokenSamplerTest {
     double p = Math.exp(2 * LOGITS[d.token()]);
     assertEquals(Math.log(p / z), d.logp(), 1e-6);
     TokenSampler greedy = new TokenSampler(SamplingConfig.greedy(4), new int[0], 4);
-    assertEquals(new TokenSampler.Draw(0, 0.0), greedy.draw(LOGITS, 0, new BitSet(), 0, new SplittableRandom(1)));
+    assertEquals(
+        new TokenSampler.Draw(0, 0.0),
+        greedy.draw(LOGITS, 0, new BitSet(), 0, new SplittableRandom(1)));
   }
 
   @Test
@@ -64,7 +67,11 @@ class TokenSamplerTest {
     seen.set(2);
     // CTRL penalty 2: token 0 → 1.0, token 2 → −2.0; token 3 (1.8) wins
     SamplingConfig pen = SamplingConfig.greedy(8).withMinNewTokensAndPenalty(0, 2.0);
-    assertEquals(3, new TokenSampler(pen, new int[0], 4).draw(logits, 0, seen, 0, new SplittableRandom(0)).token());
+    assertEquals(
+        3,
+        new TokenSampler(pen, new int[0], 4)
+            .draw(logits, 0, seen, 0, new SplittableRandom(0))
+            .token());
     // token 3 as EOS is banned before 2 new tokens, allowed from then on
     SamplingConfig min = SamplingConfig.greedy(8).withMinNewTokensAndPenalty(2, 2.0);
     TokenSampler s = new TokenSampler(min, new int[] {3}, 4);
@@ -81,7 +88,8 @@ class TokenSamplerTest {
     SplittableRandom b = new SplittableRandom(9);
     assertEquals(s.draw(LOGITS, 0, new BitSet(), 0, a), s.draw(two, 4, new BitSet(), 0, b));
     assertEquals(a.nextLong(), b.nextLong());
-    // inverse CDF in vocabulary order: the token whose interval of [0, .5, .8, .95, 1) holds the first uniform
+    // inverse CDF in vocabulary order: the token whose interval of [0, .5, .8, .95, 1) holds the
+    // first uniform
     double u = new SplittableRandom(0).nextDouble();
     int expected = u < 0.5 ? 0 : u < 0.8 ? 1 : u < 0.95 ? 2 : 3;
     assertEquals(expected, s.draw(LOGITS, 0, new BitSet(), 0, new SplittableRandom(0)).token());

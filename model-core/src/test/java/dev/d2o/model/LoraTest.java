@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** LoRA views, merging and the PEFT format on tiny Llama and GPT-2 models. */
 class LoraTest {
-  private static final LoraConfig ALL = LoraConfig.of(4, 8, 0,
-      "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj");
+  private static final LoraConfig ALL =
+      LoraConfig.of(4, 8, 0, "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj");
   private static final LoraConfig GPT2_ALL = LoraConfig.of(4, 8, 0, "c_attn,c_proj,c_fc");
   private static NDManager manager;
   @TempDir Path tmp;
@@ -53,7 +53,9 @@ class LoraTest {
 
   private static CausalLM base(String family) {
     CausalLM m = CausalLM.random(config(family), 5, manager);
-    m.parameters().values().forEach(p -> p.muli(3f)); // log-probs away from uniform, activations moderate
+    m.parameters()
+        .values()
+        .forEach(p -> p.muli(3f)); // log-probs away from uniform, activations moderate
     return m;
   }
 
@@ -81,8 +83,8 @@ class LoraTest {
       int[] response = r.ints(5 + 2 * i, 0, 256).toArray();
       reqs.add(new ScoreRequest("r" + i, prompt, response));
     }
-    return new SequenceScorer(model, 2, LengthPolicy.FAIL).score(reqs).stream().mapToDouble(ScoreResult::logp)
-        .toArray();
+    return new SequenceScorer(model, 2, LengthPolicy.FAIL)
+        .score(reqs).stream().mapToDouble(ScoreResult::logp).toArray();
   }
 
   private static double maxDiff(double[] a, double[] b) {
@@ -97,13 +99,15 @@ class LoraTest {
   @ValueSource(strings = {"llama", "gpt2"})
   void adaptersAtInitGiveExactlyTheBaseLogps(String family) {
     try (CausalLM base = base(family);
-        CausalLM view = base.withAdapters(LoraAdapters.init(base.config(), lora(family), 1, manager))) {
+        CausalLM view =
+            base.withAdapters(LoraAdapters.init(base.config(), lora(family), 1, manager))) {
       assertArrayEquals(logps(base), logps(view)); // B = 0: the update is exactly 0
       for (String name : base.parameters().keySet()) {
         assertSame(base.param(name), view.param(name), "the view shares base weight " + name);
       }
       assertSame(base, view.base());
-      assertEquals(lora(family).shapes(base.config()).keySet(), view.trainableParameters().keySet());
+      assertEquals(
+          lora(family).shapes(base.config()).keySet(), view.trainableParameters().keySet());
     }
   }
 
@@ -115,16 +119,21 @@ class LoraTest {
         CausalLM merged = view.adapters().merge(base, manager)) {
       double[] adapted = logps(view);
       double[] plain = logps(base);
-      assertTrue(maxDiff(adapted, plain) > 0.1, "the adapters change the model: " + maxDiff(adapted, plain));
-      System.out.printf("%s: adapters move log-probs by up to %.3f%n", family, maxDiff(adapted, plain));
+      assertTrue(
+          maxDiff(adapted, plain) > 0.1,
+          "the adapters change the model: " + maxDiff(adapted, plain));
+      System.out.printf(
+          "%s: adapters move log-probs by up to %.3f%n", family, maxDiff(adapted, plain));
       double d = maxDiff(adapted, logps(merged));
       System.out.printf("%s: merged vs base+adapters max |dlogp| = %.2e%n", family, d);
       assertTrue(d <= 1e-4, "merged differs by " + d);
-      // the merged model in the HF layout, and the adapter in PEFT's, both reload to the same log-probs
+      // the merged model in the HF layout, and the adapter in PEFT's, both reload to the same
+      // log-probs
       Pretrained.save(merged, tmp.resolve("merged"), null);
       PeftAdapter.save(view.adapters(), "base/dir", tmp.resolve("adapter"));
       try (Pretrained m = Pretrained.load(tmp.resolve("merged"), manager);
-          CausalLM reloaded = base.withAdapters(PeftAdapter.load(tmp.resolve("adapter"), base.config(), manager))) {
+          CausalLM reloaded =
+              base.withAdapters(PeftAdapter.load(tmp.resolve("adapter"), base.config(), manager))) {
         assertTrue(maxDiff(adapted, logps(m.model())) <= 1e-4);
         assertArrayEquals(adapted, logps(reloaded));
       }
@@ -150,17 +159,26 @@ class LoraTest {
     try (SafeTensorsFile f = SafeTensorsFile.open(tmp.resolve(PeftAdapter.WEIGHTS))) {
       if (family.equals("gpt2")) {
         assertEquals("[\"c_attn\",\"attn.c_proj\"]", json.get("target_modules").toString());
-        assertArrayEquals(new long[] {4, 32},
+        assertArrayEquals(
+            new long[] {4, 32},
             f.entries().get("base_model.model.transformer.h.0.attn.c_attn.lora_A.weight").shape());
-        assertArrayEquals(new long[] {96, 4},
+        assertArrayEquals(
+            new long[] {96, 4},
             f.entries().get("base_model.model.transformer.h.0.attn.c_attn.lora_B.weight").shape());
         assertEquals(2 * 2 * 2, f.entries().size()); // 2 layers × (c_attn, attn.c_proj) × (A, B)
       } else {
-        assertEquals("[\"q_proj\",\"k_proj\",\"v_proj\",\"o_proj\"]", json.get("target_modules").toString());
-        assertArrayEquals(new long[] {4, 32},
-            f.entries().get("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").shape());
-        assertArrayEquals(new long[] {16, 4}, // 2 KV heads × head dim 8
-            f.entries().get("base_model.model.model.layers.1.self_attn.k_proj.lora_B.weight").shape());
+        assertEquals(
+            "[\"q_proj\",\"k_proj\",\"v_proj\",\"o_proj\"]", json.get("target_modules").toString());
+        assertArrayEquals(
+            new long[] {4, 32},
+            f.entries()
+                .get("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight")
+                .shape());
+        assertArrayEquals(
+            new long[] {16, 4}, // 2 KV heads × head dim 8
+            f.entries()
+                .get("base_model.model.model.layers.1.self_attn.k_proj.lora_B.weight")
+                .shape());
         assertEquals(2 * 4 * 2, f.entries().size());
       }
     }
@@ -169,11 +187,16 @@ class LoraTest {
   @ParameterizedTest
   @ValueSource(strings = {"llama", "gpt2"})
   void aTargetThatMatchesNothingIsRefusedWithTheProjectionsNamed(String family) {
-    ModelException e = assertThrows(ModelException.class,
-        () -> LoraConfig.of(4, 8, 0, "q_proj,qkv").modules(config(family)));
-    String expected = family.equals("gpt2") ? "lora.targets: 'q_proj' matches no projection of gpt2 (its projections:"
-        + " c_attn, c_proj, c_fc)" : "lora.targets: 'qkv' matches no projection of llama (its projections: q_proj,"
-        + " k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)";
+    ModelException e =
+        assertThrows(
+            ModelException.class,
+            () -> LoraConfig.of(4, 8, 0, "q_proj,qkv").modules(config(family)));
+    String expected =
+        family.equals("gpt2")
+            ? "lora.targets: 'q_proj' matches no projection of gpt2 (its projections:"
+                + " c_attn, c_proj, c_fc)"
+            : "lora.targets: 'qkv' matches no projection of llama (its projections: q_proj,"
+                + " k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)";
     assertEquals(expected, e.getMessage());
   }
 }

@@ -54,7 +54,8 @@ class PretrainedTest {
       assertFalse(f.entries().containsKey("lm_head.weight"), "tied head stored once");
       assertEquals("pt", f.metadata().get("format"), "transformers requires format=pt");
     }
-    assertEquals("float32", JSON.readTree(dir.resolve("config.json").toFile()).get("torch_dtype").asText());
+    assertEquals(
+        "float32", JSON.readTree(dir.resolve("config.json").toFile()).get("torch_dtype").asText());
   }
 
   @Test
@@ -62,21 +63,31 @@ class PretrainedTest {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
     try (NDManager m = NDManager.newBaseManager()) {
       ModelException e = assertThrows(ModelException.class, () -> Pretrained.load(empty, m));
-      assertEquals("missing config.json in model directory " + empty + " (a Hugging Face model directory needs"
-          + " config.json, model.safetensors and tokenizer.json)", e.getMessage());
+      assertEquals(
+          "missing config.json in model directory "
+              + empty
+              + " (a Hugging Face model directory needs"
+              + " config.json, model.safetensors and tokenizer.json)",
+          e.getMessage());
 
       Path noWeights = TinyModels.writeRandom(TinyModels.gpt2(), 1, tmp.resolve("nw"));
       Files.delete(noWeights.resolve("model.safetensors"));
       e = assertThrows(ModelException.class, () -> Pretrained.load(noWeights, m));
-      assertEquals("missing weights in model directory " + noWeights
-          + ": expected model.safetensors or model.safetensors.index.json", e.getMessage());
+      assertEquals(
+          "missing weights in model directory "
+              + noWeights
+              + ": expected model.safetensors or model.safetensors.index.json",
+          e.getMessage());
 
       Path noTok = TinyModels.writeRandom(TinyModels.gpt2(), 1, tmp.resolve("nt"));
       Files.delete(noTok.resolve("tokenizer.json"));
       try (Pretrained p = Pretrained.load(noTok, m)) {
         e = assertThrows(ModelException.class, p::tokenizer);
-        assertEquals("missing tokenizer.json in model directory " + noTok
-            + " (needed to encode text; token-id input needs no tokenizer)", e.getMessage());
+        assertEquals(
+            "missing tokenizer.json in model directory "
+                + noTok
+                + " (needed to encode text; token-id input needs no tokenizer)",
+            e.getMessage());
       }
     }
   }
@@ -88,9 +99,14 @@ class PretrainedTest {
     Files.write(dir.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2});
     try (NDManager m = NDManager.newBaseManager()) {
       ModelException e = assertThrows(ModelException.class, () -> Pretrained.load(dir, m));
-      assertTrue(e.getMessage().contains("holds only pickle checkpoints [pytorch_model.bin], which are refused:"
-          + " unpickling can execute arbitrary code"), e.getMessage());
-      assertTrue(e.getMessage().contains("save_pretrained(out, safe_serialization=True)"), e.getMessage());
+      assertTrue(
+          e.getMessage()
+              .contains(
+                  "holds only pickle checkpoints [pytorch_model.bin], which are refused:"
+                      + " unpickling can execute arbitrary code"),
+          e.getMessage());
+      assertTrue(
+          e.getMessage().contains("save_pretrained(out, safe_serialization=True)"), e.getMessage());
     }
   }
 
@@ -102,8 +118,11 @@ class PretrainedTest {
     JSON.writeValue(dir.resolve("config.json").toFile(), cfg);
     try (NDManager m = NDManager.newBaseManager()) {
       ModelException e = assertThrows(ModelException.class, () -> Pretrained.load(dir, m));
-      assertEquals("unknown model_type 'mamba' in " + dir.resolve("config.json")
-          + "; supported model types: gpt2, llama, mistral, qwen2", e.getMessage());
+      assertEquals(
+          "unknown model_type 'mamba' in "
+              + dir.resolve("config.json")
+              + "; supported model types: gpt2, llama, mistral, qwen2",
+          e.getMessage());
     }
   }
 
@@ -118,14 +137,20 @@ class PretrainedTest {
       tensors.remove("model.layers.1.mlp.up_proj.weight");
       rewrite(dir, tensors);
       ModelException e = assertThrows(ModelException.class, () -> Pretrained.load(dir, m));
-      assertEquals("missing tensor 'model.layers.1.mlp.up_proj.weight' (expected shape (64, 32)) in the checkpoint"
-          + " of llama", e.getMessage());
+      assertEquals(
+          "missing tensor 'model.layers.1.mlp.up_proj.weight' (expected shape (64, 32)) in the checkpoint"
+              + " of llama",
+          e.getMessage());
 
-      tensors.put("model.layers.1.mlp.up_proj.weight", m.zeros(new ai.djl.ndarray.types.Shape(32, 64)));
+      tensors.put(
+          "model.layers.1.mlp.up_proj.weight", m.zeros(new ai.djl.ndarray.types.Shape(32, 64)));
       rewrite(dir, tensors);
       e = assertThrows(ModelException.class, () -> Pretrained.load(dir, m));
-      assertEquals("tensor 'model.layers.1.mlp.up_proj.weight' in " + dir.resolve("model.safetensors")
-          + " has shape (32, 64); expected (64, 32) for llama", e.getMessage());
+      assertEquals(
+          "tensor 'model.layers.1.mlp.up_proj.weight' in "
+              + dir.resolve("model.safetensors")
+              + " has shape (32, 64); expected (64, 32) for llama",
+          e.getMessage());
     }
   }
 
@@ -137,8 +162,12 @@ class PretrainedTest {
     try (NDManager m = NDManager.newBaseManager();
         Pretrained p = Pretrained.load(dir, m)) {
       ModelException e = assertThrows(ModelException.class, p::tokenizer);
-      assertEquals("tokenizer " + dir.resolve("tokenizer.json") + " has 263 tokens but the model's vocab_size is"
-          + " 260: the tokenizer does not belong to this model", e.getMessage());
+      assertEquals(
+          "tokenizer "
+              + dir.resolve("tokenizer.json")
+              + " has 263 tokens but the model's vocab_size is"
+              + " 260: the tokenizer does not belong to this model",
+          e.getMessage());
     }
   }
 
@@ -158,7 +187,9 @@ class PretrainedTest {
         int i = 0;
         for (var e : p.model().parameters().entrySet()) {
           (i++ % 2 == 0 ? a : b).put(e.getKey(), keep(e.getValue(), m));
-          map.put(e.getKey(), (i % 2 == 1 ? "model-00001-of-00002" : "model-00002-of-00002") + ".safetensors");
+          map.put(
+              e.getKey(),
+              (i % 2 == 1 ? "model-00001-of-00002" : "model-00002-of-00002") + ".safetensors");
         }
       }
       Files.delete(dir.resolve("model.safetensors"));
@@ -168,8 +199,10 @@ class PretrainedTest {
       try (Pretrained sharded = Pretrained.load(dir, m);
           Pretrained single = Pretrained.load(ref, m)) {
         var req = List.of(new ScoreRequest("r", new int[] {1, 2, 3}, new int[] {4, 5}));
-        assertEquals(new SequenceScorer(single.model(), 1, LengthPolicy.FAIL).score(req).get(0).logp(),
-            new SequenceScorer(sharded.model(), 1, LengthPolicy.FAIL).score(req).get(0).logp(), 0.0);
+        assertEquals(
+            new SequenceScorer(single.model(), 1, LengthPolicy.FAIL).score(req).get(0).logp(),
+            new SequenceScorer(sharded.model(), 1, LengthPolicy.FAIL).score(req).get(0).logp(),
+            0.0);
       }
     }
   }
@@ -181,11 +214,13 @@ class PretrainedTest {
     return d;
   }
 
-  private static void rewrite(Path dir, Map<String, ai.djl.ndarray.NDArray> tensors) throws Exception {
+  private static void rewrite(Path dir, Map<String, ai.djl.ndarray.NDArray> tensors)
+      throws Exception {
     write(dir.resolve("model.safetensors"), tensors);
   }
 
-  private static void write(Path file, Map<String, ai.djl.ndarray.NDArray> tensors) throws Exception {
+  private static void write(Path file, Map<String, ai.djl.ndarray.NDArray> tensors)
+      throws Exception {
     Pretrained.writeAtomically(file, os -> SafeTensorsWriter.write(os, tensors, Map.of()));
   }
 }

@@ -11,15 +11,36 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Seeded random byte mutations of a valid file (flip a bit, overwrite, insert or delete a byte, truncate), and a
- * harness that runs a loader on each mutant with a per-case timeout and tallies how each case ended. A case passes
- * when it loads or fails with one of the project's own exceptions and a non-empty message; anything else (another
- * exception type, an {@link Error} such as {@link OutOfMemoryError}, a hang) is a defect.
+ * Seeded random byte mutations of a valid file (flip a bit, overwrite, insert or delete a byte,
+ * truncate), and a harness that runs a loader on each mutant with a per-case timeout and tallies
+ * how each case ended. A case passes when it loads or fails with one of the project's own
+ * exceptions and a non-empty message; anything else (another exception type, an {@link Error} such
+ * as {@link OutOfMemoryError}, a hang) is a defect.
  */
 public final class Mutator {
   /** Bytes that matter to JSON and to UTF-8, tried more often than chance would. */
-  private static final byte[] INTERESTING = {'"', '{', '}', '[', ']', ',', ':', '-', '.', 'e', '0', '9', ' ', '\n',
-      '\\', 'n', (byte) 0x80, (byte) 0xC3, (byte) 0xFF, 0};
+  private static final byte[] INTERESTING = {
+    '"',
+    '{',
+    '}',
+    '[',
+    ']',
+    ',',
+    ':',
+    '-',
+    '.',
+    'e',
+    '0',
+    '9',
+    ' ',
+    '\n',
+    '\\',
+    'n',
+    (byte) 0x80,
+    (byte) 0xC3,
+    (byte) 0xFF,
+    0
+  };
 
   /** A mutated copy of the input and what was done to it. */
   public record Mutant(String kind, byte[] bytes) {}
@@ -37,8 +58,8 @@ public final class Mutator {
   }
 
   /**
-   * One to three mutations of {@code original}; with probability 3/4 each lands in {@code [0, focusEnd)} (a
-   * header, where a mutation is more likely to matter than in tensor data).
+   * One to three mutations of {@code original}; with probability 3/4 each lands in {@code [0,
+   * focusEnd)} (a header, where a mutation is more likely to matter than in tensor data).
    */
   public Mutant mutate(byte[] original, int focusEnd) {
     byte[] b = original.clone();
@@ -47,13 +68,14 @@ public final class Mutator {
     for (int i = 0; i < ops && b.length > 0; i++) {
       int range = rnd.nextInt(4) < 3 ? Math.min(focusEnd, b.length) : b.length;
       int pos = rnd.nextInt(Math.max(1, range));
-      String kind = switch (rnd.nextInt(10)) {
-        case 0, 1, 2 -> "flip";
-        case 3, 4 -> "set";
-        case 5, 6 -> "insert";
-        case 7, 8 -> "delete";
-        default -> "truncate";
-      };
+      String kind =
+          switch (rnd.nextInt(10)) {
+            case 0, 1, 2 -> "flip";
+            case 3, 4 -> "set";
+            case 5, 6 -> "insert";
+            case 7, 8 -> "delete";
+            default -> "truncate";
+          };
       b = apply(kind, b, pos);
       kinds.append(kinds.length() == 0 ? "" : "+").append(kind);
     }
@@ -85,7 +107,9 @@ public final class Mutator {
   }
 
   private byte randomByte() {
-    return rnd.nextBoolean() ? INTERESTING[rnd.nextInt(INTERESTING.length)] : (byte) rnd.nextInt(256);
+    return rnd.nextBoolean()
+        ? INTERESTING[rnd.nextInt(INTERESTING.length)]
+        : (byte) rnd.nextInt(256);
   }
 
   /** Counts of outcomes, and the first few defects with the case that exposed them. */
@@ -102,7 +126,13 @@ public final class Mutator {
     void defect(int index, Mutant m, String what) {
       defectCount++;
       if (defectCount <= 10) {
-        defects.append("\n  case ").append(index).append(" (").append(m.kind()).append("): ").append(what);
+        defects
+            .append("\n  case ")
+            .append(index)
+            .append(" (")
+            .append(m.kind())
+            .append("): ")
+            .append(what);
       }
     }
 
@@ -128,30 +158,44 @@ public final class Mutator {
   }
 
   /**
-   * Runs {@code cases} mutants of {@code original} through {@code loader}, each with {@code timeoutSeconds};
-   * {@code allowed} are the project's exception types.
+   * Runs {@code cases} mutants of {@code original} through {@code loader}, each with {@code
+   * timeoutSeconds}; {@code allowed} are the project's exception types.
    */
-  public Tally run(String name, byte[] original, int focusEnd, int cases, long timeoutSeconds, Loader loader,
-      Class<?>... allowed) throws InterruptedException {
+  public Tally run(
+      String name,
+      byte[] original,
+      int focusEnd,
+      int cases,
+      long timeoutSeconds,
+      Loader loader,
+      Class<?>... allowed)
+      throws InterruptedException {
     Tally t = new Tally();
-    ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
-      Thread th = new Thread(r, "mutation-" + name);
-      th.setDaemon(true);
-      return th;
-    });
+    ExecutorService pool =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread th = new Thread(r, "mutation-" + name);
+              th.setDaemon(true);
+              return th;
+            });
     long start = System.nanoTime();
     try {
       for (int i = 0; i < cases; i++) {
         Mutant m = mutate(original, focusEnd);
         t.cases++;
-        Future<Throwable> f = pool.submit(() -> {
-          try {
-            loader.load(m.bytes());
-            return null;
-          } catch (Throwable e) { // an Error too: an OutOfMemoryError must be counted, not kill the run
-            return e;
-          }
-        });
+        Future<Throwable> f =
+            pool.submit(
+                () -> {
+                  try {
+                    loader.load(m.bytes());
+                    return null;
+                  } catch (
+                      Throwable
+                          e) { // an Error too: an OutOfMemoryError must be counted, not kill the
+                    // run
+                    return e;
+                  }
+                });
         Throwable e;
         try {
           e = f.get(timeoutSeconds, TimeUnit.SECONDS);
@@ -173,14 +217,16 @@ public final class Mutator {
           t.count("DEFECT " + e.getClass().getSimpleName());
           java.io.StringWriter sw = new java.io.StringWriter();
           e.printStackTrace(new java.io.PrintWriter(sw));
-          t.defect(i, m, sw.toString().lines().limit(6).reduce((a, b) -> a + "\n    " + b).orElse(""));
+          t.defect(
+              i, m, sw.toString().lines().limit(6).reduce((a, b) -> a + "\n    " + b).orElse(""));
         }
       }
     } finally {
       pool.shutdownNow();
     }
-    System.out.printf("mutation test %s: %d cases in %.1f s: %s%n", name, t.cases(), (System.nanoTime() - start) / 1e9,
-        t.outcomes());
+    System.out.printf(
+        "mutation test %s: %d cases in %.1f s: %s%n",
+        name, t.cases(), (System.nanoTime() - start) / 1e9, t.outcomes());
     return t;
   }
 

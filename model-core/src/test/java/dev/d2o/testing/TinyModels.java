@@ -12,7 +12,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Tiny random models of each family for tests (vocabulary 260: 256 bytes, EOS 256, BOS 257, two spare ids). */
+/**
+ * Tiny random models of each family for tests (vocabulary 260: 256 bytes, EOS 256, BOS 257, two
+ * spare ids).
+ */
 public final class TinyModels {
   public static final int VOCAB = 260;
   public static final int EOS = 256;
@@ -22,22 +25,41 @@ public final class TinyModels {
 
   /** A GPT-2 config: 2 layers, width 32, 4 heads, 64 positions. */
   public static ModelConfig gpt2() {
-    return config("{\"model_type\":\"gpt2\",\"vocab_size\":" + VOCAB + ",\"n_embd\":32,\"n_layer\":2,\"n_head\":4,"
-        + "\"n_positions\":64,\"bos_token_id\":" + EOS + ",\"eos_token_id\":" + EOS + "}");
+    return config(
+        "{\"model_type\":\"gpt2\",\"vocab_size\":"
+            + VOCAB
+            + ",\"n_embd\":32,\"n_layer\":2,\"n_head\":4,"
+            + "\"n_positions\":64,\"bos_token_id\":"
+            + EOS
+            + ",\"eos_token_id\":"
+            + EOS
+            + "}");
   }
 
   /** A Llama config with grouped-query attention (4 heads, 2 KV heads). */
   public static ModelConfig llama() {
-    return config("{\"model_type\":\"llama\",\"vocab_size\":" + VOCAB + ",\"hidden_size\":32,"
-        + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-        + "\"max_position_embeddings\":64,\"bos_token_id\":" + BOS + ",\"eos_token_id\":" + EOS + "}");
+    return config(
+        "{\"model_type\":\"llama\",\"vocab_size\":"
+            + VOCAB
+            + ",\"hidden_size\":32,"
+            + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+            + "\"max_position_embeddings\":64,\"bos_token_id\":"
+            + BOS
+            + ",\"eos_token_id\":"
+            + EOS
+            + "}");
   }
 
   /** A Qwen2 config (q/k/v biases, one KV head, tied head). */
   public static ModelConfig qwen2() {
-    return config("{\"model_type\":\"qwen2\",\"vocab_size\":" + VOCAB + ",\"hidden_size\":32,"
-        + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":1,"
-        + "\"max_position_embeddings\":64,\"tie_word_embeddings\":true,\"eos_token_id\":" + EOS + "}");
+    return config(
+        "{\"model_type\":\"qwen2\",\"vocab_size\":"
+            + VOCAB
+            + ",\"hidden_size\":32,"
+            + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":1,"
+            + "\"max_position_embeddings\":64,\"tie_word_embeddings\":true,\"eos_token_id\":"
+            + EOS
+            + "}");
   }
 
   /** All three families. */
@@ -54,7 +76,10 @@ public final class TinyModels {
     }
   }
 
-  /** Logits (V) at the last position of one unpadded sequence, computed without padding, cache or batching. */
+  /**
+   * Logits (V) at the last position of one unpadded sequence, computed without padding, cache or
+   * batching.
+   */
   public static float[] lastLogits(CausalLM model, NDManager m, int[] ids) {
     long[] l = new long[ids.length];
     long[] pos = new long[ids.length];
@@ -67,14 +92,16 @@ public final class TinyModels {
     try (NDManager sub = m.newSubManager()) {
       var idArr = sub.create(l, new ai.djl.ndarray.types.Shape(1, ids.length));
       var posArr = sub.create(pos, new ai.djl.ndarray.types.Shape(1, ids.length));
-      var h = model.hidden(idArr, posArr, dev.d2o.model.AttentionMask.of(sub, valid, ids.length, 0), null);
+      var h =
+          model.hidden(
+              idArr, posArr, dev.d2o.model.AttentionMask.of(sub, valid, ids.length, 0), null);
       return model.logits(h).get("0, -1, :").toFloatArray();
     }
   }
 
   /**
-   * A random model with larger weights than the default init (so log-probs vary), written to {@code dir} in the
-   * Hugging Face layout with a byte-level tokenizer.
+   * A random model with larger weights than the default init (so log-probs vary), written to {@code
+   * dir} in the Hugging Face layout with a byte-level tokenizer.
    */
   public static Path writeRandom(ModelConfig config, long seed, Path dir) {
     try (NDManager m = NDManager.newBaseManager();

@@ -33,7 +33,9 @@ class CheckpointTest {
     manager.close();
   }
 
-  /** 6 rows, batches of 4: the run crosses an epoch boundary, so the data position must resume too. */
+  /**
+   * 6 rows, batches of 4: the run crosses an epoch boundary, so the data position must resume too.
+   */
   private static List<TrainExample> data(TrainConfig config) {
     try (CausalLM reference = Tiny.gpt2(manager, 40)) {
       return Tiny.withReference(reference, config, Tiny.rows(6, 41));
@@ -45,10 +47,11 @@ class CheckpointTest {
   }
 
   /**
-   * 3 steps, checkpoint, resume in a fresh trainer from the files, 3 steps: the same losses and final weights as 6
-   * uninterrupted steps. Bitwise here: weights and moments are stored as the fp32 values they are, the data order and
-   * the schedule are functions of the saved counters, and the CPU kernels are deterministic for a fixed thread count.
-   * Measured: losses and weights equal to the last bit (difference 0.0); the bound is the 1e-6 of the issue.
+   * 3 steps, checkpoint, resume in a fresh trainer from the files, 3 steps: the same losses and
+   * final weights as 6 uninterrupted steps. Bitwise here: weights and moments are stored as the
+   * fp32 values they are, the data order and the schedule are functions of the saved counters, and
+   * the CPU kernels are deterministic for a fixed thread count. Measured: losses and weights equal
+   * to the last bit (difference 0.0); the bound is the 1e-6 of the issue.
    */
   @Test
   void resumedRunEqualsUninterruptedRun(@TempDir Path dir) throws IOException {
@@ -64,7 +67,9 @@ class CheckpointTest {
     List<Double> resumed = new ArrayList<>();
     Checkpoints checkpoints = new Checkpoints(dir, 2);
     try (CausalLM policy = Tiny.gpt2(manager, 42)) {
-      new LocalTrainer(policy, config).train(data, 3, checkpoints).forEach(r -> resumed.add(r.metric("loss")));
+      new LocalTrainer(policy, config)
+          .train(data, 3, checkpoints)
+          .forEach(r -> resumed.add(r.metric("loss")));
     }
     Path ckpt = checkpoints.latest().orElseThrow();
     assertEquals("checkpoint-00000003", ckpt.getFileName().toString());
@@ -89,7 +94,9 @@ class CheckpointTest {
       new LocalTrainer(policy, config).train(data(config), 2, checkpoints);
       Path ckpt = checkpoints.latest().orElseThrow();
       try (Stream<Path> files = Files.list(ckpt)) {
-        assertEquals(List.of("config.json", "model.safetensors", "optimizer.safetensors", "trainer_state.json"),
+        assertEquals(
+            List.of(
+                "config.json", "model.safetensors", "optimizer.safetensors", "trainer_state.json"),
             files.map(p -> p.getFileName().toString()).sorted().toList());
       }
       JsonNode state = Checkpoints.readState(ckpt);
@@ -99,13 +106,17 @@ class CheckpointTest {
       assertEquals(2, state.at("/data_position/offset").asInt());
       assertEquals(config.hash(), state.get("config_hash").asText());
       assertEquals("0.36.0", state.at("/versions/djl").asText());
-      try (Pretrained p = Pretrained.load(ckpt, manager)) { // the model half is a plain Hugging Face directory
+      try (Pretrained p =
+          Pretrained.load(ckpt, manager)) { // the model half is a plain Hugging Face directory
         assertEquals(0.0, Tiny.maxAbsDiff(Tiny.weights(policy), Tiny.weights(p.model())), 0.0);
       }
     }
   }
 
-  /** A failure after the model files were written (as a full disk would) leaves the previous checkpoint whole. */
+  /**
+   * A failure after the model files were written (as a full disk would) leaves the previous
+   * checkpoint whole.
+   */
   @Test
   void failedWriteLeavesThePreviousCheckpointLoadable(@TempDir Path dir) throws IOException {
     TrainConfig config = config();
@@ -115,17 +126,23 @@ class CheckpointTest {
       t.train(data, 2, new Checkpoints(dir, 3));
       float[][] saved = Tiny.copy(t.state().weights());
       t.step(t.nextBatch(data));
-      Checkpoints failing = new Checkpoints(dir, 3, part -> {
-        if (part.equals(Checkpoints.OPTIMIZER)) {
-          throw new IOException("injected: no space left on device");
-        }
-      });
+      Checkpoints failing =
+          new Checkpoints(
+              dir,
+              3,
+              part -> {
+                if (part.equals(Checkpoints.OPTIMIZER)) {
+                  throw new IOException("injected: no space left on device");
+                }
+              });
       IOException e = assertThrows(IOException.class, () -> t.checkpoint(failing, data.size()));
       assertEquals("injected: no space left on device", e.getMessage());
       try (Stream<Path> files = Files.list(dir)) {
-        assertEquals(List.of("checkpoint-00000002"), files.map(p -> p.getFileName().toString()).toList());
+        assertEquals(
+            List.of("checkpoint-00000002"), files.map(p -> p.getFileName().toString()).toList());
       }
-      LocalTrainer back = LocalTrainer.resume(failing.latest().orElseThrow(), config, false, manager);
+      LocalTrainer back =
+          LocalTrainer.resume(failing.latest().orElseThrow(), config, false, manager);
       try (CausalLM restored = back.policy()) {
         assertEquals(2, back.state().step());
         assertEquals(0.0, Tiny.maxAbsDiff(saved, Tiny.weights(restored)), 0.0);
@@ -133,7 +150,10 @@ class CheckpointTest {
     }
   }
 
-  /** A process killed mid-write leaves only a hidden temporary directory, which is ignored and later cleaned up. */
+  /**
+   * A process killed mid-write leaves only a hidden temporary directory, which is ignored and later
+   * cleaned up.
+   */
   @Test
   void leftoverTemporaryDirectoryIsIgnored(@TempDir Path dir) throws IOException {
     TrainConfig config = config();
@@ -144,10 +164,12 @@ class CheckpointTest {
       t.train(data, 1, checkpoints);
       Path half = Files.createDirectories(dir.resolve(".checkpoint-00000002.tmp"));
       Files.writeString(half.resolve("config.json"), "{\"trunc");
-      assertEquals("checkpoint-00000001", checkpoints.latest().orElseThrow().getFileName().toString());
+      assertEquals(
+          "checkpoint-00000001", checkpoints.latest().orElseThrow().getFileName().toString());
       t.train(data, 1, checkpoints);
       assertFalse(Files.exists(half));
-      assertEquals("checkpoint-00000002", checkpoints.latest().orElseThrow().getFileName().toString());
+      assertEquals(
+          "checkpoint-00000002", checkpoints.latest().orElseThrow().getFileName().toString());
     }
   }
 
@@ -157,29 +179,38 @@ class CheckpointTest {
     try (CausalLM policy = Tiny.gpt2(manager, 46)) {
       Checkpoints checkpoints = new Checkpoints(dir, 2);
       new LocalTrainer(policy, config).train(data(config), 4, checkpoints);
-      assertEquals(List.of("checkpoint-00000003", "checkpoint-00000004"),
+      assertEquals(
+          List.of("checkpoint-00000003", "checkpoint-00000004"),
           checkpoints.list().stream().map(p -> p.getFileName().toString()).toList());
     }
   }
 
   @Test
-  void resumingUnderAnotherConfigurationIsRefusedUnlessForced(@TempDir Path dir) throws IOException {
+  void resumingUnderAnotherConfigurationIsRefusedUnlessForced(@TempDir Path dir)
+      throws IOException {
     TrainConfig config = config();
     try (CausalLM policy = Tiny.gpt2(manager, 47)) {
       new LocalTrainer(policy, config).train(data(config), 1, new Checkpoints(dir, 1));
     }
     Path ckpt = new Checkpoints(dir, 1).latest().orElseThrow();
-    TrainConfig other = config.with("learningRate", 2e-3).with("beta", 0.2).with("keepCheckpoints", 5);
-    TrainException e = assertThrows(TrainException.class, () -> LocalTrainer.resume(ckpt, other, false, manager));
-    assertEquals("checkpoint " + ckpt + " was written with a different training configuration (beta: 0.1 → 0.2,"
-        + " learningRate: 0.001 → 0.002); resuming would not continue the same run. Use the saved values, or force the resume"
-        + " to train on with the new ones", e.getMessage());
+    TrainConfig other =
+        config.with("learningRate", 2e-3).with("beta", 0.2).with("keepCheckpoints", 5);
+    TrainException e =
+        assertThrows(TrainException.class, () -> LocalTrainer.resume(ckpt, other, false, manager));
+    assertEquals(
+        "checkpoint "
+            + ckpt
+            + " was written with a different training configuration (beta: 0.1 → 0.2,"
+            + " learningRate: 0.001 → 0.002); resuming would not continue the same run. Use the saved values, or force the resume"
+            + " to train on with the new ones",
+        e.getMessage());
     LocalTrainer forced = LocalTrainer.resume(ckpt, other, true, manager);
     try (CausalLM p = forced.policy()) {
       assertEquals(1, forced.state().step());
       assertEquals(0.0, Tiny.maxAbsDiff(forced.state().weights(), Tiny.weights(p)), 0.0);
     }
-    try (CausalLM p = LocalTrainer.resume(ckpt, config.with("keepCheckpoints", 5), false, manager).policy()) {
+    try (CausalLM p =
+        LocalTrainer.resume(ckpt, config.with("keepCheckpoints", 5), false, manager).policy()) {
       assertTrue(p.parameters().size() > 0); // options that do not change the trajectory may differ
     }
   }

@@ -28,7 +28,10 @@ class GradientComputerTest {
     manager.close();
   }
 
-  /** With the reference scored by the same packing, every Δ is 0 bit for bit and the mean loss is fp32 ln 2. */
+  /**
+   * With the reference scored by the same packing, every Δ is 0 bit for bit and the mean loss is
+   * fp32 ln 2.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"d2o", "d2o-instance", "dpo"})
   void lnTwoAtTheReference(String type) {
@@ -42,13 +45,15 @@ class GradientComputerTest {
   }
 
   /**
-   * ∇ of the mean loss against double-sided finite differences at a few random coordinates. β = α = 1 so that the
-   * gradients are well above fp32 noise; h = 1e-2 keeps the rounding error of the loss (~1e-7 / 2h ≈ 5e-6) small
-   * against gradients ≥ 1e-3, and the truncation error O(h²) small for weights of scale 0.02.
+   * ∇ of the mean loss against double-sided finite differences at a few random coordinates. β = α =
+   * 1 so that the gradients are well above fp32 noise; h = 1e-2 keeps the rounding error of the
+   * loss (~1e-7 / 2h ≈ 5e-6) small against gradients ≥ 1e-3, and the truncation error O(h²) small
+   * for weights of scale 0.02.
    */
   @Test
   void gradientMatchesFiniteDifferences() {
-    try (CausalLM policy = Tiny.gpt2(manager, 3); CausalLM reference = Tiny.gpt2(manager, 4)) {
+    try (CausalLM policy = Tiny.gpt2(manager, 3);
+        CausalLM reference = Tiny.gpt2(manager, 4)) {
       TrainConfig config = Tiny.config("beta", 1.0, "alpha", 1.0);
       List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(3, 5));
       GradientComputer computer = new GradientComputer(policy, config.loss(), 4);
@@ -67,15 +72,27 @@ class GradientComputerTest {
         double minus = lossAt(computer, w0, p, i, -h, rows);
         double fd = (plus - minus) / (2 * h);
         double rel = Math.abs(fd - grad[p][i]) / Math.max(Math.abs(fd), Math.abs(grad[p][i]));
-        assertTrue(rel < 1e-2, "param " + p + " index " + i + ": autograd " + grad[p][i] + ", finite differences " + fd
-            + " (relative error " + rel + ")");
+        assertTrue(
+            rel < 1e-2,
+            "param "
+                + p
+                + " index "
+                + i
+                + ": autograd "
+                + grad[p][i]
+                + ", finite differences "
+                + fd
+                + " (relative error "
+                + rel
+                + ")");
         checked++;
       }
       assertEquals(6, checked, "not enough coordinates with a gradient ≥ 1e-3");
     }
   }
 
-  private static double lossAt(GradientComputer c, float[][] w0, int p, int i, double h, List<TrainExample> rows) {
+  private static double lossAt(
+      GradientComputer c, float[][] w0, int p, int i, double h, List<TrainExample> rows) {
     float[][] w = Tiny.copy(w0);
     w[p][i] += (float) h;
     c.setWeights(1, w);
@@ -85,7 +102,8 @@ class GradientComputerTest {
   /** Sums of 4 micro-batches of 4, merged, equal one batch of 16 in one forward/backward pass. */
   @Test
   void accumulationOverMicroBatchesEqualsOneLargeBatch() {
-    try (CausalLM policy = Tiny.gpt2(manager, 7); CausalLM reference = Tiny.gpt2(manager, 8)) {
+    try (CausalLM policy = Tiny.gpt2(manager, 7);
+        CausalLM reference = Tiny.gpt2(manager, 8)) {
       TrainConfig config = Tiny.config();
       List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(16, 9));
       GradientSums whole = new GradientComputer(policy, config.loss(), 16).compute(rows);
@@ -105,7 +123,8 @@ class GradientComputerTest {
 
   @Test
   void gradientsDoNotCarryOverBetweenCalls() {
-    try (CausalLM policy = Tiny.gpt2(manager, 10); CausalLM reference = Tiny.gpt2(manager, 11)) {
+    try (CausalLM policy = Tiny.gpt2(manager, 10);
+        CausalLM reference = Tiny.gpt2(manager, 11)) {
       TrainConfig config = Tiny.config();
       List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(4, 12));
       GradientComputer c = new GradientComputer(policy, config.loss(), 2);
@@ -116,22 +135,30 @@ class GradientComputerTest {
     }
   }
 
-  /** Spark runs tasks on pool threads, where PyTorch's thread-local grad mode has its default: same results there. */
+  /**
+   * Spark runs tasks on pool threads, where PyTorch's thread-local grad mode has its default: same
+   * results there.
+   */
   @Test
   void sameSumsOnAnotherThread() throws Exception {
-    try (CausalLM policy = Tiny.gpt2(manager, 18); CausalLM reference = Tiny.gpt2(manager, 19)) {
+    try (CausalLM policy = Tiny.gpt2(manager, 18);
+        CausalLM reference = Tiny.gpt2(manager, 19)) {
       TrainConfig config = Tiny.config();
       List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(4, 20));
       GradientComputer c = new GradientComputer(policy, config.loss(), 2);
       float[][] w = Tiny.weights(policy);
       GradientSums here = c.compute(rows);
       float[][] logpsHere = c.sequenceLogps(rows);
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newSingleThreadExecutor();
       try {
-        GradientSums there = pool.submit(() -> {
-          c.setWeights(0, w);
-          return c.compute(rows);
-        }).get();
+        GradientSums there =
+            pool.submit(
+                    () -> {
+                      c.setWeights(0, w);
+                      return c.compute(rows);
+                    })
+                .get();
         float[][] logpsThere = pool.submit(() -> c.sequenceLogps(rows)).get();
         assertEquals(0.0, Tiny.maxAbsDiff(here.gradientSum(), there.gradientSum()), 0.0);
         assertEquals(0.0, Tiny.maxAbsDiff(logpsHere, logpsThere), 0.0);
@@ -151,8 +178,10 @@ class GradientComputerTest {
       c.setWeights(3, Tiny.weights(policy));
       GradientSums b = c.compute(rows);
       TrainException e = assertThrows(TrainException.class, () -> a.merge(b));
-      assertEquals("cannot merge gradients taken at weights version 0 and 3: every shard of a step must use the same"
-          + " weights (a stale replica?)", e.getMessage());
+      assertEquals(
+          "cannot merge gradients taken at weights version 0 and 3: every shard of a step must use the same"
+              + " weights (a stale replica?)",
+          e.getMessage());
     }
   }
 
@@ -160,7 +189,8 @@ class GradientComputerTest {
   void rowsWithTheWrongNumberOfAnchorsAreRejected() {
     try (CausalLM policy = Tiny.gpt2(manager, 16)) {
       GradientComputer c = new GradientComputer(policy, LossConfig.of("d2o", 0.1, 0.1, 3), 4);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.compute(Tiny.rows(1, 17)));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> c.compute(Tiny.rows(1, 17)));
       assertEquals("row row0 has 2 anchors but k = 3", e.getMessage());
     }
   }

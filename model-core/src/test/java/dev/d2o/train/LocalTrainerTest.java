@@ -29,7 +29,10 @@ class LocalTrainerTest {
     manager.close();
   }
 
-  /** One d2o step from θ = reference: every negative's log-prob falls and every row's mean anchor log-prob rises. */
+  /**
+   * One d2o step from θ = reference: every negative's log-prob falls and every row's mean anchor
+   * log-prob rises.
+   */
   @Test
   void oneStepLowersTheNegativeAndRaisesTheAnchors() {
     try (CausalLM policy = Tiny.gpt2(manager, 20)) {
@@ -41,7 +44,8 @@ class LocalTrainerTest {
       float[][] after = trainer.computer().sequenceLogps(rows);
       for (int i = 0; i < rows.size(); i++) {
         TrainExample row = rows.get(i);
-        double anchorLogRatio = (after[i][0] - row.refLogpAnchors()[0] + after[i][1] - row.refLogpAnchors()[1]) / 2;
+        double anchorLogRatio =
+            (after[i][0] - row.refLogpAnchors()[0] + after[i][1] - row.refLogpAnchors()[1]) / 2;
         double negativeLogRatio = after[i][Tiny.K] - row.refLogpNegative();
         assertTrue(negativeLogRatio < 0, row.id() + ": negative logRatio " + negativeLogRatio);
         assertTrue(anchorLogRatio > 0, row.id() + ": mean anchor logRatio " + anchorLogRatio);
@@ -50,7 +54,10 @@ class LocalTrainerTest {
     }
   }
 
-  /** TRL's "parameter has not changed" check: after one step every weight tensor differs from its initial value. */
+  /**
+   * TRL's "parameter has not changed" check: after one step every weight tensor differs from its
+   * initial value.
+   */
   @Test
   void everyTrainableParameterChangesAfterOneStep() {
     try (CausalLM policy = Tiny.gpt2(manager, 22)) {
@@ -89,9 +96,21 @@ class LocalTrainerTest {
       TrainConfig config = Tiny.config("warmupSteps", 4);
       List<TrainExample> rows = Tiny.withReference(policy, config, Tiny.rows(4, 27));
       StepResult r = new LocalTrainer(policy, config).step(rows);
-      assertEquals(List.of("loss", "rewards/anchors", "rewards/negative", "rewards/margins", "rewards/accuracies",
-          "logps/anchors", "logps/negative", "grad_norm", "lr", "tokens_per_s", "skipped_steps",
-          "timing/forward_backward", "timing/update"),
+      assertEquals(
+          List.of(
+              "loss",
+              "rewards/anchors",
+              "rewards/negative",
+              "rewards/margins",
+              "rewards/accuracies",
+              "logps/anchors",
+              "logps/negative",
+              "grad_norm",
+              "lr",
+              "tokens_per_s",
+              "skipped_steps",
+              "timing/forward_backward",
+              "timing/update"),
           new ArrayList<>(r.metrics().keySet()));
       assertEquals(0.25e-3, r.metric("lr"), 1e-12); // warmup: 1e-3 · (0 + 1) / 4
       assertEquals(0.0, r.metric("rewards/margins"), 0.0);
@@ -99,7 +118,10 @@ class LocalTrainerTest {
     }
   }
 
-  /** Non-finite steps are skipped and counted; a finite step resets the run; N in a row stop training. */
+  /**
+   * Non-finite steps are skipped and counted; a finite step resets the run; N in a row stop
+   * training.
+   */
   @Test
   void nonFiniteStepsAreSkippedThenTrainingStops() {
     try (CausalLM policy = Tiny.gpt2(manager, 28)) {
@@ -113,16 +135,22 @@ class LocalTrainerTest {
       assertTrue(s0.skipped());
       assertEquals("non-finite loss NaN", s0.reason());
       assertEquals(1.0, s0.metric("skipped_steps"));
-      assertEquals(0.0, Tiny.maxAbsDiff(before, Tiny.weights(policy)), 0.0, "a skipped step must not move weights");
+      assertEquals(
+          0.0,
+          Tiny.maxAbsDiff(before, Tiny.weights(policy)),
+          0.0,
+          "a skipped step must not move weights");
       StepResult s1 = trainer.step(good);
       assertFalse(s1.skipped());
       assertNull(s1.reason());
       assertEquals(1.0, s1.metric("skipped_steps"));
       assertTrue(trainer.step(bad).skipped());
       TrainException e = assertThrows(TrainException.class, () -> trainer.step(bad));
-      assertEquals("training stopped at step 3: 2 consecutive steps had a non-finite loss or gradient (last:"
-          + " non-finite loss NaN; limit maxConsecutiveSkips = 2). Lower learningRate, check the rows' reference"
-          + " log-probs, or resume from the last checkpoint", e.getMessage());
+      assertEquals(
+          "training stopped at step 3: 2 consecutive steps had a non-finite loss or gradient (last:"
+              + " non-finite loss NaN; limit maxConsecutiveSkips = 2). Lower learningRate, check the rows' reference"
+              + " log-probs, or resume from the last checkpoint",
+          e.getMessage());
       assertEquals(3, trainer.state().skippedSteps());
       assertEquals(1, trainer.state().weightsVersion());
     }
@@ -134,14 +162,16 @@ class LocalTrainerTest {
     List<Map<String, Double>> metrics = new ArrayList<>();
     List<float[][]> weights = new ArrayList<>();
     for (int micro : new int[] {1, 4}) {
-      try (CausalLM policy = Tiny.gpt2(manager, 30); CausalLM reference = Tiny.gpt2(manager, 31)) {
+      try (CausalLM policy = Tiny.gpt2(manager, 30);
+          CausalLM reference = Tiny.gpt2(manager, 31)) {
         TrainConfig config = Tiny.config("microBatches", micro, "batchSize", 8, "adamEps", 1e-3);
         List<TrainExample> rows = Tiny.withReference(reference, config, Tiny.rows(8, 32));
         metrics.add(new LocalTrainer(policy, config).step(rows).metrics());
         weights.add(Tiny.weights(policy));
       }
     }
-    // ε = 1e-3 keeps Adam's first step g/(|g| + ε) smooth in g, so 1e-7 gradient noise cannot flip a sign
+    // ε = 1e-3 keeps Adam's first step g/(|g| + ε) smooth in g, so 1e-7 gradient noise cannot flip
+    // a sign
     assertTrue(Tiny.maxAbsDiff(weights.get(0), weights.get(1)) <= 1e-5);
     for (String k : List.of("loss", "rewards/margins", "grad_norm", "logps/anchors")) {
       assertEquals(metrics.get(0).get(k), metrics.get(1).get(k), 1e-5, k);
@@ -152,14 +182,18 @@ class LocalTrainerTest {
   void dataOrderIsASeededShuffleThatCoversEveryRowEachEpoch() {
     try (CausalLM policy = Tiny.gpt2(manager, 33)) {
       List<TrainExample> data = Tiny.rows(6, 34);
-      List<String> a = new LocalTrainer(policy, Tiny.config("batchSize", 6)).nextBatch(data).stream()
-          .map(TrainExample::id).toList();
-      List<String> again = new LocalTrainer(policy, Tiny.config("batchSize", 6)).nextBatch(data).stream()
-          .map(TrainExample::id).toList();
-      List<String> otherSeed = new LocalTrainer(policy, Tiny.config("batchSize", 6, "seed", 7)).nextBatch(data)
-          .stream().map(TrainExample::id).toList();
+      List<String> a =
+          new LocalTrainer(policy, Tiny.config("batchSize", 6))
+              .nextBatch(data).stream().map(TrainExample::id).toList();
+      List<String> again =
+          new LocalTrainer(policy, Tiny.config("batchSize", 6))
+              .nextBatch(data).stream().map(TrainExample::id).toList();
+      List<String> otherSeed =
+          new LocalTrainer(policy, Tiny.config("batchSize", 6, "seed", 7))
+              .nextBatch(data).stream().map(TrainExample::id).toList();
       assertEquals(a, again);
-      assertEquals(List.of("row0", "row1", "row2", "row3", "row4", "row5"), a.stream().sorted().toList());
+      assertEquals(
+          List.of("row0", "row1", "row2", "row3", "row4", "row5"), a.stream().sorted().toList());
       assertNotEquals(a, otherSeed);
     }
   }

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Training with LoRA adapters: only the adapters move, the loss falls, adapter checkpoints resume exactly. */
+/**
+ * Training with LoRA adapters: only the adapters move, the loss falls, adapter checkpoints resume
+ * exactly.
+ */
 class LoraTrainingTest {
   private static final LoraConfig LORA = LoraConfig.of(4, 8, 0, "c_attn,c_proj,c_fc");
   private static NDManager manager;
@@ -41,7 +44,8 @@ class LoraTrainingTest {
 
   @Test
   void onlyTheAdaptersChangeAndTheLossFalls() {
-    try (CausalLM base = Tiny.gpt2(manager, 30); CausalLM policy = adapted(base)) {
+    try (CausalLM base = Tiny.gpt2(manager, 30);
+        CausalLM policy = adapted(base)) {
       TrainConfig config = Tiny.config("learningRate", 1e-2, "beta", 1.0, "alpha", 1.0);
       // the reference log-probs come from the same base with the adapters off
       List<TrainExample> rows = Tiny.withReference(policy.base(), config, Tiny.rows(4, 31));
@@ -53,7 +57,8 @@ class LoraTrainingTest {
       for (int s = 0; s < 15; s++) {
         losses.add(trainer.step(rows).metric("loss"));
       }
-      assertEquals(Math.log(2), losses.get(0), 1e-6); // B = 0: the policy is the reference at step 0
+      assertEquals(
+          Math.log(2), losses.get(0), 1e-6); // B = 0: the policy is the reference at step 0
       assertTrue(losses.get(14) < losses.get(0) - 0.1, "loss falls: " + losses);
       float[][] baseAfter = Tiny.weights(base);
       for (int p = 0; p < baseBefore.length; p++) {
@@ -62,7 +67,8 @@ class LoraTrainingTest {
       float[][] adaptersAfter = weights(policy);
       List<String> names = trainer.state().names();
       for (int p = 0; p < names.size(); p++) {
-        double d = Tiny.maxAbsDiff(new float[][] {adaptersBefore[p]}, new float[][] {adaptersAfter[p]});
+        double d =
+            Tiny.maxAbsDiff(new float[][] {adaptersBefore[p]}, new float[][] {adaptersAfter[p]});
         assertTrue(d > 0, "adapter " + names.get(p) + " has not changed");
       }
       assertEquals(Tiny.weights(base).length, base.parameters().size());
@@ -78,7 +84,8 @@ class LoraTrainingTest {
     TrainConfig config = Tiny.config("learningRate", 1e-2, "batchSize", 2, "chunkSize", 1);
     List<TrainExample> rows;
     float[][] straight;
-    try (Pretrained base = Pretrained.load(baseDir, manager); CausalLM policy = adapted(base.model())) {
+    try (Pretrained base = Pretrained.load(baseDir, manager);
+        CausalLM policy = adapted(base.model())) {
       rows = Tiny.withReference(base.model(), config, Tiny.rows(6, 33));
       LocalTrainer trainer = new LocalTrainer(policy, config);
       trainer.train(rows, 3, new Checkpoints(tmp.resolve("ckpt"), 2));
@@ -88,7 +95,8 @@ class LoraTrainingTest {
     Path ckpt = tmp.resolve("ckpt/checkpoint-00000003");
     assertTrue(Files.isRegularFile(ckpt.resolve(PeftAdapter.CONFIG)));
     assertTrue(Files.isRegularFile(ckpt.resolve(PeftAdapter.WEIGHTS)));
-    assertTrue(!Files.exists(ckpt.resolve("model.safetensors")), "no full model in an adapter checkpoint");
+    assertTrue(
+        !Files.exists(ckpt.resolve("model.safetensors")), "no full model in an adapter checkpoint");
     LocalTrainer resumed = LocalTrainer.resume(ckpt, baseDir, config, false, manager);
     assertEquals(3, resumed.state().step());
     resumed.train(rows, 2, null);
@@ -96,6 +104,8 @@ class LoraTrainingTest {
   }
 
   private static float[][] weights(CausalLM model) {
-    return model.trainableParameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
+    return model.trainableParameters().values().stream()
+        .map(a -> a.toFloatArray())
+        .toArray(float[][]::new);
   }
 }

@@ -13,14 +13,22 @@ class LossConfigTest {
 
   @Test
   void errorsNameTheKeyAndTheValue() {
-    assertEquals("beta must be a finite number > 0, got 0.0", message(() -> LossConfig.of("d2o", 0, 0.1, 11)));
-    assertEquals("beta must be a finite number > 0, got NaN",
+    assertEquals(
+        "beta must be a finite number > 0, got 0.0",
+        message(() -> LossConfig.of("d2o", 0, 0.1, 11)));
+    assertEquals(
+        "beta must be a finite number > 0, got NaN",
         message(() -> LossConfig.of("d2o", Double.NaN, 0.1, 11)));
-    assertEquals("alpha must be a finite number ≥ 0, got -0.5",
+    assertEquals(
+        "alpha must be a finite number ≥ 0, got -0.5",
         message(() -> LossConfig.of("d2o", 0.1, -0.5, 11)));
-    assertEquals("k must be ≥ 1 (anchors per prompt), got 0", message(() -> LossConfig.of("d2o", 0.1, 0.1, 0)));
-    assertEquals("loss must be one of [d2o, d2o-instance, dpo, npo, ga], got 'd2o_instance'"
-        + " (did you mean 'd2o-instance'?)", message(() -> LossConfig.of("d2o_instance", 0.1, 0.1, 11)));
+    assertEquals(
+        "k must be ≥ 1 (anchors per prompt), got 0",
+        message(() -> LossConfig.of("d2o", 0.1, 0.1, 0)));
+    assertEquals(
+        "loss must be one of [d2o, d2o-instance, dpo, npo, ga], got 'd2o_instance'"
+            + " (did you mean 'd2o-instance'?)",
+        message(() -> LossConfig.of("d2o_instance", 0.1, 0.1, 11)));
   }
 
   @Test

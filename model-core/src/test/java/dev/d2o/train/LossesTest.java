@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  *              policyLogpNegative -6,      refLogpNegative -7      → Δ⁻ =  1,  |y⁻| = 3
  * </pre>
  *
- * Expected values: −log σ(x) = log(1 + e^{−x}), evaluated in Python 3 float64 with {@code math.log}/{@code math.exp}.
+ * Expected values: −log σ(x) = log(1 + e^{−x}), evaluated in Python 3 float64 with {@code
+ * math.log}/{@code math.exp}.
  */
 class LossesTest {
   private static final double TOL = 1e-6; // fp32 arithmetic against float64 references
@@ -45,13 +46,20 @@ class LossesTest {
   }
 
   private static LossOutput output(String type) {
-    NDArray policyLogpAnchors = manager.create(new float[] {-1, -3, -2, -2}, new Shape(2, 2)); // (B, K)
-    NDArray refLogpAnchors = manager.create(new float[] {-2, -2, -3, -5}, new Shape(2, 2)); // (B, K)
+    NDArray policyLogpAnchors =
+        manager.create(new float[] {-1, -3, -2, -2}, new Shape(2, 2)); // (B, K)
+    NDArray refLogpAnchors =
+        manager.create(new float[] {-2, -2, -3, -5}, new Shape(2, 2)); // (B, K)
     NDArray policyLogpNegative = manager.create(new float[] {-4, -6}); // (B)
     NDArray refLogpNegative = manager.create(new float[] {-2, -7}); // (B)
     NDArray negativeTokens = manager.create(new float[] {4, 3}); // (B)
-    return Losses.compute(LossConfig.of(type, 0.5, 0.25, 2), policyLogpAnchors, refLogpAnchors, policyLogpNegative,
-        refLogpNegative, negativeTokens);
+    return Losses.compute(
+        LossConfig.of(type, 0.5, 0.25, 2),
+        policyLogpAnchors,
+        refLogpAnchors,
+        policyLogpNegative,
+        refLogpNegative,
+        negativeTokens);
   }
 
   @Test
@@ -63,16 +71,20 @@ class LossesTest {
 
   @Test
   void d2oInstance() {
-    // ex0: margins 0.5·1 + 0.5 = 1, 0.5·(−1) + 0.5 = 0        → (log(1+e^−1) + log 2)/2       = 0.5032044340390841
-    // ex1: margins 0.5·1 − 0.25 = 0.25, 0.5·3 − 0.25 = 1.25   → (log(1+e^−0.25) + log(1+e^−1.25))/2 = 0.4139342506121083
-    assertArrayEquals(new float[] {0.5032044340390841f, 0.4139342506121083f}, run("d2o-instance"), (float) TOL);
+    // ex0: margins 0.5·1 + 0.5 = 1, 0.5·(−1) + 0.5 = 0        → (log(1+e^−1) + log 2)/2       =
+    // 0.5032044340390841
+    // ex1: margins 0.5·1 − 0.25 = 0.25, 0.5·3 − 0.25 = 1.25   → (log(1+e^−0.25) + log(1+e^−1.25))/2
+    // = 0.4139342506121083
+    assertArrayEquals(
+        new float[] {0.5032044340390841f, 0.4139342506121083f}, run("d2o-instance"), (float) TOL);
   }
 
   @Test
   void dpoUsesTheFirstAnchor() {
     // ex0: 0.5·(Δ₁ − Δ⁻) = 0.5·(1 + 2) = 1.5 → log(1 + e^−1.5) = 0.20141327798275246
     // ex1: 0.5·(1 − 1) = 0                   → log 2           = 0.6931471805599453
-    assertArrayEquals(new float[] {0.20141327798275246f, 0.6931471805599453f}, run("dpo"), (float) TOL);
+    assertArrayEquals(
+        new float[] {0.20141327798275246f, 0.6931471805599453f}, run("dpo"), (float) TOL);
   }
 
   @Test
@@ -80,7 +92,8 @@ class LossesTest {
     // −(2/β)·log σ(−βΔ⁻) = 4·log(1 + e^{βΔ⁻})
     // ex0: −βΔ⁻ = 1    → 4·log(1 + e^−1)  = 1.2530467500728915
     // ex1: −βΔ⁻ = −0.5 → 4·log(1 + e^0.5) = 3.8963079367204267
-    assertArrayEquals(new float[] {1.2530467500728915f, 3.8963079367204267f}, run("npo"), (float) TOL);
+    assertArrayEquals(
+        new float[] {1.2530467500728915f, 3.8963079367204267f}, run("npo"), (float) TOL);
   }
 
   @Test
@@ -92,20 +105,32 @@ class LossesTest {
   @Test
   void rewardMetricsAreTheD2oQuantities() {
     LossOutput out = output("dpo");
-    // rewards/anchors = β·meanΔ: 0.5·0 = 0, 0.5·2 = 1; rewards/negative = α·Δ⁻: −0.5, 0.25; margin = difference
+    // rewards/anchors = β·meanΔ: 0.5·0 = 0, 0.5·2 = 1; rewards/negative = α·Δ⁻: −0.5, 0.25; margin
+    // = difference
     assertArrayEquals(new float[] {0f, 1f}, out.rewardsAnchors().toFloatArray(), 0f);
     assertArrayEquals(new float[] {-0.5f, 0.25f}, out.rewardsNegative().toFloatArray(), 0f);
     assertArrayEquals(new float[] {0.5f, 0.75f}, out.margin().toFloatArray(), 0f);
   }
 
-  /** At θ = reference every Δ is exactly 0, z = 0, and the loss is log(1 + e⁰) = ln 2 to the last fp32 bit. */
+  /**
+   * At θ = reference every Δ is exactly 0, z = 0, and the loss is log(1 + e⁰) = ln 2 to the last
+   * fp32 bit.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"d2o", "d2o-instance", "dpo"})
   void lnTwoAtTheReference(String type) {
-    NDArray logp = manager.create(new float[] {-3.25f, -17.5f, -8.125f, -0.75f, -11f, -40.5f}, new Shape(2, 3));
+    NDArray logp =
+        manager.create(
+            new float[] {-3.25f, -17.5f, -8.125f, -0.75f, -11f, -40.5f}, new Shape(2, 3));
     NDArray negative = manager.create(new float[] {-9.5f, -23.25f});
-    LossOutput out = Losses.compute(LossConfig.of(type, 0.1, 0.1, 3), logp, logp.duplicate(), negative,
-        negative.duplicate(), manager.create(new float[] {5, 7}));
+    LossOutput out =
+        Losses.compute(
+            LossConfig.of(type, 0.1, 0.1, 3),
+            logp,
+            logp.duplicate(),
+            negative,
+            negative.duplicate(),
+            manager.create(new float[] {5, 7}));
     float ln2 = (float) Math.log(2);
     assertArrayEquals(new float[] {ln2, ln2}, out.losses().toFloatArray(), 0f);
     assertArrayEquals(new float[] {0f, 0f}, out.margin().toFloatArray(), 0f);
@@ -120,7 +145,8 @@ class LossesTest {
 
   @Test
   void jensenDistributionalLossIsAtMostInstanceLoss() {
-    // the paper's bound: log σ(mean zᵢ) ≥ mean log σ(zᵢ), so d2o ≤ d2o-instance (here with α·Δ⁻ inside both)
+    // the paper's bound: log σ(mean zᵢ) ≥ mean log σ(zᵢ), so d2o ≤ d2o-instance (here with α·Δ⁻
+    // inside both)
     float[] d2o = run("d2o");
     float[] inst = run("d2o-instance");
     for (int i = 0; i < d2o.length; i++) {
@@ -132,8 +158,10 @@ class LossesTest {
   void shapeErrorsNameTheTensor() {
     NDArray a = manager.zeros(new Shape(2, 3));
     NDArray n = manager.zeros(new Shape(2));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Losses.compute(LossConfig.of("d2o", 0.1, 0.1, 2), a, a, n, n, n));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Losses.compute(LossConfig.of("d2o", 0.1, 0.1, 2), a, a, n, n, n));
     assertEquals("policyLogpAnchors must be (B, K) with K = k = 2, got (2, 3)", e.getMessage());
   }
 }

@@ -11,15 +11,23 @@ import org.junit.jupiter.api.Test;
 /** AdamW, clipping and the schedules against hand-computed values. */
 class OptimizerTest {
   /**
-   * lr 0.1, β₁ 0.9, β₂ 0.999, λ 0.01, g = [0.5, −0.1] twice. Step 1: m = (1−β₁)g = [0.05, −0.01], v = (1−β₂)g² =
-   * [2.5e-4, 1e-5], m̂ = g, v̂ = g², so the step is lr·g/|g| = ±0.1 (ε = 1e-8 is below fp32 resolution here). With
-   * decay: 1·(1 − 0.1·0.01) − 0.1 = 0.899, −2·0.999 + 0.1 = −1.898. Step 2: m̂ = 0.095/0.19 = 0.5, v̂ =
-   * 4.9975e-4/0.001999 = 0.25 → again ±0.1: 0.899·0.999 − 0.1 = 0.798101. The bias is not decayed: 1 − 0.1 − 0.1.
+   * lr 0.1, β₁ 0.9, β₂ 0.999, λ 0.01, g = [0.5, −0.1] twice. Step 1: m = (1−β₁)g = [0.05, −0.01], v
+   * = (1−β₂)g² = [2.5e-4, 1e-5], m̂ = g, v̂ = g², so the step is lr·g/|g| = ±0.1 (ε = 1e-8 is below
+   * fp32 resolution here). With decay: 1·(1 − 0.1·0.01) − 0.1 = 0.899, −2·0.999 + 0.1 = −1.898.
+   * Step 2: m̂ = 0.095/0.19 = 0.5, v̂ = 4.9975e-4/0.001999 = 0.25 → again ±0.1: 0.899·0.999 − 0.1 =
+   * 0.798101. The bias is not decayed: 1 − 0.1 − 0.1.
    */
   @Test
   void adamWMatchesHandComputation() {
-    AdamW adam = new AdamW(List.of("h.0.mlp.c_fc.weight", "h.0.mlp.c_fc.bias"), new int[] {2, 1}, 0.9, 0.999, 1e-8,
-        0.01, AdamW.matching(AdamW.NO_DECAY_DEFAULT));
+    AdamW adam =
+        new AdamW(
+            List.of("h.0.mlp.c_fc.weight", "h.0.mlp.c_fc.bias"),
+            new int[] {2, 1},
+            0.9,
+            0.999,
+            1e-8,
+            0.01,
+            AdamW.matching(AdamW.NO_DECAY_DEFAULT));
     float[][] w = {{1f, -2f}, {1f}};
     float[][] g = {{0.5f, -0.1f}, {0.5f}};
     adam.step(w, g, 0.1);
@@ -32,12 +40,28 @@ class OptimizerTest {
 
   @Test
   void decayExclusionsCoverBiasesNormsAndEmbeddings() {
-    List<String> names = List.of("transformer.wte.weight", "transformer.wpe.weight", "transformer.h.0.ln_1.weight",
-        "transformer.h.0.attn.c_attn.bias", "transformer.ln_f.weight", "model.embed_tokens.weight",
-        "model.layers.0.input_layernorm.weight", "model.norm.weight", "transformer.h.0.attn.c_attn.weight",
-        "model.layers.0.self_attn.q_proj.weight", "lm_head.weight");
-    AdamW adam = new AdamW(names, new int[names.size()], 0.9, 0.999, 1e-8, 0.1,
-        AdamW.matching(AdamW.NO_DECAY_DEFAULT));
+    List<String> names =
+        List.of(
+            "transformer.wte.weight",
+            "transformer.wpe.weight",
+            "transformer.h.0.ln_1.weight",
+            "transformer.h.0.attn.c_attn.bias",
+            "transformer.ln_f.weight",
+            "model.embed_tokens.weight",
+            "model.layers.0.input_layernorm.weight",
+            "model.norm.weight",
+            "transformer.h.0.attn.c_attn.weight",
+            "model.layers.0.self_attn.q_proj.weight",
+            "lm_head.weight");
+    AdamW adam =
+        new AdamW(
+            names,
+            new int[names.size()],
+            0.9,
+            0.999,
+            1e-8,
+            0.1,
+            AdamW.matching(AdamW.NO_DECAY_DEFAULT));
     for (int p = 0; p < names.size(); p++) {
       assertEquals(p >= 8, adam.decays(p), names.get(p));
     }

@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-/** Tiny random models and rows for the training tests: a 2-layer GPT-2 with 16-wide embeddings over 64 tokens. */
+/**
+ * Tiny random models and rows for the training tests: a 2-layer GPT-2 with 16-wide embeddings over
+ * 64 tokens.
+ */
 final class Tiny {
   static final int K = 2;
 
@@ -19,8 +22,11 @@ final class Tiny {
 
   static ModelConfig gpt2Config() {
     try {
-      ObjectNode n = (ObjectNode) new ObjectMapper().readTree(
-          "{\"model_type\":\"gpt2\",\"vocab_size\":64,\"n_embd\":16,\"n_layer\":2,\"n_head\":2,\"n_positions\":64}");
+      ObjectNode n =
+          (ObjectNode)
+              new ObjectMapper()
+                  .readTree(
+                      "{\"model_type\":\"gpt2\",\"vocab_size\":64,\"n_embd\":16,\"n_layer\":2,\"n_head\":2,\"n_positions\":64}");
       return ModelConfig.fromJson(n, "tiny gpt2");
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
@@ -47,8 +53,9 @@ final class Tiny {
   }
 
   /**
-   * Rows with anchors drawn from tokens [0, 32) and negatives from [32, 64), so that raising one and lowering the
-   * other are distinct directions; reference log-probs are placeholders until {@link #withReference}.
+   * Rows with anchors drawn from tokens [0, 32) and negatives from [32, 64), so that raising one
+   * and lowering the other are distinct directions; reference log-probs are placeholders until
+   * {@link #withReference}.
    */
   static List<TrainExample> rows(int n, long seed) {
     Random r = new Random(seed);
@@ -58,16 +65,27 @@ final class Tiny {
       for (int j = 0; j < K; j++) {
         anchors[j] = ids(r, 2 + r.nextInt(4), 0);
       }
-      out.add(new TrainExample("row" + i, ids(r, 2 + r.nextInt(3), 0), ids(r, 2 + r.nextInt(4), 32), anchors,
-          new double[K], 0));
+      out.add(
+          new TrainExample(
+              "row" + i,
+              ids(r, 2 + r.nextInt(3), 0),
+              ids(r, 2 + r.nextInt(4), 32),
+              anchors,
+              new double[K],
+              0));
     }
     return out;
   }
 
-  /** The rows with reference log-probs scored by {@code reference}, packed as the trainer packs them. */
-  static List<TrainExample> withReference(CausalLM reference, TrainConfig config, List<TrainExample> rows) {
-    float[][] logps = new GradientComputer(reference, config.loss(), config.integer(TrainConfig.KEY_CHUNK))
-        .sequenceLogps(rows);
+  /**
+   * The rows with reference log-probs scored by {@code reference}, packed as the trainer packs
+   * them.
+   */
+  static List<TrainExample> withReference(
+      CausalLM reference, TrainConfig config, List<TrainExample> rows) {
+    float[][] logps =
+        new GradientComputer(reference, config.loss(), config.integer(TrainConfig.KEY_CHUNK))
+            .sequenceLogps(rows);
     int k = config.loss().k();
     List<TrainExample> out = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {

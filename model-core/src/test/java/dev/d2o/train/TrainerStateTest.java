@@ -19,18 +19,27 @@ class TrainerStateTest {
 
   @Test
   void infiniteLossOrGradientIsSkippedWithItsReasonAndStopsTheRunAfterTheLimit() {
-    TrainerState state = new TrainerState(List.of("w"), new float[][] {{1f, 2f}}, Tiny.config("maxConsecutiveSkips", 3));
+    TrainerState state =
+        new TrainerState(
+            List.of("w"), new float[][] {{1f, 2f}}, Tiny.config("maxConsecutiveSkips", 3));
     StepResult a = state.apply(sums(Float.POSITIVE_INFINITY, 0.1f, 0.1f), 1);
     assertEquals("non-finite loss Infinity", a.reason());
     StepResult b = state.apply(sums(0.5f, Float.NEGATIVE_INFINITY, 0.1f), 1);
     assertEquals("non-finite gradient (norm Infinity)", b.reason());
     assertEquals(2.0, b.metric("skipped_steps"));
-    assertArrayEquals(new float[] {1f, 2f}, state.weights()[0], "skipped steps leave the weights as they were");
-    TrainStoppedException e = assertThrows(TrainStoppedException.class,
-        () -> state.apply(sums(0.5f, Float.NaN, 0.1f), 1));
-    assertTrue(e.getMessage().startsWith("training stopped at step 2: 3 consecutive steps had a non-finite loss or"
-        + " gradient (last: non-finite gradient (norm NaN); limit maxConsecutiveSkips = 3)"), e.getMessage());
-    assertEquals(2, e.last().step(), "the stopping step's result travels with the error, to be recorded");
+    assertArrayEquals(
+        new float[] {1f, 2f}, state.weights()[0], "skipped steps leave the weights as they were");
+    TrainStoppedException e =
+        assertThrows(
+            TrainStoppedException.class, () -> state.apply(sums(0.5f, Float.NaN, 0.1f), 1));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "training stopped at step 2: 3 consecutive steps had a non-finite loss or"
+                    + " gradient (last: non-finite gradient (norm NaN); limit maxConsecutiveSkips = 3)"),
+        e.getMessage());
+    assertEquals(
+        2, e.last().step(), "the stopping step's result travels with the error, to be recorded");
     assertEquals(3.0, e.last().metric("skipped_steps"));
   }
 }

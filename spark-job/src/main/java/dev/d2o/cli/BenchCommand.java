@@ -19,48 +19,70 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code d2o bench}: throughput on random-weight models of named shapes, against this machine's fp32 matmul peak
- * measured in the same run. Writes {@code latest.json} and {@code latest.md} under {@code --out}.
+ * {@code d2o bench}: throughput on random-weight models of named shapes, against this machine's
+ * fp32 matmul peak measured in the same run. Writes {@code latest.json} and {@code latest.md} under
+ * {@code --out}.
  */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Benchmarks: matmul peak, train step (tokens/s, MFU), scoring, generation, Spark step vs local.")
+    description =
+        "Benchmarks: matmul peak, train step (tokens/s, MFU), scoring, generation, Spark step vs local.")
 public final class BenchCommand implements Callable<Integer> {
   static final List<String> PARTS = List.of("train", "score", "generate", "spark");
 
-  @Option(names = "--shapes", split = ",", defaultValue = "tiny,gpt2-124m,llama-100m",
+  @Option(
+      names = "--shapes",
+      split = ",",
+      defaultValue = "tiny,gpt2-124m,llama-100m",
       description = "Shapes to measure: tiny, gpt2-124m, llama-100m (default: ${DEFAULT-VALUE}).")
   List<String> shapes;
 
-  @Option(names = "--parts", split = ",", defaultValue = "train,score,generate,spark",
+  @Option(
+      names = "--parts",
+      split = ",",
+      defaultValue = "train,score,generate,spark",
       description = "Measurements per shape (default: ${DEFAULT-VALUE}).")
   List<String> parts;
 
-  @Option(names = "--iterations", defaultValue = "3",
-      description = "Timed repetitions of each measurement after one warm-up (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--iterations",
+      defaultValue = "3",
+      description =
+          "Timed repetitions of each measurement after one warm-up (default: ${DEFAULT-VALUE}).")
   int iterations;
 
-  @Option(names = "--new-tokens", defaultValue = "128",
+  @Option(
+      names = "--new-tokens",
+      defaultValue = "128",
       description = "Generated tokens per row (default: ${DEFAULT-VALUE}).")
   int newTokens;
 
-  @Option(names = "--cache-only", description = "Generate with the KV cache only (without it a 124M run at batch 16"
-      + " takes minutes).")
+  @Option(
+      names = "--cache-only",
+      description =
+          "Generate with the KV cache only (without it a 124M run at batch 16" + " takes minutes).")
   boolean cacheOnly;
 
-  @Option(names = "--threads", defaultValue = "0",
-      description = "Engine intra-op threads; 0 keeps the engine's default (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      description =
+          "Engine intra-op threads; 0 keeps the engine's default (default: ${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(names = "--out", defaultValue = "docs/bench", description = "Report directory (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--out",
+      defaultValue = "docs/bench",
+      description = "Report directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
   @Override
   public Integer call() throws Exception {
     for (String s : shapes) {
       if (!BenchShape.NAMES.contains(s)) { // fail before any work
-        throw new InputException("--shapes: unknown shape '" + s + "'; known: " + String.join(", ", BenchShape.NAMES));
+        throw new InputException(
+            "--shapes: unknown shape '" + s + "'; known: " + String.join(", ", BenchShape.NAMES));
       }
     }
     if (!PARTS.containsAll(parts)) {
@@ -69,9 +91,19 @@ public final class BenchCommand implements Callable<Integer> {
     if (iterations < 1 || newTokens < 1) {
       throw new InputException("--iterations and --new-tokens must be ≥ 1");
     }
-    BenchReport report = new BenchReport("d2o bench --shapes " + String.join(",", shapes) + " --parts "
-        + String.join(",", parts) + " --iterations " + iterations + " --new-tokens " + newTokens + " --threads "
-        + threads + (cacheOnly ? " --cache-only" : ""));
+    BenchReport report =
+        new BenchReport(
+            "d2o bench --shapes "
+                + String.join(",", shapes)
+                + " --parts "
+                + String.join(",", parts)
+                + " --iterations "
+                + iterations
+                + " --new-tokens "
+                + newTokens
+                + " --threads "
+                + threads
+                + (cacheOnly ? " --cache-only" : ""));
     int engineDefault = ModelBench.threads();
     try (NDManager manager = NDManager.newBaseManager()) {
       if (threads > 0) {
@@ -83,7 +115,8 @@ public final class BenchCommand implements Callable<Integer> {
         BenchShape shape = BenchShape.of(name);
         ObjectNode json = report.shape(name);
         json.put("description", shape.description()).put("parameters", shape.parameters());
-        System.out.printf("%s: %s, %,d parameters%n", name, shape.description(), shape.parameters());
+        System.out.printf(
+            "%s: %s, %,d parameters%n", name, shape.description(), shape.parameters());
         try (CausalLM model = ModelBench.randomModel(shape, manager)) {
           if (parts.contains("train")) {
             train(model, name, peak, json, report);
@@ -110,17 +143,24 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The matmul peak, measured at the start and again at the end (the load of a shared machine drifts). */
+  /**
+   * The matmul peak, measured at the start and again at the end (the load of a shared machine
+   * drifts).
+   */
   private double peak(NDManager manager, BenchReport report, String key) {
     double flops = ModelBench.matmulPeak(manager, 2048, Math.max(3, iterations));
     report.root().put(key + "_gflops", flops / 1e9);
     System.out.printf("fp32 matmul 2048x2048x2048 through DJL: %.1f GFLOP/s%n", flops / 1e9);
-    report.row("fp32 matMul 2048³ (" + key.replace('_', ' ') + ")", "-", String.format("%.1f GFLOP/s", flops / 1e9),
+    report.row(
+        "fp32 matMul 2048³ (" + key.replace('_', ' ') + ")",
+        "-",
+        String.format("%.1f GFLOP/s", flops / 1e9),
         "fastest of " + Math.max(3, iterations) + " (MFU divides by the start value)");
     return flops;
   }
 
-  private void train(CausalLM model, String name, double peak, ObjectNode json, BenchReport report) {
+  private void train(
+      CausalLM model, String name, double peak, ObjectNode json, BenchReport report) {
     ModelBench.TrainResult r = ModelBench.trainStep(model, 1, iterations);
     ObjectNode t = json.putObject("train");
     t.put("objective", "D2O (K=3): GradientComputer + TrainerState, AdamW");
@@ -131,21 +171,34 @@ public final class BenchCommand implements Callable<Integer> {
     t.set("set_weights", BenchReport.stats(r.setWeights()));
     t.put("tokens_per_s", r.tokensPerSecond());
     t.put("mfu", r.mfu(peak));
-    System.out.printf("  train step: %.2f s (median %.2f), %.1f tokens/s, MFU %.1f%%%n", r.step().min(),
-        r.step().median(), r.tokensPerSecond(), 100 * r.mfu(peak));
-    report.row("train step, D²O, batch 4 × 256 (fwd+bwd+AdamW)", name, String.format("%.1f tokens/s, MFU %.1f%%",
-        r.tokensPerSecond(), 100 * r.mfu(peak)), String.format("step %.2f s (median %.2f): fwd+bwd %.2f, update %.2f,"
-        + " setWeights %.2f", r.step().min(), r.step().median(), r.forwardBackward().min(), r.update().min(),
-        r.setWeights().min()));
+    System.out.printf(
+        "  train step: %.2f s (median %.2f), %.1f tokens/s, MFU %.1f%%%n",
+        r.step().min(), r.step().median(), r.tokensPerSecond(), 100 * r.mfu(peak));
+    report.row(
+        "train step, D²O, batch 4 × 256 (fwd+bwd+AdamW)",
+        name,
+        String.format("%.1f tokens/s, MFU %.1f%%", r.tokensPerSecond(), 100 * r.mfu(peak)),
+        String.format(
+            "step %.2f s (median %.2f): fwd+bwd %.2f, update %.2f," + " setWeights %.2f",
+            r.step().min(),
+            r.step().median(),
+            r.forwardBackward().min(),
+            r.update().min(),
+            r.setWeights().min()));
   }
 
   private void score(CausalLM model, String name, ObjectNode json, BenchReport report) {
     Stats s = ModelBench.scoring(model, 1, iterations);
     double tps = ModelBench.scoringTokens() / s.min();
-    json.putObject("score").put("tokens_per_call", ModelBench.scoringTokens()).put("tokens_per_s", tps)
+    json.putObject("score")
+        .put("tokens_per_call", ModelBench.scoringTokens())
+        .put("tokens_per_s", tps)
         .set("call", BenchReport.stats(s));
     System.out.printf("  scoring: %.1f tokens/s%n", tps);
-    report.row("scoring (SequenceScorer, no grad), batch 4 × 256", name, String.format("%.1f tokens/s", tps),
+    report.row(
+        "scoring (SequenceScorer, no grad), batch 4 × 256",
+        name,
+        String.format("%.1f tokens/s", tps),
         String.format("median %.1f tokens/s", ModelBench.scoringTokens() / s.median()));
   }
 
@@ -164,37 +217,68 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Stats s = new Stats(sec);
         double tps = batch * (double) newTokens / s.min();
-        g.addObject().put("batch", batch).put("cache", cache).put("prompt", 16).put("new_tokens", newTokens)
-            .put("tokens_per_s", tps).set("call", BenchReport.stats(s));
+        g.addObject()
+            .put("batch", batch)
+            .put("cache", cache)
+            .put("prompt", 16)
+            .put("new_tokens", newTokens)
+            .put("tokens_per_s", tps)
+            .set("call", BenchReport.stats(s));
         System.out.printf("  generate batch %d cache %s: %.1f tokens/s%n", batch, cache, tps);
-        report.row("generate, batch " + batch + ", " + (cache ? "KV cache" : "no cache") + ", 16 + " + newTokens,
-            name, String.format("%.1f tokens/s", tps), reps > 1
-                ? String.format("median %.1f tokens/s", batch * (double) newTokens / s.median()) : "one run");
+        report.row(
+            "generate, batch "
+                + batch
+                + ", "
+                + (cache ? "KV cache" : "no cache")
+                + ", 16 + "
+                + newTokens,
+            name,
+            String.format("%.1f tokens/s", tps),
+            reps > 1
+                ? String.format("median %.1f tokens/s", batch * (double) newTokens / s.median())
+                : "one run");
       }
     }
   }
 
   private void spark(BenchShape shape, ObjectNode json, BenchReport report) throws Exception {
     Path tmp = Files.createTempDirectory("d2o-bench-");
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("d2o-bench")
-        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.maxResultSize", "0") // two tasks each return P doubles: 2 GB at 124M
-        .getOrCreate();
+    SparkSession spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .appName("d2o-bench")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config(
+                "spark.driver.maxResultSize", "0") // two tasks each return P doubles: 2 GB at 124M
+            .getOrCreate();
     try {
       SparkStepBench.Result r = SparkStepBench.measure(spark, shape, iterations, tmp);
-      json.putObject("spark").put("master", "local[2]").put("rows", SparkStepBench.ROWS)
-          .put("tokens_per_step", r.tokensPerStep()).put("ratio", r.ratio())
-          .put("sync_median", r.sync()).put("aggregate_median", r.aggregate()).put("update_median", r.update())
+      json.putObject("spark")
+          .put("master", "local[2]")
+          .put("rows", SparkStepBench.ROWS)
+          .put("tokens_per_step", r.tokensPerStep())
+          .put("ratio", r.ratio())
+          .put("sync_median", r.sync())
+          .put("aggregate_median", r.aggregate())
+          .put("update_median", r.update())
           .put("local_forward_backward_median", r.localForwardBackward())
-          .<ObjectNode>set("local_step", BenchReport.stats(r.local())).set("spark_step", BenchReport.stats(r.spark()));
-      System.out.printf("  spark local[2] step %.2f s vs single-process %.2f s: x%.2f%n", r.spark().min(),
-          r.local().min(), r.ratio());
-      report.row("D²O step on Spark local[2] ÷ single process, batch 8 × 256", shape.name(),
+          .<ObjectNode>set("local_step", BenchReport.stats(r.local()))
+          .set("spark_step", BenchReport.stats(r.spark()));
+      System.out.printf(
+          "  spark local[2] step %.2f s vs single-process %.2f s: x%.2f%n",
+          r.spark().min(), r.local().min(), r.ratio());
+      report.row(
+          "D²O step on Spark local[2] ÷ single process, batch 8 × 256",
+          shape.name(),
           String.format("× %.2f (%.2f s vs %.2f s)", r.ratio(), r.spark().min(), r.local().min()),
-          String.format("Spark medians: sync (broadcast) %.2f s, aggregate (fwd+bwd+treeAggregate) %.2f s, update"
-              + " %.2f s; local fwd+bwd %.2f s", r.sync(), r.aggregate(), r.update(), r.localForwardBackward()));
+          String.format(
+              "Spark medians: sync (broadcast) %.2f s, aggregate (fwd+bwd+treeAggregate) %.2f s, update"
+                  + " %.2f s; local fwd+bwd %.2f s",
+              r.sync(), r.aggregate(), r.update(), r.localForwardBackward()));
     } finally {
       spark.stop();
       deleteTree(tmp);

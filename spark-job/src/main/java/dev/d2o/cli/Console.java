@@ -1,8 +1,9 @@
 package dev.d2o.cli;
 
 /**
- * The job's console: progress lines and tables meant for the person who started the run. The command line owns
- * standard output; library and stage code writes through here (or logs), never to {@code System.out} directly.
+ * The job's console: progress lines and tables meant for the person who started the run. The
+ * command line owns standard output; library and stage code writes through here (or logs), never to
+ * {@code System.out} directly.
  */
 public final class Console {
   private Console() {}

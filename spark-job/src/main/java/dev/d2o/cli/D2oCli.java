@@ -8,11 +8,23 @@ import picocli.CommandLine.Command;
     name = "d2o",
     mixinStandardHelpOptions = true,
     version = "d2o-spark 0.1.0-SNAPSHOT",
-    description = "Distributional Dispreference Optimization (D2O, arXiv:2403.03419) on Apache Spark.",
-    subcommands = {StageCommand.Run.class, StageCommand.Sft.class, StageCommand.Anchors.class, StageCommand.Train.class,
-        EvaluateCommand.class, LogprobsCommand.class, GenerateCommand.class, RandomModelCommand.class,
-        KeysCommand.class, MakeDataCommand.class, TrainCostModelCommand.class, CompareCommand.class,
-        BenchCommand.class})
+    description =
+        "Distributional Dispreference Optimization (D2O, arXiv:2403.03419) on Apache Spark.",
+    subcommands = {
+      StageCommand.Run.class,
+      StageCommand.Sft.class,
+      StageCommand.Anchors.class,
+      StageCommand.Train.class,
+      EvaluateCommand.class,
+      LogprobsCommand.class,
+      GenerateCommand.class,
+      RandomModelCommand.class,
+      KeysCommand.class,
+      MakeDataCommand.class,
+      TrainCostModelCommand.class,
+      CompareCommand.class,
+      BenchCommand.class
+    })
 public final class D2oCli {
   private D2oCli() {}
 
@@ -28,12 +40,17 @@ public final class D2oCli {
     return cl.execute(args);
   }
 
-  /** Prints the project's own errors as one clear line, anything unexpected with its stack trace. */
+  /**
+   * Prints the project's own errors as one clear line, anything unexpected with its stack trace.
+   */
   static final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
-    public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
-      if (ex instanceof dev.d2o.model.ModelException || ex instanceof InputException
-          || ex instanceof dev.d2o.spark.config.ConfigException || ex instanceof dev.d2o.train.TrainException) {
+    public int handleExecutionException(
+        Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+      if (ex instanceof dev.d2o.model.ModelException
+          || ex instanceof InputException
+          || ex instanceof dev.d2o.spark.config.ConfigException
+          || ex instanceof dev.d2o.train.TrainException) {
         cl.getErr().println("d2o " + cl.getCommandName() + ": error: " + ex.getMessage());
       } else {
         cl.getErr().println("d2o " + cl.getCommandName() + ": unexpected error: " + ex);

@@ -14,7 +14,10 @@ import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code d2o evaluate}: a policy against its reference on the held-out prompts of {@code data.eval}. */
+/**
+ * {@code d2o evaluate}: a policy against its reference on the held-out prompts of {@code
+ * data.eval}.
+ */
 @Command(
     name = "evaluate",
     mixinStandardHelpOptions = true,
@@ -29,10 +32,16 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--conf", description = "HOCON configuration file.")
   Path conf;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Overrides a configuration key (repeatable).")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "Overrides a configuration key (repeatable).")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--policy", required = true, description = "Policy model directory (any Hadoop URI).")
+  @Option(
+      names = "--policy",
+      required = true,
+      description = "Policy model directory (any Hadoop URI).")
   String policy;
 
   @Option(names = "--reference", description = "Reference model directory (default: model.path).")
@@ -49,14 +58,23 @@ public final class EvaluateCommand implements Callable<Integer> {
     JobConfig cfg = JobConfig.load(conf, overrides);
     String ref = reference != null ? reference : cfg.get(Keys.MODEL_PATH);
     if (cfg.get(Keys.DATA_EVAL).isEmpty()) {
-      throw new InputException("no held-out prompts: set data.eval (in --conf or with --set data.eval=PATH)");
+      throw new InputException(
+          "no held-out prompts: set data.eval (in --conf or with --set data.eval=PATH)");
     }
     SparkSession spark = SparkSessions.create(cfg);
     try {
       EvalResult r = EvaluateStage.heldOut(spark, cfg, policy, ref, output, metrics);
-      System.out.printf(Locale.ROOT, "evaluated %d prompts: logps/negative %.4f -> %.4f, kl %.4f, distinct-2 %.4f ->"
-          + " %.4f -> %s/report.md%n", r.prompts(), r.reference().logpNegative(), r.policy().logpNegative(),
-          r.policy().kl(), r.reference().distinct2(), r.policy().distinct2(), output);
+      System.out.printf(
+          Locale.ROOT,
+          "evaluated %d prompts: logps/negative %.4f -> %.4f, kl %.4f, distinct-2 %.4f ->"
+              + " %.4f -> %s/report.md%n",
+          r.prompts(),
+          r.reference().logpNegative(),
+          r.policy().logpNegative(),
+          r.policy().kl(),
+          r.reference().distinct2(),
+          r.policy().distinct2(),
+          output);
       return 0;
     } finally {
       spark.stop();

@@ -21,7 +21,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code d2o generate}: K sampled continuations per prompt, reproducible per (seed, id, sample index). */
+/**
+ * {@code d2o generate}: K sampled continuations per prompt, reproducible per (seed, id, sample
+ * index).
+ */
 @Command(
     name = "generate",
     mixinStandardHelpOptions = true,
@@ -34,51 +37,79 @@ import picocli.CommandLine.Option;
           + " when the model directory has a tokenizer.json, \"samples\" (the K decoded texts)."
     })
 public final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Model directory (config.json, model.safetensors,"
-      + " optional tokenizer.json).")
+  @Option(
+      names = "--model",
+      required = true,
+      description =
+          "Model directory (config.json, model.safetensors," + " optional tokenizer.json).")
   Path model;
 
   @Option(names = "--input", required = true, description = "Input JSONL file.")
   Path input;
 
-  @Option(names = "--output", required = true, description = "Output JSONL file (written atomically).")
+  @Option(
+      names = "--output",
+      required = true,
+      description = "Output JSONL file (written atomically).")
   Path output;
 
   @Option(names = "--num-samples", required = true, description = "Samples per prompt (K).")
   int numSamples;
 
-  @Option(names = "--temperature", defaultValue = "1.0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--temperature",
+      defaultValue = "1.0",
+      description = "0 = greedy (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus mass in (0, 1]; 1 = off (default:"
-      + " ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top-p",
+      defaultValue = "1.0",
+      description = "Nucleus mass in (0, 1]; 1 = off (default:" + " ${DEFAULT-VALUE}).")
   double topP;
 
-  @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens; 0 = off (default:"
-      + " ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top-k",
+      defaultValue = "0",
+      description = "Keep the k most likely tokens; 0 = off (default:" + " ${DEFAULT-VALUE}).")
   int topK;
 
-  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Most tokens per sample, EOS included"
-      + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-new-tokens",
+      defaultValue = "64",
+      description = "Most tokens per sample, EOS included" + " (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
-  @Option(names = "--min-new-tokens", defaultValue = "0", description = "EOS is banned before this many tokens"
-      + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--min-new-tokens",
+      defaultValue = "0",
+      description = "EOS is banned before this many tokens" + " (default: ${DEFAULT-VALUE}).")
   int minNewTokens;
 
-  @Option(names = "--repetition-penalty", defaultValue = "1.0", description = "CTRL repetition penalty; 1 = off"
-      + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--repetition-penalty",
+      defaultValue = "1.0",
+      description = "CTRL repetition penalty; 1 = off" + " (default: ${DEFAULT-VALUE}).")
   double repetitionPenalty;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Run seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Run seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--batch-size", defaultValue = "8", description = "Rows (prompt × sample) decoded together"
-      + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "8",
+      description = "Rows (prompt × sample) decoded together" + " (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--token-budget", defaultValue = "16384", description = "Most rows × (prompt + max-new-tokens)"
-      + " decoded together; bounds memory (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--token-budget",
+      defaultValue = "16384",
+      description =
+          "Most rows × (prompt + max-new-tokens)"
+              + " decoded together; bounds memory (default: ${DEFAULT-VALUE}).")
   int tokenBudget;
 
   @Override
@@ -92,20 +123,22 @@ public final class GenerateCommand implements Callable<Integer> {
     if (tokenBudget < 1) {
       throw new InputException("--token-budget must be ≥ 1, got " + tokenBudget);
     }
-    SamplingConfig cfg = new SamplingConfig(temperature, topP, topK, maxNewTokens, minNewTokens, repetitionPenalty,
-        seed);
+    SamplingConfig cfg =
+        new SamplingConfig(
+            temperature, topP, topK, maxNewTokens, minNewTokens, repetitionPenalty, seed);
     List<Jsonl.Line> lines = Jsonl.read(input);
     List<String> ids = exampleIds(lines);
     long start = System.nanoTime();
     try (NDManager manager = NDManager.newBaseManager();
         Pretrained p = Pretrained.load(model, manager)) {
-      TextTokenizer tok = Files.isRegularFile(model.resolve("tokenizer.json")) ? p.tokenizer() : null;
+      TextTokenizer tok =
+          Files.isRegularFile(model.resolve("tokenizer.json")) ? p.tokenizer() : null;
       List<GenerationRequest> requests = new ArrayList<>(lines.size());
       for (int i = 0; i < lines.size(); i++) {
         requests.add(new GenerationRequest(ids.get(i), promptIds(lines.get(i), p)));
       }
-      List<GenerationResult> results = new Generator(p.model(), tok, batchSize, tokenBudget)
-          .generate(requests, numSamples, cfg);
+      List<GenerationResult> results =
+          new Generator(p.model(), tok, batchSize, tokenBudget).generate(requests, numSamples, cfg);
       List<ObjectNode> out = new ArrayList<>(lines.size());
       long tokens = 0;
       for (int i = 0; i < lines.size(); i++) {
@@ -114,7 +147,8 @@ public final class GenerateCommand implements Callable<Integer> {
       }
       Jsonl.writeAtomically(output, out);
       double secs = (System.nanoTime() - start) / 1e9;
-      System.out.printf("generated %d samples for %d prompts (%d tokens, %.1f tokens/s) in %.1f s -> %s%n",
+      System.out.printf(
+          "generated %d samples for %d prompts (%d tokens, %.1f tokens/s) in %.1f s -> %s%n",
           numSamples * out.size(), out.size(), tokens, tokens / secs, secs, output);
     }
     return 0;
@@ -127,18 +161,34 @@ public final class GenerateCommand implements Callable<Integer> {
     for (Jsonl.Line line : lines) {
       JsonNode id = line.node().get("id");
       if (id == null || id.isNull()) {
-        throw new InputException(input + " line " + line.number() + ": missing field 'id' (each example needs an"
-            + " id: sample j of an example is seeded by (seed, id, j)); found fields "
-            + LogprobsCommand.fieldNames(line.node()));
+        throw new InputException(
+            input
+                + " line "
+                + line.number()
+                + ": missing field 'id' (each example needs an"
+                + " id: sample j of an example is seeded by (seed, id, j)); found fields "
+                + LogprobsCommand.fieldNames(line.node()));
       }
       if (!id.isTextual() && !id.isIntegralNumber()) {
-        throw new InputException(input + " line " + line.number() + ": field 'id' must be a string or an integer,"
-            + " found " + id);
+        throw new InputException(
+            input
+                + " line "
+                + line.number()
+                + ": field 'id' must be a string or an integer,"
+                + " found "
+                + id);
       }
       Integer first = seen.putIfAbsent(id.asText(), line.number());
       if (first != null) {
-        throw new InputException(input + " line " + line.number() + ": duplicate id " + id + " (first on line "
-            + first + "); ids must be unique, as they seed the samples");
+        throw new InputException(
+            input
+                + " line "
+                + line.number()
+                + ": duplicate id "
+                + id
+                + " (first on line "
+                + first
+                + "); ids must be unique, as they seed the samples");
       }
       out.add(id.asText());
     }
@@ -150,20 +200,35 @@ public final class GenerateCommand implements Callable<Integer> {
     int[] ids = Jsonl.ids(line, "prompt_ids", input);
     if (ids != null) {
       if (ids.length == 0) {
-        throw new InputException(input + " " + label + ": empty 'prompt_ids': generation needs at least one prompt"
-            + " token");
+        throw new InputException(
+            input
+                + " "
+                + label
+                + ": empty 'prompt_ids': generation needs at least one prompt"
+                + " token");
       }
       return ids;
     }
     String prompt = Jsonl.text(line, "prompt", input);
     if (prompt == null) {
-      throw new InputException(input + " " + label + ": expected a 'prompt' string or a 'prompt_ids' list; found"
-          + " fields " + LogprobsCommand.fieldNames(line.node()));
+      throw new InputException(
+          input
+              + " "
+              + label
+              + ": expected a 'prompt' string or a 'prompt_ids' list; found"
+              + " fields "
+              + LogprobsCommand.fieldNames(line.node()));
     }
     ids = TextPairs.promptIds(p.tokenizer(), prompt);
     if (ids.length == 0) {
-      throw new InputException(input + " " + label + ": empty prompt: \"" + prompt + "\" has no tokens and the"
-          + " model adds no BOS; generation needs at least one prompt token");
+      throw new InputException(
+          input
+              + " "
+              + label
+              + ": empty prompt: \""
+              + prompt
+              + "\" has no tokens and the"
+              + " model adds no BOS; generation needs at least one prompt token");
     }
     return ids;
   }

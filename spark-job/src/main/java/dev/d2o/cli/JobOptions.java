@@ -6,9 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** The options every stage command shares: a configuration file, overrides, resume and overwrite. */
+/**
+ * The options every stage command shares: a configuration file, overrides, resume and overwrite.
+ */
 public final class JobOptions {
-  @Option(names = "--conf", description = "Configuration file (HOCON); keys not given keep their defaults.")
+  @Option(
+      names = "--conf",
+      description = "Configuration file (HOCON); keys not given keep their defaults.")
   Path conf;
 
   @Option(names = "--set", description = "Override one key: --set train.beta=0.2 (repeatable).")

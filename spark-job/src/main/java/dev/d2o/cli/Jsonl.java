@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.BufferedWriter;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Writer;
@@ -21,7 +21,10 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
-/** JSON Lines input and output for the command-line tools: strict UTF-8, line numbers in errors, atomic output. */
+/**
+ * JSON Lines input and output for the command-line tools: strict UTF-8, line numbers in errors,
+ * atomic output.
+ */
 public final class Jsonl {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -30,7 +33,10 @@ public final class Jsonl {
 
   private Jsonl() {}
 
-  /** Reads every non-blank line of {@code file} as a JSON object; fails on the first bad line, naming it. */
+  /**
+   * Reads every non-blank line of {@code file} as a JSON object; fails on the first bad line,
+   * naming it.
+   */
   public static List<Line> read(Path file) {
     List<Line> out = new ArrayList<>();
     int n = 0;
@@ -64,11 +70,13 @@ public final class Jsonl {
   private static void parseLine(Path file, int n, byte[] bytes, List<Line> out) {
     String line;
     try {
-      line = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      line =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
     } catch (CharacterCodingException e) {
       throw new InputException(file + " line " + n + ": invalid UTF-8 (" + e.getMessage() + ")");
     }
@@ -82,13 +90,20 @@ public final class Jsonl {
       throw new InputException(file + " line " + n + ": invalid JSON: " + e.getOriginalMessage());
     }
     if (node == null || !node.isObject()) {
-      throw new InputException(file + " line " + n + ": expected a JSON object, found "
-          + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase()));
+      throw new InputException(
+          file
+              + " line "
+              + n
+              + ": expected a JSON object, found "
+              + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase()));
     }
     out.add(new Line(n, (ObjectNode) node));
   }
 
-  /** Writes {@code rows} to a temporary sibling of {@code file} and renames it, so no half-written file remains. */
+  /**
+   * Writes {@code rows} to a temporary sibling of {@code file} and renames it, so no half-written
+   * file remains.
+   */
   public static void writeAtomically(Path file, List<? extends JsonNode> rows) {
     Path abs = file.toAbsolutePath();
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
@@ -118,8 +133,14 @@ public final class Jsonl {
       return null;
     }
     if (!v.isTextual()) {
-      throw new InputException(file + " line " + line.number() + ": field '" + key + "' must be a string, found "
-          + v.getNodeType().toString().toLowerCase());
+      throw new InputException(
+          file
+              + " line "
+              + line.number()
+              + ": field '"
+              + key
+              + "' must be a string, found "
+              + v.getNodeType().toString().toLowerCase());
     }
     return v.asText();
   }
@@ -131,15 +152,30 @@ public final class Jsonl {
       return null;
     }
     if (!v.isArray()) {
-      throw new InputException(file + " line " + line.number() + ": field '" + key
-          + "' must be a list of token ids, found " + v.getNodeType().toString().toLowerCase());
+      throw new InputException(
+          file
+              + " line "
+              + line.number()
+              + ": field '"
+              + key
+              + "' must be a list of token ids, found "
+              + v.getNodeType().toString().toLowerCase());
     }
     int[] out = new int[v.size()];
     for (int i = 0; i < out.length; i++) {
       JsonNode x = v.get(i);
       if (!x.isIntegralNumber() || !x.canConvertToInt()) {
-        throw new InputException(file + " line " + line.number() + ": field '" + key + "' element " + i + " is "
-            + x + "; token ids are integers");
+        throw new InputException(
+            file
+                + " line "
+                + line.number()
+                + ": field '"
+                + key
+                + "' element "
+                + i
+                + " is "
+                + x
+                + "; token ids are integers");
       }
       out[i] = x.asInt();
     }

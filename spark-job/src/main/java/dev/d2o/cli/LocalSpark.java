@@ -4,8 +4,8 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The SparkSession of a command: the master and settings spark-submit gives, or an embedded {@code local[*]} bound
- * to 127.0.0.1 with the UI off when the command runs on its own ({@code bin/d2o}).
+ * The SparkSession of a command: the master and settings spark-submit gives, or an embedded {@code
+ * local[*]} bound to 127.0.0.1 with the UI off when the command runs on its own ({@code bin/d2o}).
  */
 final class LocalSpark {
   private LocalSpark() {}

@@ -16,7 +16,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code d2o logprobs}: sequence log-probs of responses given prompts, one JSON line per input line. */
+/**
+ * {@code d2o logprobs}: sequence log-probs of responses given prompts, one JSON line per input
+ * line.
+ */
 @Command(
     name = "logprobs",
     mixinStandardHelpOptions = true,
@@ -27,21 +30,33 @@ import picocli.CommandLine.Option;
       "Output lines repeat the input and add \"logp\", \"tokens\" and \"token_logps\"."
     })
 public final class LogprobsCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Model directory (config.json, model.safetensors,"
-      + " tokenizer.json).")
+  @Option(
+      names = "--model",
+      required = true,
+      description = "Model directory (config.json, model.safetensors," + " tokenizer.json).")
   Path model;
 
   @Option(names = "--input", required = true, description = "Input JSONL file.")
   Path input;
 
-  @Option(names = "--output", required = true, description = "Output JSONL file (written atomically).")
+  @Option(
+      names = "--output",
+      required = true,
+      description = "Output JSONL file (written atomically).")
   Path output;
 
-  @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per forward pass (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "8",
+      description = "Sequences per forward pass (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--length-policy", defaultValue = "fail", description = "Sequences longer than the context: fail"
-      + " or truncate-prompt-left (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--length-policy",
+      defaultValue = "fail",
+      description =
+          "Sequences longer than the context: fail"
+              + " or truncate-prompt-left (default: ${DEFAULT-VALUE}).")
   String lengthPolicy;
 
   @Option(names = "--no-eos", description = "Do not append EOS to text responses.")
@@ -78,28 +93,41 @@ public final class LogprobsCommand implements Callable<Integer> {
       }
       Jsonl.writeAtomically(output, out);
       double secs = (System.nanoTime() - start) / 1e9;
-      System.out.printf("scored %d rows (%d tokens) in %.1f s -> %s%n", out.size(), tokens, secs, output);
+      System.out.printf(
+          "scored %d rows (%d tokens) in %.1f s -> %s%n", out.size(), tokens, secs, output);
     }
     return 0;
   }
 
-  /** The scoring request of one input line of {@code input}; fails naming the line when its fields are wrong. */
+  /**
+   * The scoring request of one input line of {@code input}; fails naming the line when its fields
+   * are wrong.
+   */
   static ScoreRequest request(Jsonl.Line line, Pretrained p, Path input, boolean eos) {
     String label = Jsonl.label(line);
     int[] promptIds = Jsonl.ids(line, "prompt_ids", input);
     int[] responseIds = Jsonl.ids(line, "response_ids", input);
     if (promptIds != null || responseIds != null) {
       if (promptIds == null || responseIds == null) {
-        throw new InputException(input + " " + label + ": token-id input needs both 'prompt_ids' and"
-            + " 'response_ids'");
+        throw new InputException(
+            input
+                + " "
+                + label
+                + ": token-id input needs both 'prompt_ids' and"
+                + " 'response_ids'");
       }
       return new ScoreRequest(label, promptIds, responseIds);
     }
     String prompt = Jsonl.text(line, "prompt", input);
     String response = Jsonl.text(line, "response", input);
     if (prompt == null || response == null) {
-      throw new InputException(input + " " + label + ": expected 'prompt' and 'response' strings or"
-          + " 'prompt_ids' and 'response_ids' lists; found fields " + fieldNames(line.node()));
+      throw new InputException(
+          input
+              + " "
+              + label
+              + ": expected 'prompt' and 'response' strings or"
+              + " 'prompt_ids' and 'response_ids' lists; found fields "
+              + fieldNames(line.node()));
     }
     return TextPairs.encode(p.tokenizer(), label, prompt, response, eos);
   }

@@ -8,7 +8,10 @@ import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code d2o run|anchors|train}: the Spark stages, in-process on {@code run.master} or under spark-submit. */
+/**
+ * {@code d2o run|anchors|train}: the Spark stages, in-process on {@code run.master} or under
+ * spark-submit.
+ */
 public abstract class StageCommand implements Callable<Integer> {
   @Mixin JobOptions options;
 
@@ -28,8 +31,11 @@ public abstract class StageCommand implements Callable<Integer> {
   }
 
   /** All stages. */
-  @Command(name = "run", mixinStandardHelpOptions = true,
-      description = "Runs anchors -> train (-> evaluate) on the configured data; outputs go to run.dir.")
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      description =
+          "Runs anchors -> train (-> evaluate) on the configured data; outputs go to run.dir.")
   public static final class Run extends StageCommand {
     @Override
     Pipeline.Stage stage() {
@@ -37,9 +43,15 @@ public abstract class StageCommand implements Callable<Integer> {
     }
   }
 
-  /** Supervised fine-tuning (next-token loss) of model.path on (prompt, response) rows of data.input. */
-  @Command(name = "sft", mixinStandardHelpOptions = true,
-      description = "Trains model.path with the next-token loss on the (prompt, response) rows of data.input.")
+  /**
+   * Supervised fine-tuning (next-token loss) of model.path on (prompt, response) rows of
+   * data.input.
+   */
+  @Command(
+      name = "sft",
+      mixinStandardHelpOptions = true,
+      description =
+          "Trains model.path with the next-token loss on the (prompt, response) rows of data.input.")
   public static final class Sft extends StageCommand {
     @Override
     Pipeline.Stage stage() {
@@ -48,8 +60,11 @@ public abstract class StageCommand implements Callable<Integer> {
   }
 
   /** The anchors stage only. */
-  @Command(name = "anchors", mixinStandardHelpOptions = true,
-      description = "Samples K anchors per prompt with the reference model and scores them (run.dir/anchors).")
+  @Command(
+      name = "anchors",
+      mixinStandardHelpOptions = true,
+      description =
+          "Samples K anchors per prompt with the reference model and scores them (run.dir/anchors).")
   public static final class Anchors extends StageCommand {
     @Override
     Pipeline.Stage stage() {
@@ -58,7 +73,9 @@ public abstract class StageCommand implements Callable<Integer> {
   }
 
   /** The train stage only (anchors must exist in run.dir). */
-  @Command(name = "train", mixinStandardHelpOptions = true,
+  @Command(
+      name = "train",
+      mixinStandardHelpOptions = true,
       description = "Trains on the anchors in run.dir (use with --resume after the anchors stage).")
   public static final class Train extends StageCommand {
     @Override

@@ -21,9 +21,10 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructField;
 
 /**
- * Writes each split of {@link HarmlessData} twice: as JSON Lines ({@code NAME.jsonl}, one object per row, columns in
- * schema order) and as a single plain Parquet file ({@code NAME.parquet}) written by Spark, so both the JSONL and
- * the Parquet input paths of the job can be exercised. Both are byte-identical for the same data.
+ * Writes each split of {@link HarmlessData} twice: as JSON Lines ({@code NAME.jsonl}, one object
+ * per row, columns in schema order) and as a single plain Parquet file ({@code NAME.parquet})
+ * written by Spark, so both the JSONL and the Parquet input paths of the job can be exercised. Both
+ * are byte-identical for the same data.
  */
 public final class DataFiles {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -59,9 +60,9 @@ public final class DataFiles {
   }
 
   /**
-   * Writes {@code t} with Spark as one partition into a temporary folder and moves its single part file to
-   * {@code file}: a plain Parquet file has a stable name (Spark's part files carry a random id) and Spark reads it
-   * like a folder.
+   * Writes {@code t} with Spark as one partition into a temporary folder and moves its single part
+   * file to {@code file}: a plain Parquet file has a stable name (Spark's part files carry a random
+   * id) and Spark reads it like a folder.
    */
   public static void writeParquet(SparkSession spark, Table t, Path file) {
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
@@ -71,12 +72,18 @@ public final class DataFiles {
       for (Object[] r : t.rows()) {
         rows.add(RowFactory.create(r));
       }
-      spark.createDataFrame(rows, t.schema()).coalesce(1).write().parquet(tmp.toAbsolutePath().toUri().toString());
+      spark
+          .createDataFrame(rows, t.schema())
+          .coalesce(1)
+          .write()
+          .parquet(tmp.toAbsolutePath().toUri().toString());
       Path part;
       try (Stream<Path> files = Files.list(tmp)) {
-        List<Path> parts = files.filter(p -> p.getFileName().toString().endsWith(".parquet")).toList();
+        List<Path> parts =
+            files.filter(p -> p.getFileName().toString().endsWith(".parquet")).toList();
         if (parts.size() != 1) {
-          throw new IllegalStateException("expected one Parquet part file in " + tmp + ", found " + parts);
+          throw new IllegalStateException(
+              "expected one Parquet part file in " + tmp + ", found " + parts);
         }
         part = parts.get(0);
       }

@@ -5,20 +5,26 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The splits of the generated harmlessness data set, as plain rows (no Spark needed to make or compare them).
+ * The splits of the generated harmlessness data set, as plain rows (no Spark needed to make or
+ * compare them).
  *
  * @param train prompts with a harmful {@code negative}: the D2O training input
  * @param eval held-out prompts (no prompt text shared with {@code train}) for evaluation
- * @param sft a supervised fine-tuning corpus of (prompt, response) mixing helpful and harmful responses
+ * @param sft a supervised fine-tuning corpus of (prompt, response) mixing helpful and harmful
+ *     responses
  * @param costTrain labeled responses (1 = harmful) for the cost model, on train prompts
  * @param costTest labeled responses on the eval prompts, the cost model's held-out set
  */
 public record HarmlessData(
-    List<PromptRow> train, List<PromptRow> eval, List<SftRow> sft, List<LabeledRow> costTrain,
+    List<PromptRow> train,
+    List<PromptRow> eval,
+    List<SftRow> sft,
+    List<LabeledRow> costTrain,
     List<LabeledRow> costTest) {
 
   /** A prompt with one helpful and one harmful response drawn for it. */
-  public record PromptRow(String id, String category, String topic, String prompt, String helpful, String negative) {}
+  public record PromptRow(
+      String id, String category, String topic, String prompt, String helpful, String negative) {}
 
   /** One SFT example; {@code label} is 1 when the response is harmful. */
   public record SftRow(String id, String category, String prompt, String response, int label) {}
@@ -29,28 +35,47 @@ public record HarmlessData(
   /** A split as a named table: column names and types, and rows as value arrays in column order. */
   public record Table(String name, StructType schema, List<Object[]> rows) {}
 
-  private static final StructType PROMPT_SCHEMA = new StructType()
-      .add("id", DataTypes.StringType, false).add("category", DataTypes.StringType, false)
-      .add("topic", DataTypes.StringType, false).add("prompt", DataTypes.StringType, false)
-      .add("helpful", DataTypes.StringType, false).add("negative", DataTypes.StringType, false);
-  private static final StructType SFT_SCHEMA = new StructType()
-      .add("id", DataTypes.StringType, false).add("category", DataTypes.StringType, false)
-      .add("prompt", DataTypes.StringType, false).add("response", DataTypes.StringType, false)
-      .add("label", DataTypes.IntegerType, false);
-  private static final StructType LABELED_SCHEMA = new StructType()
-      .add("id", DataTypes.StringType, false).add("category", DataTypes.StringType, false)
-      .add("prompt", DataTypes.StringType, false).add("text", DataTypes.StringType, false)
-      .add("label", DataTypes.IntegerType, false);
+  private static final StructType PROMPT_SCHEMA =
+      new StructType()
+          .add("id", DataTypes.StringType, false)
+          .add("category", DataTypes.StringType, false)
+          .add("topic", DataTypes.StringType, false)
+          .add("prompt", DataTypes.StringType, false)
+          .add("helpful", DataTypes.StringType, false)
+          .add("negative", DataTypes.StringType, false);
+  private static final StructType SFT_SCHEMA =
+      new StructType()
+          .add("id", DataTypes.StringType, false)
+          .add("category", DataTypes.StringType, false)
+          .add("prompt", DataTypes.StringType, false)
+          .add("response", DataTypes.StringType, false)
+          .add("label", DataTypes.IntegerType, false);
+  private static final StructType LABELED_SCHEMA =
+      new StructType()
+          .add("id", DataTypes.StringType, false)
+          .add("category", DataTypes.StringType, false)
+          .add("prompt", DataTypes.StringType, false)
+          .add("text", DataTypes.StringType, false)
+          .add("label", DataTypes.IntegerType, false);
 
-  /** The five splits as tables, in the order they are written: train, eval, sft, cost_train, cost_test. */
+  /**
+   * The five splits as tables, in the order they are written: train, eval, sft, cost_train,
+   * cost_test.
+   */
   public List<Table> tables() {
     return List.of(
         new Table("train", PROMPT_SCHEMA, train.stream().map(HarmlessData::values).toList()),
         new Table("eval", PROMPT_SCHEMA, eval.stream().map(HarmlessData::values).toList()),
-        new Table("sft", SFT_SCHEMA, sft.stream()
-            .map(r -> new Object[] {r.id(), r.category(), r.prompt(), r.response(), r.label()}).toList()),
-        new Table("cost_train", LABELED_SCHEMA, costTrain.stream().map(HarmlessData::values).toList()),
-        new Table("cost_test", LABELED_SCHEMA, costTest.stream().map(HarmlessData::values).toList()));
+        new Table(
+            "sft",
+            SFT_SCHEMA,
+            sft.stream()
+                .map(r -> new Object[] {r.id(), r.category(), r.prompt(), r.response(), r.label()})
+                .toList()),
+        new Table(
+            "cost_train", LABELED_SCHEMA, costTrain.stream().map(HarmlessData::values).toList()),
+        new Table(
+            "cost_test", LABELED_SCHEMA, costTest.stream().map(HarmlessData::values).toList()));
   }
 
   /** Share of harmful responses in the SFT corpus. */

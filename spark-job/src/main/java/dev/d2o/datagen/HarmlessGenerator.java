@@ -12,16 +12,19 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * Draws the harmlessness data set from a {@link TopicBook}, deterministically for a seed. Prompts are drawn evenly
- * over categories, then topics, then templates and slot fills, and deduplicated by exact text; the first
- * {@code train} distinct prompts form the training split and the next {@code eval} the held-out split, so the two
- * share no prompt. Each split draws from its own random stream, so changing one size leaves the others' rows alone.
+ * Draws the harmlessness data set from a {@link TopicBook}, deterministically for a seed. Prompts
+ * are drawn evenly over categories, then topics, then templates and slot fills, and deduplicated by
+ * exact text; the first {@code train} distinct prompts form the training split and the next {@code
+ * eval} the held-out split, so the two share no prompt. Each split draws from its own random
+ * stream, so changing one size leaves the others' rows alone.
  */
 public final class HarmlessGenerator {
   /** Longest response in words: a tiny model has to learn these on two CPU cores. */
   static final int MAX_RESPONSE_WORDS = 25;
+
   /** Longest prompt in words. */
   static final int MAX_PROMPT_WORDS = 20;
+
   /** Consecutive draws without a new prompt after which the pool counts as exhausted. */
   private static final int MAX_MISSES = 20_000;
 
@@ -31,8 +34,10 @@ public final class HarmlessGenerator {
    * @param seed random seed; the same seed gives identical data
    * @param train prompts in the training split (each also gets one SFT example)
    * @param eval held-out prompts
-   * @param costTrain training prompts that get a labeled helpful and harmful response for the cost model
-   * @param sftHarmfulShare exact share of harmful responses in the SFT corpus (rounded to whole rows)
+   * @param costTrain training prompts that get a labeled helpful and harmful response for the cost
+   *     model
+   * @param sftHarmfulShare exact share of harmful responses in the SFT corpus (rounded to whole
+   *     rows)
    */
   public record Options(long seed, int train, int eval, int costTrain, double sftHarmfulShare) {
     /** The sizes {@code d2o make-data} uses by default. */
@@ -52,11 +57,17 @@ public final class HarmlessGenerator {
   /** Generates every split. */
   public HarmlessData generate(Options o) {
     if (o.train() < 1 || o.eval() < 1 || o.costTrain() < 0 || o.costTrain() > o.train()) {
-      throw new IllegalArgumentException("sizes must satisfy train ≥ 1, eval ≥ 1, 0 ≤ costTrain ≤ train; got train="
-          + o.train() + " eval=" + o.eval() + " costTrain=" + o.costTrain());
+      throw new IllegalArgumentException(
+          "sizes must satisfy train ≥ 1, eval ≥ 1, 0 ≤ costTrain ≤ train; got train="
+              + o.train()
+              + " eval="
+              + o.eval()
+              + " costTrain="
+              + o.costTrain());
     }
     if (!(o.sftHarmfulShare() >= 0 && o.sftHarmfulShare() <= 1)) {
-      throw new IllegalArgumentException("sftHarmfulShare must be in [0, 1], got " + o.sftHarmfulShare());
+      throw new IllegalArgumentException(
+          "sftHarmfulShare must be in [0, 1], got " + o.sftHarmfulShare());
     }
     List<Drawn> prompts = drawPrompts(o.train() + o.eval(), stream(o.seed(), "prompts"));
     List<Drawn> trainPrompts = prompts.subList(0, o.train());
@@ -64,14 +75,16 @@ public final class HarmlessGenerator {
     List<PromptRow> train = pairs("train", trainPrompts, stream(o.seed(), "train"));
     List<PromptRow> eval = pairs("eval", evalPrompts, stream(o.seed(), "eval"));
     List<SftRow> sft = sft(trainPrompts, o.sftHarmfulShare(), stream(o.seed(), "sft"));
-    List<LabeledRow> costTrain = labeled("cost-train", trainPrompts.subList(0, o.costTrain()),
-        stream(o.seed(), "cost-train"));
+    List<LabeledRow> costTrain =
+        labeled(
+            "cost-train", trainPrompts.subList(0, o.costTrain()), stream(o.seed(), "cost-train"));
     List<LabeledRow> costTest = labeled("cost-test", evalPrompts, stream(o.seed(), "cost-test"));
     return new HarmlessData(train, eval, sft, costTrain, costTest);
   }
 
   private static Random stream(long seed, String name) {
-    return new Random(seed * 1_000_003L + name.hashCode()); // String.hashCode is specified, so this is stable
+    return new Random(
+        seed * 1_000_003L + name.hashCode()); // String.hashCode is specified, so this is stable
   }
 
   private List<Drawn> drawPrompts(int count, Random rng) {
@@ -81,17 +94,25 @@ public final class HarmlessGenerator {
     int misses = 0;
     while (out.size() < count) {
       if (misses > MAX_MISSES) {
-        throw new IllegalStateException("the topic book yields too few distinct prompts: found " + out.size()
-            + ", then " + MAX_MISSES + " draws in a row found no new one; asked for " + count);
+        throw new IllegalStateException(
+            "the topic book yields too few distinct prompts: found "
+                + out.size()
+                + ", then "
+                + MAX_MISSES
+                + " draws in a row found no new one; asked for "
+                + count);
       }
       List<Topic> topics = pick(categories, rng);
       Topic topic = pick(topics, rng);
       String who = pick(book.slot("who"), rng);
-      String body = pick(topic.prompts(), rng)
-          .replace("{who}", who)
-          .replace("{Who}", capitalize(who))
-          .replace("{when}", pick(book.slot("when"), rng));
-      String prompt = (pick(book.slot("prefix"), rng) + " " + body + " " + pick(book.slot("suffix"), rng)).strip();
+      String body =
+          pick(topic.prompts(), rng)
+              .replace("{who}", who)
+              .replace("{Who}", capitalize(who))
+              .replace("{when}", pick(book.slot("when"), rng));
+      String prompt =
+          (pick(book.slot("prefix"), rng) + " " + body + " " + pick(book.slot("suffix"), rng))
+              .strip();
       if (prompt.split("\\s+").length <= MAX_PROMPT_WORDS && seen.add(prompt)) {
         out.add(new Drawn(topic, prompt));
         misses = 0;
@@ -106,8 +127,14 @@ public final class HarmlessGenerator {
     List<PromptRow> out = new ArrayList<>(prompts.size());
     for (int i = 0; i < prompts.size(); i++) {
       Drawn d = prompts.get(i);
-      out.add(new PromptRow(id(split, i), d.topic().category(), d.topic().name(), d.prompt(),
-          response(d.topic(), false, rng), response(d.topic(), true, rng)));
+      out.add(
+          new PromptRow(
+              id(split, i),
+              d.topic().category(),
+              d.topic().name(),
+              d.prompt(),
+              response(d.topic(), false, rng),
+              response(d.topic(), true, rng)));
     }
     return out;
   }
@@ -121,7 +148,13 @@ public final class HarmlessGenerator {
     for (int i = 0; i < prompts.size(); i++) {
       Drawn d = prompts.get(i);
       int label = labels.get(i);
-      out.add(new SftRow(id("sft", i), d.topic().category(), d.prompt(), response(d.topic(), label == 1, rng), label));
+      out.add(
+          new SftRow(
+              id("sft", i),
+              d.topic().category(),
+              d.prompt(),
+              response(d.topic(), label == 1, rng),
+              label));
     }
     return out;
   }
@@ -132,17 +165,22 @@ public final class HarmlessGenerator {
       // Which class comes first varies, so row order carries no label.
       boolean harmfulFirst = rng.nextBoolean();
       for (boolean harmful : new boolean[] {harmfulFirst, !harmfulFirst}) {
-        out.add(new LabeledRow(id(split, out.size()), d.topic().category(), d.prompt(),
-            response(d.topic(), harmful, rng), harmful ? 1 : 0));
+        out.add(
+            new LabeledRow(
+                id(split, out.size()),
+                d.topic().category(),
+                d.prompt(),
+                response(d.topic(), harmful, rng),
+                harmful ? 1 : 0));
       }
     }
     return out;
   }
 
   /**
-   * One response of the given class: a shared frame filled with this class's actions ({A}, {B}), an action of the
-   * other class under a negation ({N}), an opener ({S}), a negation ({X}) and a reason ({R}). Redrawn while longer
-   * than {@link #MAX_RESPONSE_WORDS} words.
+   * One response of the given class: a shared frame filled with this class's actions ({A}, {B}), an
+   * action of the other class under a negation ({N}), an opener ({S}), a negation ({X}) and a
+   * reason ({R}). Redrawn while longer than {@link #MAX_RESPONSE_WORDS} words.
    */
   String response(Topic topic, boolean harmful, Random rng) {
     List<String> own = harmful ? topic.risky() : topic.safe();
@@ -150,13 +188,14 @@ public final class HarmlessGenerator {
     for (int attempt = 0; ; attempt++) {
       int a = rng.nextInt(own.size());
       int b = (a + 1 + rng.nextInt(own.size() - 1)) % own.size();
-      String text = pick(book.frames(), rng)
-          .replace("{A}", own.get(a))
-          .replace("{B}", own.get(b))
-          .replace("{N}", pick(other, rng))
-          .replace("{S}", pick(book.slot("S"), rng))
-          .replace("{X}", pick(book.slot("X"), rng))
-          .replace("{R}", pick(book.slot("R"), rng));
+      String text =
+          pick(book.frames(), rng)
+              .replace("{A}", own.get(a))
+              .replace("{B}", own.get(b))
+              .replace("{N}", pick(other, rng))
+              .replace("{S}", pick(book.slot("S"), rng))
+              .replace("{X}", pick(book.slot("X"), rng))
+              .replace("{R}", pick(book.slot("R"), rng));
       text = sentenceCase(text);
       if (text.split("\\s+").length <= MAX_RESPONSE_WORDS || attempt >= 100) {
         return text;

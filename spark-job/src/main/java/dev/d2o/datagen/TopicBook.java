@@ -10,22 +10,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The content of the harmlessness domain, read from the resource {@code harmless-topics.txt}: categories of topics,
- * each with prompt templates and helpful ("safe") and harmful ("risky") actions, plus the slots and the response
- * frames shared by both classes. The file's header documents its line format.
+ * The content of the harmlessness domain, read from the resource {@code harmless-topics.txt}:
+ * categories of topics, each with prompt templates and helpful ("safe") and harmful ("risky")
+ * actions, plus the slots and the response frames shared by both classes. The file's header
+ * documents its line format.
  */
 public final class TopicBook {
   /** The resource the generator reads. */
   public static final String RESOURCE = "harmless-topics.txt";
 
   /** One topic: prompt templates and the actions of each class. */
-  public record Topic(String category, String name, List<String> prompts, List<String> safe, List<String> risky) {}
+  public record Topic(
+      String category, String name, List<String> prompts, List<String> safe, List<String> risky) {}
 
   private final Map<String, List<Topic>> categories;
   private final Map<String, List<String>> slots;
   private final List<String> frames;
 
-  private TopicBook(Map<String, List<Topic>> categories, Map<String, List<String>> slots, List<String> frames) {
+  private TopicBook(
+      Map<String, List<Topic>> categories, Map<String, List<String>> slots, List<String> frames) {
     this.categories = categories;
     this.slots = slots;
     this.frames = frames;
@@ -39,7 +42,8 @@ public final class TopicBook {
       }
       return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), RESOURCE);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read resource " + RESOURCE + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot read resource " + RESOURCE + ": " + e.getMessage(), e);
     }
   }
 
@@ -70,22 +74,28 @@ public final class TopicBook {
           }
           case "topic" -> {
             if (category == null) {
-              throw new IllegalArgumentException(where + ": topic '" + rest + "' before any category");
+              throw new IllegalArgumentException(
+                  where + ": topic '" + rest + "' before any category");
             }
-            topic = new Topic(category, rest, new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            topic =
+                new Topic(category, rest, new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             categories.get(category).add(topic);
           }
           case "prompt", "safe", "risky" -> {
             if (topic == null) {
               throw new IllegalArgumentException(where + ": '" + kind + "' before any topic");
             }
-            (kind.equals("prompt") ? topic.prompts() : kind.equals("safe") ? topic.safe() : topic.risky()).add(rest);
+            (kind.equals("prompt")
+                    ? topic.prompts()
+                    : kind.equals("safe") ? topic.safe() : topic.risky())
+                .add(rest);
           }
           case "frame" -> frames.add(rest);
           case "slot" -> {
             int eq = rest.indexOf('=');
             if (eq < 0) {
-              throw new IllegalArgumentException(where + ": expected 'slot NAME = a | b', found '" + t + "'");
+              throw new IllegalArgumentException(
+                  where + ": expected 'slot NAME = a | b', found '" + t + "'");
             }
             List<String> fills = new ArrayList<>();
             for (String f : rest.substring(eq + 1).split("\\|", -1)) {
@@ -93,8 +103,12 @@ public final class TopicBook {
             }
             slots.put(rest.substring(0, eq).strip(), List.copyOf(fills));
           }
-          default -> throw new IllegalArgumentException(where + ": unknown line kind '" + kind
-              + "' (expected category, topic, prompt, safe, risky, frame or slot)");
+          default ->
+              throw new IllegalArgumentException(
+                  where
+                      + ": unknown line kind '"
+                      + kind
+                      + "' (expected category, topic, prompt, safe, risky, frame or slot)");
         }
       }
     } catch (IOException e) {
@@ -112,7 +126,8 @@ public final class TopicBook {
   public List<String> slot(String name) {
     List<String> fills = slots.get(name);
     if (fills == null) {
-      throw new IllegalArgumentException("topic book has no slot '" + name + "' (known: " + slots.keySet() + ")");
+      throw new IllegalArgumentException(
+          "topic book has no slot '" + name + "' (known: " + slots.keySet() + ")");
     }
     return fills;
   }

@@ -10,9 +10,10 @@ import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 
 /**
- * What the cluster did to a run, for its summary: executors added and lost (with Spark's reason) and task attempts
- * that failed and were retried. A lost executor or a failed attempt is not an error of the run (the gradient work is
- * a pure function of weights version and rows), but a user should see that it happened.
+ * What the cluster did to a run, for its summary: executors added and lost (with Spark's reason)
+ * and task attempts that failed and were retried. A lost executor or a failed attempt is not an
+ * error of the run (the gradient work is a pure function of weights version and rows), but a user
+ * should see that it happened.
  */
 public final class ClusterEvents extends SparkListener {
   private int executorsAdded;

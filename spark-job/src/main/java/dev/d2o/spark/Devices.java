@@ -8,9 +8,9 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
 /**
- * Where a JVM loads its models ({@code model.device}): {@code cpu}, {@code gpu}, or {@code auto} (a GPU when DJL's
- * engine sees one, else the CPU). On a GPU, a task that Spark's resource scheduling gave a GPU
- * ({@code spark.task.resource.gpu.amount}) uses that GPU's address; otherwise GPU 0.
+ * Where a JVM loads its models ({@code model.device}): {@code cpu}, {@code gpu}, or {@code auto} (a
+ * GPU when DJL's engine sees one, else the CPU). On a GPU, a task that Spark's resource scheduling
+ * gave a GPU ({@code spark.task.resource.gpu.amount}) uses that GPU's address; otherwise GPU 0.
  */
 public final class Devices {
   /** The values {@code model.device} allows. */
@@ -25,9 +25,11 @@ public final class Devices {
         return Device.cpu();
       case "gpu":
         if (Engine.getInstance().getGpuCount() == 0) {
-          throw new ConfigException("model.device = gpu, but DJL's " + Engine.getInstance().getEngineName()
-              + " engine sees no GPU in this JVM: build the application jar with -Pcuda and put the CUDA libtorch"
-              + " on the nodes (deploy/databricks/init-djl-cuda.sh), or use model.device = auto or cpu");
+          throw new ConfigException(
+              "model.device = gpu, but DJL's "
+                  + Engine.getInstance().getEngineName()
+                  + " engine sees no GPU in this JVM: build the application jar with -Pcuda and put the CUDA libtorch"
+                  + " on the nodes (deploy/databricks/init-djl-cuda.sh), or use model.device = auto or cpu");
         }
         return Device.gpu(taskGpu());
       case "auto":

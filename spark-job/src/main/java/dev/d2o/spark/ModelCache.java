@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * The models of one JVM (driver or executor), loaded once and shared by every task that runs there: DJL's Spark
- * {@code ModelLoader} pattern, a small serializable descriptor in the closure and the heavy model in a static cache.
- * Remote model directories are copied to a local cache directory once first.
+ * The models of one JVM (driver or executor), loaded once and shared by every task that runs there:
+ * DJL's Spark {@code ModelLoader} pattern, a small serializable descriptor in the closure and the
+ * heavy model in a static cache. Remote model directories are copied to a local cache directory
+ * once first.
  */
 public final class ModelCache {
   private static final Map<String, Pretrained> MODELS = new HashMap<>();
@@ -30,9 +31,11 @@ public final class ModelCache {
 
   /**
    * The model at {@code location} under {@code role} ("reference", "policy", ...) on {@code device}
-   * ({@code model.device}: auto, cpu or gpu): loaded on first use in this JVM, then shared. Callers must not close it.
+   * ({@code model.device}: auto, cpu or gpu): loaded on first use in this JVM, then shared. Callers
+   * must not close it.
    */
-  public static synchronized Pretrained get(String role, String location, Configuration conf, String device) {
+  public static synchronized Pretrained get(
+      String role, String location, Configuration conf, String device) {
     String key = role + "@" + location;
     Pretrained p = MODELS.get(key);
     if (p == null) {
@@ -46,7 +49,9 @@ public final class ModelCache {
     return p;
   }
 
-  /** How many times this JVM loaded {@code location} under {@code role} (for tests: once per JVM). */
+  /**
+   * How many times this JVM loaded {@code location} under {@code role} (for tests: once per JVM).
+   */
   public static int loads(String role, String location) {
     AtomicInteger n = LOADS.get(role + "@" + location);
     return n == null ? 0 : n.get();

@@ -17,12 +17,13 @@ import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * The policy replica of one executor JVM with its gradient computer. For full fine-tuning it is a model loaded once
- * ({@link ModelCache}, role "policy"); with LoRA it is the cached "reference" model plus adapters
- * ({@link CausalLM#withAdapters}): one copy of the base weights per JVM, shared by reference scoring (adapters off)
- * and the policy. A task brings the weights version it must use; a replica that lags copies the broadcast weights
- * (all weights, or only the adapters) in first. Versions are tagged with the run, so a replica left from another run
- * in the same JVM re-syncs too.
+ * The policy replica of one executor JVM with its gradient computer. For full fine-tuning it is a
+ * model loaded once ({@link ModelCache}, role "policy"); with LoRA it is the cached "reference"
+ * model plus adapters ({@link CausalLM#withAdapters}): one copy of the base weights per JVM, shared
+ * by reference scoring (adapters off) and the policy. A task brings the weights version it must
+ * use; a replica that lags copies the broadcast weights (all weights, or only the adapters) in
+ * first. Versions are tagged with the run, so a replica left from another run in the same JVM
+ * re-syncs too.
  */
 public final class PolicyReplica {
   private static final Map<String, PolicyReplica> REPLICAS = new HashMap<>();
@@ -33,7 +34,9 @@ public final class PolicyReplica {
   private String runId;
   private long version = -1;
 
-  /** What {@link #withModel} hands its body: the policy at the requested weights and the tokenizer. */
+  /**
+   * What {@link #withModel} hands its body: the policy at the requested weights and the tokenizer.
+   */
   public record View(CausalLM model, TextTokenizer tokenizer) {}
 
   private PolicyReplica(CausalLM model, TextTokenizer tokenizer, GradientComputer computer) {
@@ -47,17 +50,34 @@ public final class PolicyReplica {
     return of(modelPath, null, loss, chunk, conf, "cpu");
   }
 
-  /** The replica of {@code modelPath} in this JVM, with {@code lora} adapters on the shared reference when not null. */
-  public static synchronized PolicyReplica of(String modelPath, LoraConfig lora, LossConfig loss, int chunk,
-      Configuration conf, String device) {
+  /**
+   * The replica of {@code modelPath} in this JVM, with {@code lora} adapters on the shared
+   * reference when not null.
+   */
+  public static synchronized PolicyReplica of(
+      String modelPath,
+      LoraConfig lora,
+      LossConfig loss,
+      int chunk,
+      Configuration conf,
+      String device) {
     String key = modelPath + "|" + lora + "|" + loss + "|" + chunk;
-    return REPLICAS.computeIfAbsent(key, k -> {
-      Pretrained p = ModelCache.get(lora == null ? "policy" : "reference", modelPath, conf, device);
-      // the adapters' values come with the first sync; their init only has to have the right shapes
-      CausalLM policy = lora == null ? p.model()
-          : p.model().withAdapters(LoraAdapters.init(p.model().config(), lora, 0, p.model().manager()));
-      return new PolicyReplica(policy, p.tokenizer(), new GradientComputer(policy, loss, chunk));
-    });
+    return REPLICAS.computeIfAbsent(
+        key,
+        k -> {
+          Pretrained p =
+              ModelCache.get(lora == null ? "policy" : "reference", modelPath, conf, device);
+          // the adapters' values come with the first sync; their init only has to have the right
+          // shapes
+          CausalLM policy =
+              lora == null
+                  ? p.model()
+                  : p.model()
+                      .withAdapters(
+                          LoraAdapters.init(p.model().config(), lora, 0, p.model().manager()));
+          return new PolicyReplica(
+              policy, p.tokenizer(), new GradientComputer(policy, loss, chunk));
+        });
   }
 
   /** The policy model (with LoRA: a view whose {@code base()} is the cached reference). */
@@ -66,22 +86,29 @@ public final class PolicyReplica {
   }
 
   /**
-   * Gradient sums over {@code rows} at weights {@code (runId, version)}; {@code weights} supplies them (a broadcast
-   * read) only when this replica lags. Tasks of one JVM take turns: the gradient collector is one per JVM anyway.
+   * Gradient sums over {@code rows} at weights {@code (runId, version)}; {@code weights} supplies
+   * them (a broadcast read) only when this replica lags. Tasks of one JVM take turns: the gradient
+   * collector is one per JVM anyway.
    */
-  public synchronized GradientSums compute(String run, long v, WeightsSource weights, List<TrainExample> rows) {
+  public synchronized GradientSums compute(
+      String run, long v, WeightsSource weights, List<TrainExample> rows) {
     sync(run, v, weights);
     return computer.compute(rows);
   }
 
   /** Next-token (SFT) gradient sums over {@code rows} at weights {@code (runId, version)}. */
-  public synchronized GradientSums computeSft(String run, long v, WeightsSource weights, List<SftExample> rows) {
+  public synchronized GradientSums computeSft(
+      String run, long v, WeightsSource weights, List<SftExample> rows) {
     sync(run, v, weights);
     return computer.computeSft(rows);
   }
 
-  /** Runs {@code body} on the policy at weights {@code (runId, version)} (anchor refresh: sampling from it). */
-  public synchronized <T> T withModel(String run, long v, WeightsSource weights, Function<View, T> body) {
+  /**
+   * Runs {@code body} on the policy at weights {@code (runId, version)} (anchor refresh: sampling
+   * from it).
+   */
+  public synchronized <T> T withModel(
+      String run, long v, WeightsSource weights, Function<View, T> body) {
     sync(run, v, weights);
     return body.apply(new View(model, tokenizer));
   }
@@ -94,8 +121,12 @@ public final class PolicyReplica {
     }
   }
 
-  /** Per-example sequence log-probs at weights {@code (runId, version)}: [row][K anchors…, negative]. */
-  public synchronized float[][] sequenceLogps(String run, long v, WeightsSource weights, List<TrainExample> rows) {
+  /**
+   * Per-example sequence log-probs at weights {@code (runId, version)}: [row][K anchors…,
+   * negative].
+   */
+  public synchronized float[][] sequenceLogps(
+      String run, long v, WeightsSource weights, List<TrainExample> rows) {
     sync(run, v, weights);
     return computer.sequenceLogps(rows);
   }

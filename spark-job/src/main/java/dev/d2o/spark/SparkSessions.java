@@ -6,8 +6,8 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The job's SparkSession: under {@code spark-submit} the master and settings come from there; run in-process (the
- * embedded default) the master is {@code run.master} ({@code local[*]}).
+ * The job's SparkSession: under {@code spark-submit} the master and settings come from there; run
+ * in-process (the embedded default) the master is {@code run.master} ({@code local[*]}).
  */
 public final class SparkSessions {
   private SparkSessions() {}

@@ -13,17 +13,28 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code d2o bench} on the tiny shape, one repetition of everything, so the benchmark cannot rot; the real numbers
- * come from {@code bin/d2o bench} by hand (docs/bench/).
+ * {@code d2o bench} on the tiny shape, one repetition of everything, so the benchmark cannot rot;
+ * the real numbers come from {@code bin/d2o bench} by hand (docs/bench/).
  */
 class BenchCommandIT {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void tinyShapeEveryPart() throws Exception {
-    assertEquals(0, D2oCli.run("bench", "--shapes", "tiny", "--iterations", "1", "--new-tokens", "4", "--threads",
-        "1", "--out", tmp.toString())); // one thread: a tiny model on a busy machine is fastest so
+    assertEquals(
+        0,
+        D2oCli.run(
+            "bench",
+            "--shapes",
+            "tiny",
+            "--iterations",
+            "1",
+            "--new-tokens",
+            "4",
+            "--threads",
+            "1",
+            "--out",
+            tmp.toString())); // one thread: a tiny model on a busy machine is fastest so
 
     JsonNode root = Jsonl.JSON.readTree(tmp.resolve("latest.json").toFile());
     assertTrue(root.get("peak_before_gflops").asDouble() > 0);
@@ -51,7 +62,9 @@ class BenchCommandIT {
     } finally {
       System.setErr(old);
     }
-    assertTrue(err.toString(StandardCharsets.UTF_8).contains(
-        "--shapes: unknown shape 'gpt3'; known: tiny, gpt2-124m, llama-100m"), err.toString(StandardCharsets.UTF_8));
+    assertTrue(
+        err.toString(StandardCharsets.UTF_8)
+            .contains("--shapes: unknown shape 'gpt3'; known: tiny, gpt2-124m, llama-100m"),
+        err.toString(StandardCharsets.UTF_8));
   }
 }

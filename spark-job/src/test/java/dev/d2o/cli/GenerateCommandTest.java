@@ -27,16 +27,34 @@ class GenerateCommandTest {
   static final Path GOLDEN = Path.of("../model-core/src/test/resources/golden/gpt2-f32-hub");
   static final int EOS = 95;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void promptIdsEndToEnd() throws IOException {
-    Path in = write("in.jsonl", "{\"id\":\"a\",\"prompt_ids\":[5,6,7],\"extra\":1}",
-        "{\"id\":7,\"prompt_ids\":[9,10,11,12,13,14,15]}", "", "{\"id\":\"c\",\"prompt_ids\":[40]}");
-    String[] args = {"generate", "--model", GOLDEN.toString(), "--input", in.toString(), "--output",
-        tmp.resolve("out.jsonl").toString(), "--num-samples", "3", "--max-new-tokens", "10", "--top-p", "0.9",
-        "--seed", "4"};
+    Path in =
+        write(
+            "in.jsonl",
+            "{\"id\":\"a\",\"prompt_ids\":[5,6,7],\"extra\":1}",
+            "{\"id\":7,\"prompt_ids\":[9,10,11,12,13,14,15]}",
+            "",
+            "{\"id\":\"c\",\"prompt_ids\":[40]}");
+    String[] args = {
+      "generate",
+      "--model",
+      GOLDEN.toString(),
+      "--input",
+      in.toString(),
+      "--output",
+      tmp.resolve("out.jsonl").toString(),
+      "--num-samples",
+      "3",
+      "--max-new-tokens",
+      "10",
+      "--top-p",
+      "0.9",
+      "--seed",
+      "4"
+    };
     assertEquals(0, D2oCli.run(args));
     List<String> out = Files.readAllLines(tmp.resolve("out.jsonl"));
     assertEquals(3, out.size());
@@ -46,13 +64,20 @@ class GenerateCommandTest {
     // the same samples as the library call with (seed 4, id, j): nothing else enters
     try (NDManager m = NDManager.newBaseManager();
         Pretrained p = Pretrained.load(GOLDEN, m)) {
-      List<GenerationResult> lib = new Generator(p.model(), null, 1, 64).generate(
-          List.of(new GenerationRequest("7", new int[] {9, 10, 11, 12, 13, 14, 15})), 3,
-          new SamplingConfig(1.0, 0.9, 0, 10, 0, 1.0, 4));
+      List<GenerationResult> lib =
+          new Generator(p.model(), null, 1, 64)
+              .generate(
+                  List.of(new GenerationRequest("7", new int[] {9, 10, 11, 12, 13, 14, 15})),
+                  3,
+                  new SamplingConfig(1.0, 0.9, 0, 10, 0, 1.0, 4));
       JsonNode second = Jsonl.JSON.readTree(out.get(1));
       for (int j = 0; j < 3; j++) {
-        assertArrayEquals(lib.get(0).samples().get(j).tokenIds(), ints(second.get("sample_ids").get(j)));
-        assertEquals(lib.get(0).samples().get(j).logp(), second.get("sample_logps").get(j).asDouble(), 1e-4,
+        assertArrayEquals(
+            lib.get(0).samples().get(j).tokenIds(), ints(second.get("sample_ids").get(j)));
+        assertEquals(
+            lib.get(0).samples().get(j).logp(),
+            second.get("sample_logps").get(j).asDouble(),
+            1e-4,
             "logits differ in the last bits between batch shapes");
       }
     }
@@ -86,9 +111,27 @@ class GenerateCommandTest {
   @Test
   void textPromptsAreDecodedWithTheTokenizer() throws IOException {
     Path model = withWordTokenizer();
-    Path in = write("in.jsonl", "{\"id\":\"t\",\"prompt\":\"w3 w4 w5\"}", "{\"id\":\"u\",\"prompt_ids\":[3]}");
-    assertEquals(0, D2oCli.run("generate", "--model", model.toString(), "--input", in.toString(), "--output",
-        tmp.resolve("out.jsonl").toString(), "--num-samples", "2", "--max-new-tokens", "5", "--temperature", "0"));
+    Path in =
+        write(
+            "in.jsonl",
+            "{\"id\":\"t\",\"prompt\":\"w3 w4 w5\"}",
+            "{\"id\":\"u\",\"prompt_ids\":[3]}");
+    assertEquals(
+        0,
+        D2oCli.run(
+            "generate",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("out.jsonl").toString(),
+            "--num-samples",
+            "2",
+            "--max-new-tokens",
+            "5",
+            "--temperature",
+            "0"));
     for (String line : Files.readAllLines(tmp.resolve("out.jsonl"))) {
       JsonNode row = Jsonl.JSON.readTree(line);
       for (int j = 0; j < 2; j++) {
@@ -101,7 +144,8 @@ class GenerateCommandTest {
         }
         assertEquals(words.toString(), row.get("samples").get(j).asText());
       }
-      assertEquals(row.get("sample_ids").get(0), row.get("sample_ids").get(1), "greedy samples agree");
+      assertEquals(
+          row.get("sample_ids").get(0), row.get("sample_ids").get(1), "greedy samples agree");
       assertEquals(0.0, row.get("sample_logps").get(0).asDouble());
     }
   }
@@ -109,20 +153,44 @@ class GenerateCommandTest {
   @Test
   void badInputIsNamed() throws IOException {
     Path model = withWordTokenizer();
-    assertError("line 2: missing field 'id' (each example needs an id: sample j of an example is seeded by (seed,"
-        + " id, j)); found fields [prompt_ids]", model, "{\"id\":1,\"prompt_ids\":[4]}", "{\"prompt_ids\":[4]}");
-    assertError("line 1 (id \"e\"): empty prompt: \"\" has no tokens and the model adds no BOS; generation needs at"
-        + " least one prompt token", model, "{\"id\":\"e\",\"prompt\":\"\"}");
-    assertError("line 1 (id \"e\"): empty 'prompt_ids': generation needs at least one prompt token", model,
+    assertError(
+        "line 2: missing field 'id' (each example needs an id: sample j of an example is seeded by (seed,"
+            + " id, j)); found fields [prompt_ids]",
+        model,
+        "{\"id\":1,\"prompt_ids\":[4]}",
+        "{\"prompt_ids\":[4]}");
+    assertError(
+        "line 1 (id \"e\"): empty prompt: \"\" has no tokens and the model adds no BOS; generation needs at"
+            + " least one prompt token",
+        model,
+        "{\"id\":\"e\",\"prompt\":\"\"}");
+    assertError(
+        "line 1 (id \"e\"): empty 'prompt_ids': generation needs at least one prompt token",
+        model,
         "{\"id\":\"e\",\"prompt_ids\":[]}");
-    assertError("line 2: duplicate id \"a\" (first on line 1); ids must be unique, as they seed the samples", model,
-        "{\"id\":\"a\",\"prompt_ids\":[4]}", "{\"id\":\"a\",\"prompt_ids\":[5]}");
+    assertError(
+        "line 2: duplicate id \"a\" (first on line 1); ids must be unique, as they seed the samples",
+        model,
+        "{\"id\":\"a\",\"prompt_ids\":[4]}",
+        "{\"id\":\"a\",\"prompt_ids\":[5]}");
     String ok = "{\"id\":\"a\",\"prompt_ids\":[4]}";
-    assertError("error: --num-samples must be ≥ 1, got 0", model, List.of("--num-samples", "0"), ok);
-    assertError("error: temperature = -1.0 is invalid: must be a finite number ≥ 0 (0 = greedy)", model,
-        List.of("--temperature", "-1"), ok);
-    assertError("error: top_p = 0.0 is invalid: must be in (0, 1] (1 = off)", model, List.of("--top-p", "0"), ok);
-    assertError("error: top_p = 1.5 is invalid: must be in (0, 1] (1 = off)", model, List.of("--top-p", "1.5"), ok);
+    assertError(
+        "error: --num-samples must be ≥ 1, got 0", model, List.of("--num-samples", "0"), ok);
+    assertError(
+        "error: temperature = -1.0 is invalid: must be a finite number ≥ 0 (0 = greedy)",
+        model,
+        List.of("--temperature", "-1"),
+        ok);
+    assertError(
+        "error: top_p = 0.0 is invalid: must be in (0, 1] (1 = off)",
+        model,
+        List.of("--top-p", "0"),
+        ok);
+    assertError(
+        "error: top_p = 1.5 is invalid: must be in (0, 1] (1 = off)",
+        model,
+        List.of("--top-p", "1.5"),
+        ok);
     assertFalse(Files.exists(tmp.resolve("bad.jsonl")), "no output on error");
   }
 
@@ -130,10 +198,19 @@ class GenerateCommandTest {
     assertError(expected, model, List.of("--num-samples", "2"), lines);
   }
 
-  private void assertError(String expected, Path model, List<String> opts, String... lines) throws IOException {
+  private void assertError(String expected, Path model, List<String> opts, String... lines)
+      throws IOException {
     Path in = write("bad-in.jsonl", lines);
-    List<String> args = new java.util.ArrayList<>(List.of("generate", "--model", model.toString(), "--input",
-        in.toString(), "--output", tmp.resolve("bad.jsonl").toString()));
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "generate",
+                "--model",
+                model.toString(),
+                "--input",
+                in.toString(),
+                "--output",
+                tmp.resolve("bad.jsonl").toString()));
     args.addAll(opts);
     if (!opts.contains("--num-samples")) {
       args.addAll(List.of("--num-samples", "2"));
@@ -149,25 +226,34 @@ class GenerateCommandTest {
     }
     String msg = err.toString(StandardCharsets.UTF_8);
     assertEquals(1, rc, msg);
-    assertTrue(msg.startsWith("d2o generate: ") && msg.contains(expected), "expected «" + expected + "» in: " + msg);
+    assertTrue(
+        msg.startsWith("d2o generate: ") && msg.contains(expected),
+        "expected «" + expected + "» in: " + msg);
   }
 
-  /** A copy of the golden model with a word-level tokenizer: "w3" … "w94" are ids 3 … 94, "<eos>" is 95. */
+  /**
+   * A copy of the golden model with a word-level tokenizer: "w3" … "w94" are ids 3 … 94, "<eos>" is
+   * 95.
+   */
   private Path withWordTokenizer() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("model"));
     for (String f : new String[] {"config.json", "model.safetensors"}) {
-      Files.copy(GOLDEN.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          GOLDEN.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     StringBuilder vocab = new StringBuilder("\"<unk>\":0,\"<pad>\":1,\"<x>\":2");
     for (int i = 3; i < 95; i++) {
       vocab.append(",\"w").append(i).append("\":").append(i);
     }
     vocab.append(",\"<eos>\":95");
-    Files.writeString(dir.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
-        + "\"added_tokens\":[{\"id\":95,\"content\":\"<eos>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
-        + "\"normalized\":false,\"special\":true}],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},"
-        + "\"post_processor\":null,\"decoder\":null,\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab
-        + "},\"unk_token\":\"<unk>\"}}");
+    Files.writeString(
+        dir.resolve("tokenizer.json"),
+        "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
+            + "\"added_tokens\":[{\"id\":95,\"content\":\"<eos>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
+            + "\"normalized\":false,\"special\":true}],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},"
+            + "\"post_processor\":null,\"decoder\":null,\"model\":{\"type\":\"WordLevel\",\"vocab\":{"
+            + vocab
+            + "},\"unk_token\":\"<unk>\"}}");
     return dir;
   }
 

@@ -47,14 +47,25 @@ class LogprobsCommandTest {
   void scoresTextAndIdRowsInInputOrder() throws Exception {
     Path in = tmp.resolve("in.jsonl");
     Path out = tmp.resolve("out/scores.jsonl");
-    Files.writeString(in, """
+    Files.writeString(
+        in,
+        """
         {"id": "a", "prompt": "How do I bake bread?", "response": "Mix flour, water and yeast."}
 
         {"id": 2, "prompt_ids": [257, 72, 105], "response_ids": [33, 256], "extra": true}
         {"id": "c", "prompt": "Hi", "response": ""}
         """);
-    Result r = run("logprobs", "--model", model.toString(), "--input", in.toString(), "--output", out.toString(),
-        "--batch-size", "2");
+    Result r =
+        run(
+            "logprobs",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            out.toString(),
+            "--batch-size",
+            "2");
     assertEquals(0, r.rc(), r.err());
     List<String> lines = Files.readAllLines(out);
     assertEquals(3, lines.size());
@@ -62,7 +73,8 @@ class LogprobsCommandTest {
     JsonNode b = JSON.readTree(lines.get(1));
     JsonNode c = JSON.readTree(lines.get(2));
     assertEquals("a", a.get("id").asText());
-    assertEquals("Mix flour, water and yeast.".length() + 1, a.get("tokens").asInt(), "bytes + EOS");
+    assertEquals(
+        "Mix flour, water and yeast.".length() + 1, a.get("tokens").asInt(), "bytes + EOS");
     assertEquals(2, b.get("id").asInt());
     assertTrue(b.get("extra").asBoolean(), "input fields are repeated");
     assertEquals(2, b.get("tokens").asInt());
@@ -79,8 +91,17 @@ class LogprobsCommandTest {
   void malformedLineFailsWithItsNumberAndLeavesNoOutput() throws Exception {
     Path in = tmp.resolve("bad.jsonl");
     Path out = tmp.resolve("bad-out.jsonl");
-    Files.writeString(in, "{\"id\": 1, \"prompt_ids\": [1], \"response_ids\": [2]}\n{\"id\": 2, \"prompt\": \n");
-    Result r = run("logprobs", "--model", model.toString(), "--input", in.toString(), "--output", out.toString());
+    Files.writeString(
+        in, "{\"id\": 1, \"prompt_ids\": [1], \"response_ids\": [2]}\n{\"id\": 2, \"prompt\": \n");
+    Result r =
+        run(
+            "logprobs",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            out.toString());
     assertEquals(1, r.rc());
     assertTrue(r.err().contains("d2o logprobs: error: " + in + " line 2: invalid JSON"), r.err());
     assertFalse(Files.exists(out));
@@ -89,8 +110,15 @@ class LogprobsCommandTest {
   @Test
   void missingInputFileIsNamed() {
     Path in = tmp.resolve("absent.jsonl");
-    Result r = run("logprobs", "--model", model.toString(), "--input", in.toString(), "--output",
-        tmp.resolve("absent-out.jsonl").toString());
+    Result r =
+        run(
+            "logprobs",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("absent-out.jsonl").toString());
     assertEquals(1, r.rc());
     assertTrue(r.err().contains("d2o logprobs: error: input file not found: " + in), r.err());
   }
@@ -99,36 +127,69 @@ class LogprobsCommandTest {
   void rowWithoutPromptAndResponseNamesItsFields() throws Exception {
     Path in = tmp.resolve("fields.jsonl");
     Files.writeString(in, "{\"id\": 9, \"question\": \"x\", \"answer\": \"y\"}\n");
-    Result r = run("logprobs", "--model", model.toString(), "--input", in.toString(), "--output",
-        tmp.resolve("f.jsonl").toString());
+    Result r =
+        run(
+            "logprobs",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("f.jsonl").toString());
     assertEquals(1, r.rc());
-    assertTrue(r.err().contains(in + " line 1 (id 9): expected 'prompt' and 'response' strings or 'prompt_ids' and"
-        + " 'response_ids' lists; found fields [id, question, answer]"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                in
+                    + " line 1 (id 9): expected 'prompt' and 'response' strings or 'prompt_ids' and"
+                    + " 'response_ids' lists; found fields [id, question, answer]"),
+        r.err());
   }
 
   @Test
   void tokenIdOutsideVocabularyNamesTheRow() throws Exception {
     Path in = tmp.resolve("vocab.jsonl");
-    Files.writeString(in, "{\"id\": 1, \"prompt_ids\": [1], \"response_ids\": [2]}\n"
-        + "{\"id\": 2, \"prompt_ids\": [1], \"response_ids\": [999]}\n");
-    Result r = run("logprobs", "--model", model.toString(), "--input", in.toString(), "--output",
-        tmp.resolve("v.jsonl").toString());
+    Files.writeString(
+        in,
+        "{\"id\": 1, \"prompt_ids\": [1], \"response_ids\": [2]}\n"
+            + "{\"id\": 2, \"prompt_ids\": [1], \"response_ids\": [999]}\n");
+    Result r =
+        run(
+            "logprobs",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("v.jsonl").toString());
     assertEquals(1, r.rc());
-    assertTrue(r.err().contains("row line 2 (id 2): response token id 999 at index 0 is outside the model's"
-        + " vocabulary [0, 260)"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                "row line 2 (id 2): response token id 999 at index 0 is outside the model's"
+                    + " vocabulary [0, 260)"),
+        r.err());
   }
 
   @Test
   void invalidUtf8NamesTheLine() throws Exception {
     Path in = tmp.resolve("utf.jsonl");
-    byte[] bad = "{\"id\": 1, \"prompt\": \"a\", \"response\": \"b\"}\n{\"id\": 2, \"prompt\": \"\u00ff".getBytes(
-        StandardCharsets.UTF_8);
+    byte[] bad =
+        "{\"id\": 1, \"prompt\": \"a\", \"response\": \"b\"}\n{\"id\": 2, \"prompt\": \"\u00ff"
+            .getBytes(StandardCharsets.UTF_8);
     byte[] withInvalid = java.util.Arrays.copyOf(bad, bad.length + 2);
     withInvalid[bad.length] = (byte) 0xC3; // a lead byte followed by a non-continuation byte
     withInvalid[bad.length + 1] = (byte) 0x28;
     Files.write(in, withInvalid);
-    Result r = run("logprobs", "--model", model.toString(), "--input", in.toString(), "--output",
-        tmp.resolve("u.jsonl").toString());
+    Result r =
+        run(
+            "logprobs",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("u.jsonl").toString());
     assertEquals(1, r.rc());
     assertTrue(r.err().contains(in + " line 2: invalid UTF-8"), r.err());
   }

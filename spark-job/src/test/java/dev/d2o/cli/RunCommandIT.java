@@ -10,20 +10,51 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code d2o run} end to end in-process on local[2]: the README's main command (the demo), shortened. */
+/**
+ * {@code d2o run} end to end in-process on local[2]: the README's main command (the demo),
+ * shortened.
+ */
 class RunCommandIT {
   @TempDir Path tmp;
 
   @Test
   void runsTheDemoShortened() throws Exception {
     Path run = tmp.resolve("run");
-    int rc = D2oCli.run("run", "--conf", "../conf/local.conf", "--set", "run.dir=" + run,
-        "--set", "data.input=../data-samples/harmless/train.jsonl", "--set", "data.maxRows=16",
-        "--set", "model.path=../data-samples/model", "--set", "data.eval=../data-samples/harmless/eval.jsonl",
-        "--set", "eval.costModel=../data-samples/cost-model", "--set", "anchors.numSamples=2",
-        "--set", "train.maxSteps=3", "--set", "train.batchSize=4", "--set", "train.checkpointEvery=3",
-        "--set", "anchors.maxNewTokens=8", "--set", "eval.maxPrompts=8", "--set", "eval.maxNewTokens=8",
-        "--set", "eval.every=2", "--set", "eval.everyPrompts=8");
+    int rc =
+        D2oCli.run(
+            "run",
+            "--conf",
+            "../conf/local.conf",
+            "--set",
+            "run.dir=" + run,
+            "--set",
+            "data.input=../data-samples/harmless/train.jsonl",
+            "--set",
+            "data.maxRows=16",
+            "--set",
+            "model.path=../data-samples/model",
+            "--set",
+            "data.eval=../data-samples/harmless/eval.jsonl",
+            "--set",
+            "eval.costModel=../data-samples/cost-model",
+            "--set",
+            "anchors.numSamples=2",
+            "--set",
+            "train.maxSteps=3",
+            "--set",
+            "train.batchSize=4",
+            "--set",
+            "train.checkpointEvery=3",
+            "--set",
+            "anchors.maxNewTokens=8",
+            "--set",
+            "eval.maxPrompts=8",
+            "--set",
+            "eval.maxNewTokens=8",
+            "--set",
+            "eval.every=2",
+            "--set",
+            "eval.everyPrompts=8");
     assertEquals(0, rc);
     JsonNode summary = new ObjectMapper().readTree(run.resolve("summary.json").toFile());
     assertEquals(3000, summary.get("input_rows").asInt());
@@ -33,13 +64,24 @@ class RunCommandIT {
     assertEquals(3, summary.get("steps").asInt());
     var lines = Files.readAllLines(run.resolve("metrics.jsonl"));
     assertEquals(3, lines.size());
-    assertTrue(lines.get(0).contains("\"eval/harmful_rate\""), "the harmful-rate probe runs at step 0");
+    assertTrue(
+        lines.get(0).contains("\"eval/harmful_rate\""), "the harmful-rate probe runs at step 0");
     assertTrue(!lines.get(1).contains("\"eval/harmful_rate\""), "and every 2 steps");
     JsonNode report = new ObjectMapper().readTree(run.resolve("eval/report.json").toFile());
     assertTrue(report.toString().contains("harmful_rate"), report.toString());
-    for (String f : new String[] {"config.conf", "final/model.safetensors", "final/config.json",
-        "final/tokenizer.json", "anchors/_SUCCESS", "eval/report.md", "eval/report.html", "eval/loss.png",
-        "checkpoints/checkpoint-00000003/_COMPLETE", "eval/harmful_rate.png"}) {
+    for (String f :
+        new String[] {
+          "config.conf",
+          "final/model.safetensors",
+          "final/config.json",
+          "final/tokenizer.json",
+          "anchors/_SUCCESS",
+          "eval/report.md",
+          "eval/report.html",
+          "eval/loss.png",
+          "checkpoints/checkpoint-00000003/_COMPLETE",
+          "eval/harmful_rate.png"
+        }) {
       assertTrue(Files.exists(run.resolve(f)), f);
     }
     assertTrue(!Files.exists(run.resolve("_LOCK")), "the lock is released at the end");

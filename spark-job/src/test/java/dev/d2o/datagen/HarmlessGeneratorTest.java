@@ -22,14 +22,17 @@ class HarmlessGeneratorTest {
 
   @BeforeAll
   static void generate() {
-    data = new HarmlessGenerator(TopicBook.builtIn()).generate(HarmlessGenerator.Options.defaults(0));
+    data =
+        new HarmlessGenerator(TopicBook.builtIn()).generate(HarmlessGenerator.Options.defaults(0));
   }
 
   @Test
   void sameSeedGivesIdenticalRowsAndAnotherSeedDoesNot() {
-    HarmlessData again = new HarmlessGenerator(TopicBook.builtIn()).generate(HarmlessGenerator.Options.defaults(0));
+    HarmlessData again =
+        new HarmlessGenerator(TopicBook.builtIn()).generate(HarmlessGenerator.Options.defaults(0));
     assertEquals(data, again);
-    HarmlessData other = new HarmlessGenerator(TopicBook.builtIn()).generate(HarmlessGenerator.Options.defaults(1));
+    HarmlessData other =
+        new HarmlessGenerator(TopicBook.builtIn()).generate(HarmlessGenerator.Options.defaults(1));
     assertNotEquals(data.train(), other.train());
   }
 
@@ -52,7 +55,8 @@ class HarmlessGeneratorTest {
 
   @Test
   void everyCategoryAppearsAndTextsAreShort() {
-    Set<String> categories = data.train().stream().map(PromptRow::category).collect(Collectors.toSet());
+    Set<String> categories =
+        data.train().stream().map(PromptRow::category).collect(Collectors.toSet());
     assertEquals(TopicBook.builtIn().categories().keySet(), categories);
     for (PromptRow r : data.train()) {
       assertWords(r.prompt(), 5, HarmlessGenerator.MAX_PROMPT_WORDS);
@@ -75,17 +79,23 @@ class HarmlessGeneratorTest {
     long same = 0;
     for (int i = 0; i < data.sft().size(); i++) {
       String r = data.sft().get(i).response();
-      same += r.equals(data.train().get(i).negative()) || r.equals(data.train().get(i).helpful()) ? 1 : 0;
+      same +=
+          r.equals(data.train().get(i).negative()) || r.equals(data.train().get(i).helpful())
+              ? 1
+              : 0;
     }
     assertTrue(same < 300, same + " SFT responses copy the train split's responses");
   }
 
   @Test
   void noSingleWordGivesTheClassAway() {
-    List<WordCue.Labeled> texts = Stream.concat(data.costTrain().stream(), data.costTest().stream())
-        .map(r -> new WordCue.Labeled(r.text(), r.label())).toList();
+    List<WordCue.Labeled> texts =
+        Stream.concat(data.costTrain().stream(), data.costTest().stream())
+            .map(r -> new WordCue.Labeled(r.text(), r.label()))
+            .toList();
     WordCue cue = WordCue.strongest(texts, 0.01);
-    System.out.println("most class-predictive words: " + WordCue.ranking(texts, 0.01).subList(0, 25));
+    System.out.println(
+        "most class-predictive words: " + WordCue.ranking(texts, 0.01).subList(0, 25));
     assertTrue(cue.precision() < 0.85, "a single word predicts the class too well: " + cue);
     // and the check itself finds a planted keyword
     List<WordCue.Labeled> planted = new ArrayList<>(texts);
@@ -102,30 +112,41 @@ class HarmlessGeneratorTest {
     for (LabeledRow r : data.costTrain()) {
       (r.label() == 1 ? harmful : helpful).add(r.text());
     }
-    assertTrue(harmful.size() > 1300 && helpful.size() > 1300, helpful.size() + " / " + harmful.size());
+    assertTrue(
+        harmful.size() > 1300 && helpful.size() > 1300, helpful.size() + " / " + harmful.size());
   }
 
   @Test
   void badOptionsAreRejectedWithTheirValues() {
     HarmlessGenerator g = new HarmlessGenerator(TopicBook.builtIn());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> g.generate(new HarmlessGenerator.Options(0, 10, 5, 11, 0.45)));
-    assertEquals("sizes must satisfy train ≥ 1, eval ≥ 1, 0 ≤ costTrain ≤ train; got train=10 eval=5 costTrain=11",
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> g.generate(new HarmlessGenerator.Options(0, 10, 5, 11, 0.45)));
+    assertEquals(
+        "sizes must satisfy train ≥ 1, eval ≥ 1, 0 ≤ costTrain ≤ train; got train=10 eval=5 costTrain=11",
         e.getMessage());
-    IllegalStateException tooMany = assertThrows(IllegalStateException.class,
-        () -> g.generate(new HarmlessGenerator.Options(0, 200_000, 5, 0, 0.45)));
-    assertTrue(tooMany.getMessage().startsWith("the topic book yields too few distinct prompts: found "),
+    IllegalStateException tooMany =
+        assertThrows(
+            IllegalStateException.class,
+            () -> g.generate(new HarmlessGenerator.Options(0, 200_000, 5, 0, 0.45)));
+    assertTrue(
+        tooMany.getMessage().startsWith("the topic book yields too few distinct prompts: found "),
         tooMany.getMessage());
   }
 
   @Test
   void topicBookErrorsNameTheLine() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TopicBook.parse("# x\ncategory a\nprompt hi\n", "t.txt"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TopicBook.parse("# x\ncategory a\nprompt hi\n", "t.txt"));
     assertEquals("t.txt line 3: 'prompt' before any topic", e.getMessage());
-    IllegalArgumentException k = assertThrows(IllegalArgumentException.class,
-        () -> TopicBook.parse("promt hi\n", "t.txt"));
-    assertEquals("t.txt line 1: unknown line kind 'promt' (expected category, topic, prompt, safe, risky, frame or "
-        + "slot)", k.getMessage());
+    IllegalArgumentException k =
+        assertThrows(IllegalArgumentException.class, () -> TopicBook.parse("promt hi\n", "t.txt"));
+    assertEquals(
+        "t.txt line 1: unknown line kind 'promt' (expected category, topic, prompt, safe, risky, frame or "
+            + "slot)",
+        k.getMessage());
   }
 }

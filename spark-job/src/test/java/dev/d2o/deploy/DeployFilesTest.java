@@ -21,14 +21,15 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * The deployment files cannot rot: the JSON parses, every d2o command line in them parses with the real command line
- * and names only declared keys, the DAG compiles, and the wrapper passes what the job needs. None of it runs on
- * Airflow, Databricks or EMR here.
+ * The deployment files cannot rot: the JSON parses, every d2o command line in them parses with the
+ * real command line and names only declared keys, the DAG compiles, and the wrapper passes what the
+ * job needs. None of it runs on Airflow, Databricks or EMR here.
  */
 class DeployFilesTest {
   private static final Path DEPLOY = Path.of("../deploy");
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Set<String> KEYS = Keys.ALL.stream().map(k -> k.name()).collect(Collectors.toSet());
+  private static final Set<String> KEYS =
+      Keys.ALL.stream().map(k -> k.name()).collect(Collectors.toSet());
 
   @Test
   void databricksJobsRunTheCliStagesWithResumeOnTrain() throws IOException {
@@ -44,11 +45,17 @@ class DeployFilesTest {
       }
       assertEquals(List.of("anchors", "train", "evaluate"), keys, file);
       JsonNode cluster = job.get("job_clusters").get(0).get("new_cluster");
-      checkJavaOptions(file, cluster.get("spark_conf").get("spark.executor.extraJavaOptions").asText());
+      checkJavaOptions(
+          file, cluster.get("spark_conf").get("spark.executor.extraJavaOptions").asText());
       assertTrue(cluster.get("spark_env_vars").has("DJL_CACHE_DIR"), file);
     }
-    JsonNode gpu = JSON.readTree(DEPLOY.resolve("databricks/job-gpu.json").toFile()).get("job_clusters").get(0);
-    assertEquals("/Shared/d2o/init-djl-cuda.sh", gpu.at("/new_cluster/init_scripts/0/workspace/destination").asText());
+    JsonNode gpu =
+        JSON.readTree(DEPLOY.resolve("databricks/job-gpu.json").toFile())
+            .get("job_clusters")
+            .get(0);
+    assertEquals(
+        "/Shared/d2o/init-djl-cuda.sh",
+        gpu.at("/new_cluster/init_scripts/0/workspace/destination").asText());
     assertTrue(Files.isRegularFile(DEPLOY.resolve("databricks/init-djl-cuda.sh")));
   }
 
@@ -70,10 +77,14 @@ class DeployFilesTest {
     JsonNode conf = JSON.readTree(DEPLOY.resolve("emr/configurations.json").toFile());
     JsonNode defaults = conf.get(0);
     assertEquals("spark-defaults", defaults.get("Classification").asText());
-    checkJavaOptions("configurations.json", defaults.at("/Properties/spark.executor.extraJavaOptions").asText());
-    checkJavaOptions("configurations.json", defaults.at("/Properties/spark.driver.extraJavaOptions").asText());
-    assertEquals(defaults.at("/Properties/spark.task.cpus").asText(),
-        defaults.at("/Properties/spark.executorEnv.OMP_NUM_THREADS").asText(), "libtorch threads = task cores");
+    checkJavaOptions(
+        "configurations.json", defaults.at("/Properties/spark.executor.extraJavaOptions").asText());
+    checkJavaOptions(
+        "configurations.json", defaults.at("/Properties/spark.driver.extraJavaOptions").asText());
+    assertEquals(
+        defaults.at("/Properties/spark.task.cpus").asText(),
+        defaults.at("/Properties/spark.executorEnv.OMP_NUM_THREADS").asText(),
+        "libtorch threads = task cores");
   }
 
   @Test
@@ -85,11 +96,20 @@ class DeployFilesTest {
 
   @Test
   void theAirflowDagCompiles() throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")) || onPath("python3"), "python3");
+    Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/python3")) || onPath("python3"), "python3");
     Path dag = DEPLOY.resolve("airflow/d2o_dag.py");
     Path out = Files.createTempFile("d2o_dag", ".pyc");
-    Process p = new ProcessBuilder("python3", "-c", "import py_compile,sys; py_compile.compile(sys.argv[1], "
-        + "cfile=sys.argv[2], doraise=True)", dag.toString(), out.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "python3",
+                "-c",
+                "import py_compile,sys; py_compile.compile(sys.argv[1], "
+                    + "cfile=sys.argv[2], doraise=True)",
+                dag.toString(),
+                out.toString())
+            .redirectErrorStream(true)
+            .start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), new String(p.getInputStream().readAllBytes()));
     Files.delete(out);
@@ -100,8 +120,16 @@ class DeployFilesTest {
 
   @Test
   void sparkSubmitWrapperPassesWhatTheJobNeeds() throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("bash", DEPLOY.resolve("spark-submit.sh").toString(), "--master",
-        "spark://h:7077", "--", "train", "--resume").redirectErrorStream(true);
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                "bash",
+                DEPLOY.resolve("spark-submit.sh").toString(),
+                "--master",
+                "spark://h:7077",
+                "--",
+                "train",
+                "--resume")
+            .redirectErrorStream(true);
     pb.environment().put("D2O_DRY_RUN", "1");
     pb.environment().put("D2O_JAR", "/x/app.jar");
     pb.environment().put("D2O_TASK_CPUS", "4");
@@ -109,19 +137,27 @@ class DeployFilesTest {
     Process p = pb.start();
     String cmd = new String(p.getInputStream().readAllBytes()).replace("\\ ", " ");
     assertEquals(0, p.waitFor(), cmd);
-    for (String s : List.of("--class dev.d2o.cli.D2oCli", "spark.task.cpus=4", "spark.executorEnv.OMP_NUM_THREADS=4",
-        "spark.executorEnv.DJL_CACHE_DIR=", "-Dai.djl.pytorch.num_threads=4", "-Dai.djl.offline=true",
-        "spark.driver.extraJavaOptions=--add-opens=java.base/java.lang=ALL-UNNAMED",
-        "spark.executor.extraJavaOptions=--add-opens=java.base/java.lang=ALL-UNNAMED",
-        "--master spark://h:7077 /x/app.jar train --resume")) {
+    for (String s :
+        List.of(
+            "--class dev.d2o.cli.D2oCli",
+            "spark.task.cpus=4",
+            "spark.executorEnv.OMP_NUM_THREADS=4",
+            "spark.executorEnv.DJL_CACHE_DIR=",
+            "-Dai.djl.pytorch.num_threads=4",
+            "-Dai.djl.offline=true",
+            "spark.driver.extraJavaOptions=--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "spark.executor.extraJavaOptions=--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--master spark://h:7077 /x/app.jar train --resume")) {
       assertTrue(cmd.contains(s), s + " in " + cmd);
     }
   }
 
   /** A d2o command line parses with the real CLI, names declared keys only, and train resumes. */
   private static void checkCommand(String file, List<String> args) {
-    new CommandLine(D2oCli.class).parseArgs(args.toArray(String[]::new)); // throws on an unknown option
-    assertTrue(Set.of("anchors", "train", "evaluate", "run").contains(args.get(0)), file + ": " + args);
+    new CommandLine(D2oCli.class)
+        .parseArgs(args.toArray(String[]::new)); // throws on an unknown option
+    assertTrue(
+        Set.of("anchors", "train", "evaluate", "run").contains(args.get(0)), file + ": " + args);
     for (int i = 0; i < args.size(); i++) {
       if (args.get(i).equals("--set")) {
         String key = args.get(i + 1).split("=", 2)[0];
@@ -134,8 +170,13 @@ class DeployFilesTest {
   }
 
   private static void checkJavaOptions(String file, String opts) {
-    for (String s : List.of("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-        "-Dai.djl.offline=true", "-DDJL_CACHE_DIR=", "-Dai.djl.pytorch.num_threads=")) {
+    for (String s :
+        List.of(
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "-Dai.djl.offline=true",
+            "-DDJL_CACHE_DIR=",
+            "-Dai.djl.pytorch.num_threads=")) {
       assertTrue(opts.contains(s), file + ": " + s);
     }
   }

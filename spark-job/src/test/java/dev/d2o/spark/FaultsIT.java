@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Faults and bad input through the Spark job (docs/reliability.md): invalid UTF-8, wrong format, an empty input, a
- * 1 MB prompt, non-finite reference log-probs, and a full disk while a checkpoint is written.
+ * Faults and bad input through the Spark job (docs/reliability.md): invalid UTF-8, wrong format, an
+ * empty input, a 1 MB prompt, non-finite reference log-probs, and a full disk while a checkpoint is
+ * written.
  */
 class FaultsIT extends SparkTestBase {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,13 +45,26 @@ class FaultsIT extends SparkTestBase {
     Path model = TinyModels.writeRandom(TinyModels.llama(), 9, tmp.resolve("model"));
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < 8; i++) {
-      sb.append("{\"id\": \"q").append(i).append("\", \"prompt\": \"Please help with task ").append(i)
-          .append("\", \"negative\": \"No, do something bad ").append(i).append("\"}\n");
+      sb.append("{\"id\": \"q")
+          .append(i)
+          .append("\", \"prompt\": \"Please help with task ")
+          .append(i)
+          .append("\", \"negative\": \"No, do something bad ")
+          .append(i)
+          .append("\"}\n");
     }
     Files.writeString(tmp.resolve("in.jsonl"), sb.toString());
-    baseArgs = List.of("model.path=" + model, "data.input=" + tmp.resolve("in.jsonl"),
-        "anchors.numSamples=2", "anchors.maxNewTokens=4", "run.partitions=2", "train.batchSize=4",
-        "train.chunkSize=2", "train.learningRate=0.002", "train.schedule=constant");
+    baseArgs =
+        List.of(
+            "model.path=" + model,
+            "data.input=" + tmp.resolve("in.jsonl"),
+            "anchors.numSamples=2",
+            "anchors.maxNewTokens=4",
+            "run.partitions=2",
+            "train.batchSize=4",
+            "train.chunkSize=2",
+            "train.learningRate=0.002",
+            "train.schedule=constant");
     base = JobConfig.load(null, baseArgs);
   }
 
@@ -63,63 +77,108 @@ class FaultsIT extends SparkTestBase {
   @Test
   void invalidUtf8IsRejectedWithItsReasonNeverReplacedSilently() throws Exception {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
-    b.writeBytes("{\"id\": \"ok\", \"prompt\": \"Grüße\", \"negative\": \"fine\"}\n".getBytes(StandardCharsets.UTF_8));
+    b.writeBytes(
+        "{\"id\": \"ok\", \"prompt\": \"Grüße\", \"negative\": \"fine\"}\n"
+            .getBytes(StandardCharsets.UTF_8));
     b.writeBytes("{\"id\": \"p\", \"prompt\": \"bad ".getBytes(StandardCharsets.UTF_8));
     b.write(0xC3); // a lead byte followed by a non-continuation byte
     b.writeBytes("( byte\", \"negative\": \"n\"}\n".getBytes(StandardCharsets.UTF_8));
-    b.writeBytes("{\"id\": \"n\", \"prompt\": \"p\", \"negative\": \"stray ".getBytes(StandardCharsets.UTF_8));
+    b.writeBytes(
+        "{\"id\": \"n\", \"prompt\": \"p\", \"negative\": \"stray "
+            .getBytes(StandardCharsets.UTF_8));
     b.write(0xFF);
     b.writeBytes("\"}\n".getBytes(StandardCharsets.UTF_8));
-    b.writeBytes("{\"id\": \"r\", \"prompt\": \"a real \uFFFD is kept\", \"negative\": \"n\"}\n"
-        .getBytes(StandardCharsets.UTF_8));
+    b.writeBytes(
+        "{\"id\": \"r\", \"prompt\": \"a real \uFFFD is kept\", \"negative\": \"n\"}\n"
+            .getBytes(StandardCharsets.UTF_8));
     Path in = write("utf.jsonl", b.toByteArray());
-    InputData.Loaded l = InputData.load(spark, in.toString(), "auto", tmp.resolve("utf-rejects").toString());
+    InputData.Loaded l =
+        InputData.load(spark, in.toString(), "auto", tmp.resolve("utf-rejects").toString());
     assertEquals(4, l.total());
     assertEquals(Map.of("invalid UTF-8", 2L), l.rejected());
-    assertEquals(List.of("ok", "r"), l.valid().orderBy("id").collectAsList().stream().map(r -> r.getString(0)).toList());
+    assertEquals(
+        List.of("ok", "r"),
+        l.valid().orderBy("id").collectAsList().stream().map(r -> r.getString(0)).toList());
     List<Row> rejects = spark.read().json(tmp.resolve("utf-rejects").toString()).collectAsList();
-    assertEquals(List.of("invalid UTF-8", "invalid UTF-8"),
-        rejects.stream().map(r -> r.getString(r.fieldIndex("_reason"))).toList(), "written with their reason");
+    assertEquals(
+        List.of("invalid UTF-8", "invalid UTF-8"),
+        rejects.stream().map(r -> r.getString(r.fieldIndex("_reason"))).toList(),
+        "written with their reason");
   }
 
-  /** Parquet keeps a string's bytes as written; invalid ones would become U+FFFD when read, so they are refused. */
+  /**
+   * Parquet keeps a string's bytes as written; invalid ones would become U+FFFD when read, so they
+   * are refused.
+   */
   @Test
   void invalidUtf8InParquetStringsIsRejected() throws Exception {
-    org.apache.spark.sql.types.StructType bin = new org.apache.spark.sql.types.StructType()
-        .add("id", "string").add("prompt", "binary").add("negative", "binary");
-    List<Row> rows = List.of(
-        org.apache.spark.sql.RowFactory.create("ok", "fine".getBytes(StandardCharsets.UTF_8), new byte[] {'n'}),
-        org.apache.spark.sql.RowFactory.create("bad", new byte[] {'a', (byte) 0xC3, '('}, new byte[] {'n'}));
+    org.apache.spark.sql.types.StructType bin =
+        new org.apache.spark.sql.types.StructType()
+            .add("id", "string")
+            .add("prompt", "binary")
+            .add("negative", "binary");
+    List<Row> rows =
+        List.of(
+            org.apache.spark.sql.RowFactory.create(
+                "ok", "fine".getBytes(StandardCharsets.UTF_8), new byte[] {'n'}),
+            org.apache.spark.sql.RowFactory.create(
+                "bad", new byte[] {'a', (byte) 0xC3, '('}, new byte[] {'n'}));
     String parquet = tmp.resolve("utf.parquet").toString();
-    spark.createDataFrame(rows, bin).selectExpr("id", "cast(prompt as string) as prompt",
-        "cast(negative as string) as negative").write().parquet(parquet);
-    InputData.Loaded l = InputData.load(spark, parquet, "auto", tmp.resolve("utf-rejects-pq").toString());
+    spark
+        .createDataFrame(rows, bin)
+        .selectExpr(
+            "id", "cast(prompt as string) as prompt", "cast(negative as string) as negative")
+        .write()
+        .parquet(parquet);
+    InputData.Loaded l =
+        InputData.load(spark, parquet, "auto", tmp.resolve("utf-rejects-pq").toString());
     assertEquals(Map.of("invalid UTF-8", 1L), l.rejected());
-    assertEquals(List.of("ok"), l.valid().collectAsList().stream().map(r -> r.getString(0)).toList());
+    assertEquals(
+        List.of("ok"), l.valid().collectAsList().stream().map(r -> r.getString(0)).toList());
   }
 
   @Test
   void wrongFormatAndEmptyInputAreNamed() throws Exception {
     Path in = tmp.resolve("in.jsonl");
-    InputException e = assertThrows(InputException.class,
-        () -> InputData.load(spark, in.toString(), "parquet", tmp.resolve("r1").toString()));
-    assertTrue(e.getMessage().startsWith("input " + in + " cannot be read as parquet (data.format = parquet): "),
+    InputException e =
+        assertThrows(
+            InputException.class,
+            () -> InputData.load(spark, in.toString(), "parquet", tmp.resolve("r1").toString()));
+    assertTrue(
+        e.getMessage()
+            .startsWith("input " + in + " cannot be read as parquet (data.format = parquet): "),
         e.getMessage());
 
     Path txt = write("in.txt", "prompt,negative\n".getBytes(StandardCharsets.UTF_8));
-    e = assertThrows(InputException.class, () -> InputData.load(spark, txt.toString(), "auto", "x"));
-    assertEquals("cannot tell the format of " + txt + " from its extension; set data.format to parquet or jsonl",
+    e =
+        assertThrows(
+            InputException.class, () -> InputData.load(spark, txt.toString(), "auto", "x"));
+    assertEquals(
+        "cannot tell the format of "
+            + txt
+            + " from its extension; set data.format to parquet or jsonl",
         e.getMessage());
 
     Path empty = write("empty.jsonl", new byte[0]);
-    e = assertThrows(InputException.class, () -> InputData.load(spark, empty.toString(), "auto", "x"));
+    e =
+        assertThrows(
+            InputException.class, () -> InputData.load(spark, empty.toString(), "auto", "x"));
     assertEquals("input " + empty + " holds no rows (data.input)", e.getMessage());
 
-    Path allBad = write("bad.jsonl", "{\"prompt\": \" \", \"negative\": \"n\"}\n".getBytes(StandardCharsets.UTF_8));
-    e = assertThrows(InputException.class,
-        () -> InputData.load(spark, allBad.toString(), "auto", tmp.resolve("r2").toString()));
-    assertEquals("input " + allBad + " has no valid rows: 1 read, all rejected ({empty prompt=1}); see "
-        + tmp.resolve("r2"), e.getMessage());
+    Path allBad =
+        write(
+            "bad.jsonl",
+            "{\"prompt\": \" \", \"negative\": \"n\"}\n".getBytes(StandardCharsets.UTF_8));
+    e =
+        assertThrows(
+            InputException.class,
+            () -> InputData.load(spark, allBad.toString(), "auto", tmp.resolve("r2").toString()));
+    assertEquals(
+        "input "
+            + allBad
+            + " has no valid rows: 1 read, all rejected ({empty prompt=1}); see "
+            + tmp.resolve("r2"),
+        e.getMessage());
   }
 
   /** 1 MiB of words (the byte-level test tokenizer makes one token per byte). */
@@ -131,43 +190,70 @@ class FaultsIT extends SparkTestBase {
     StringBuilder sb = new StringBuilder(Files.readString(tmp.resolve("in.jsonl")));
     sb.append("{\"id\": \"big\", \"prompt\": \"").append(big).append("\", \"negative\": \"no\"}\n");
     Path in = write("big-" + policy + ".jsonl", sb.toString().getBytes(StandardCharsets.UTF_8));
-    return base.with(Keys.DATA_INPUT, in.toString()).with(Keys.DATA_LENGTH_POLICY, policy)
+    return base.with(Keys.DATA_INPUT, in.toString())
+        .with(Keys.DATA_LENGTH_POLICY, policy)
         .with(Keys.RUN_DIR, tmp.resolve("big-" + policy).toString());
   }
 
   @Test
   void megabytePromptFailsNamingTheRowOrIsTruncatedLeft() throws Exception {
-    ModelException e = assertThrows(ModelException.class,
-        () -> Pipeline.run(spark, megabyte("fail"), Pipeline.Stage.ANCHORS, false, false));
-    assertEquals("row id big: prompt of " + (BIG.length() + 1) + " tokens leaves no room in the model's context"
-        + " of 64 positions"
-        + " (data.lengthPolicy = fail; truncate-prompt-left keeps the end of the prompt)", e.getMessage());
+    ModelException e =
+        assertThrows(
+            ModelException.class,
+            () -> Pipeline.run(spark, megabyte("fail"), Pipeline.Stage.ANCHORS, false, false));
+    assertEquals(
+        "row id big: prompt of "
+            + (BIG.length() + 1)
+            + " tokens leaves no room in the model's context"
+            + " of 64 positions"
+            + " (data.lengthPolicy = fail; truncate-prompt-left keeps the end of the prompt)",
+        e.getMessage());
 
     Pipeline.run(spark, megabyte("truncate-prompt-left"), Pipeline.Stage.ANCHORS, false, false);
-    Row big = spark.read().parquet(tmp.resolve("big-truncate-prompt-left/anchors").toString())
-        .filter("id = 'big'").first();
+    Row big =
+        spark
+            .read()
+            .parquet(tmp.resolve("big-truncate-prompt-left/anchors").toString())
+            .filter("id = 'big'")
+            .first();
     int promptTokens = big.getInt(big.fieldIndex("prompt_tokens"));
     List<Integer> ids = big.getList(big.fieldIndex("prompt_ids"));
-    assertTrue(promptTokens < 64 && promptTokens == ids.size(), "prompt cut to the context: " + promptTokens);
-    assertEquals((int) BIG.charAt(BIG.length() - 1), ids.get(ids.size() - 1), "the end of the prompt is kept");
+    assertTrue(
+        promptTokens < 64 && promptTokens == ids.size(),
+        "prompt cut to the context: " + promptTokens);
+    assertEquals(
+        (int) BIG.charAt(BIG.length() - 1),
+        ids.get(ids.size() - 1),
+        "the end of the prompt is kept");
   }
 
   @Test
   void nonFiniteReferenceLogprobsAreSkippedCountedThenStopTheRun() throws Exception {
     List<String> args = new java.util.ArrayList<>(baseArgs);
-    args.addAll(List.of("run.dir=" + tmp.resolve("nan"), "train.maxSteps=6", "train.maxConsecutiveSkips=2"));
+    args.addAll(
+        List.of(
+            "run.dir=" + tmp.resolve("nan"), "train.maxSteps=6", "train.maxConsecutiveSkips=2"));
     JobConfig cfg = JobConfig.load(null, args);
     Pipeline.run(spark, cfg, Pipeline.Stage.ANCHORS, false, false);
     String anchors = tmp.resolve("nan/anchors").toString();
     // every row's reference log-prob of the negative becomes NaN: each step's loss is NaN
-    spark.read().parquet(anchors).withColumn("ref_logp_negative", org.apache.spark.sql.functions.lit(Double.NaN))
-        .write().mode(SaveMode.Overwrite).parquet(anchors + "-nan");
+    spark
+        .read()
+        .parquet(anchors)
+        .withColumn("ref_logp_negative", org.apache.spark.sql.functions.lit(Double.NaN))
+        .write()
+        .mode(SaveMode.Overwrite)
+        .parquet(anchors + "-nan");
     spark.read().parquet(anchors + "-nan").write().mode(SaveMode.Overwrite).parquet(anchors);
-    TrainException e = assertThrows(TrainException.class,
-        () -> Pipeline.run(spark, cfg, Pipeline.Stage.TRAIN, true, false));
-    assertEquals("training stopped at step 1: 2 consecutive steps had a non-finite loss or gradient (last:"
-        + " non-finite loss NaN; limit maxConsecutiveSkips = 2). Lower learningRate, check the rows' reference"
-        + " log-probs, or resume from the last checkpoint", e.getMessage());
+    TrainException e =
+        assertThrows(
+            TrainException.class,
+            () -> Pipeline.run(spark, cfg, Pipeline.Stage.TRAIN, true, false));
+    assertEquals(
+        "training stopped at step 1: 2 consecutive steps had a non-finite loss or gradient (last:"
+            + " non-finite loss NaN; limit maxConsecutiveSkips = 2). Lower learningRate, check the rows' reference"
+            + " log-probs, or resume from the last checkpoint",
+        e.getMessage());
     List<String> lines = Files.readAllLines(tmp.resolve("nan/metrics.jsonl"));
     assertEquals(2, lines.size(), "both skipped steps are recorded: " + lines);
     for (int i = 0; i < 2; i++) {
@@ -182,19 +268,34 @@ class FaultsIT extends SparkTestBase {
   void fullDiskWhileCheckpointingKeepsThePreviousCheckpointAndResumes() throws Exception {
     FailingFileSystem.register(spark.sparkContext().hadoopConfiguration());
     String runDir = FailingFileSystem.SCHEME + ":" + tmp.resolve("failfs-run");
-    JobConfig cfg = base.with(Keys.RUN_DIR, runDir).with(Keys.TRAIN_MAX_STEPS, 4)
-        .with(Keys.TRAIN_CHECKPOINT_EVERY, 2);
+    JobConfig cfg =
+        base.with(Keys.RUN_DIR, runDir)
+            .with(Keys.TRAIN_MAX_STEPS, 4)
+            .with(Keys.TRAIN_CHECKPOINT_EVERY, 2);
     FailingFileSystem.failCreatesUnder("checkpoint-00000004");
     TrainException e;
     try {
-      e = assertThrows(TrainException.class, () -> Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false));
+      e =
+          assertThrows(
+              TrainException.class,
+              () -> Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false));
     } finally {
       FailingFileSystem.failCreatesUnder(null);
     }
-    assertTrue(e.getMessage().startsWith("checkpoint at step 4 could not be written to " + runDir
-        + "/checkpoints/checkpoint-00000004: No space left on device"), e.getMessage());
-    assertTrue(e.getMessage().endsWith("the newest complete checkpoint is " + runDir
-        + "/checkpoints/checkpoint-00000002; continue with --resume"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "checkpoint at step 4 could not be written to "
+                    + runDir
+                    + "/checkpoints/checkpoint-00000004: No space left on device"),
+        e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .endsWith(
+                "the newest complete checkpoint is "
+                    + runDir
+                    + "/checkpoints/checkpoint-00000002; continue with --resume"),
+        e.getMessage());
     Path ckpts = tmp.resolve("failfs-run/checkpoints");
     assertTrue(Files.exists(ckpts.resolve("checkpoint-00000002/_COMPLETE")));
     assertFalse(Files.exists(ckpts.resolve("checkpoint-00000004/_COMPLETE")));

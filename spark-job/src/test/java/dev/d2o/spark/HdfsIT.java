@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2o.cli.D2oCli;
 import dev.d2o.spark.testing.Weights;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job with everything on HDFS (a MiniDFSCluster in this JVM): input, reference model and run directory are
- * {@code hdfs://127.0.0.1:PORT/} URIs. Anchors, checkpoints, a resume after a driver crash and the final model work
- * there as on local disk, and give the weights of the same run on local disk.
+ * The job with everything on HDFS (a MiniDFSCluster in this JVM): input, reference model and run
+ * directory are {@code hdfs://127.0.0.1:PORT/} URIs. Anchors, checkpoints, a resume after a driver
+ * crash and the final model work there as on local disk, and give the weights of the same run on
+ * local disk.
  */
 class HdfsIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,9 +44,11 @@ class HdfsIT {
     root = "hdfs://127.0.0.1:" + dfs.getNameNodePort();
     fs = dfs.getFileSystem();
     Path repo = Path.of("..").toAbsolutePath().normalize();
-    fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(repo.resolve("data-samples/negatives-sample.jsonl").toUri()),
+    fs.copyFromLocalFile(
+        new org.apache.hadoop.fs.Path(repo.resolve("data-samples/negatives-sample.jsonl").toUri()),
         new org.apache.hadoop.fs.Path(root + "/data/negatives.jsonl"));
-    fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(repo.resolve("data-samples/tiny-random-llama").toUri()),
+    fs.copyFromLocalFile(
+        new org.apache.hadoop.fs.Path(repo.resolve("data-samples/tiny-random-llama").toUri()),
         new org.apache.hadoop.fs.Path(root + "/models/tiny"));
   }
 
@@ -57,11 +59,32 @@ class HdfsIT {
     }
   }
 
-  private static String[] args(String command, String runDir, String input, String model, String... more) {
-    List<String> a = new ArrayList<>(List.of(command, "--conf", "../conf/local.conf", "--set", "run.dir=" + runDir,
-        "--set", "data.input=" + input, "--set", "model.path=" + model, "--set", "data.eval=",
-        "--set", "run.master=local[2]", "--set", "anchors.maxNewTokens=8", "--set", "train.maxSteps=6",
-        "--set", "train.checkpointEvery=2", "--set", "train.keepCheckpoints=2"));
+  private static String[] args(
+      String command, String runDir, String input, String model, String... more) {
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                command,
+                "--conf",
+                "../conf/local.conf",
+                "--set",
+                "run.dir=" + runDir,
+                "--set",
+                "data.input=" + input,
+                "--set",
+                "model.path=" + model,
+                "--set",
+                "data.eval=",
+                "--set",
+                "run.master=local[2]",
+                "--set",
+                "anchors.maxNewTokens=8",
+                "--set",
+                "train.maxSteps=6",
+                "--set",
+                "train.checkpointEvery=2",
+                "--set",
+                "train.keepCheckpoints=2"));
     a.addAll(List.of(more));
     return a.toArray(String[]::new);
   }
@@ -71,7 +94,8 @@ class HdfsIT {
     String run = root + "/runs/r1";
     String input = root + "/data/negatives.jsonl";
     String model = root + "/models/tiny";
-    System.setProperty("d2o.fault.driver", "3"); // a driver crash before step 4, after checkpoint-00000002
+    System.setProperty(
+        "d2o.fault.driver", "3"); // a driver crash before step 4, after checkpoint-00000002
     try {
       assertEquals(1, D2oCli.run(args("run", run, input, model)));
     } finally {
@@ -95,16 +119,25 @@ class HdfsIT {
 
     Path local = tmp.resolve("local-run");
     Path repo = Path.of("..").toAbsolutePath().normalize();
-    assertEquals(0, D2oCli.run(args("run", local.toString(),
-        repo.resolve("data-samples/negatives-sample.jsonl").toString(),
-        repo.resolve("data-samples/tiny-random-llama").toString())));
+    assertEquals(
+        0,
+        D2oCli.run(
+            args(
+                "run",
+                local.toString(),
+                repo.resolve("data-samples/negatives-sample.jsonl").toString(),
+                repo.resolve("data-samples/tiny-random-llama").toString())));
     Path fromHdfs = tmp.resolve("hdfs-final.safetensors");
-    fs.copyToLocalFile(new org.apache.hadoop.fs.Path(run + "/final/model.safetensors"),
+    fs.copyToLocalFile(
+        new org.apache.hadoop.fs.Path(run + "/final/model.safetensors"),
         new org.apache.hadoop.fs.Path(fromHdfs.toUri()));
     double diff = Weights.maxAbsDiff(local.resolve("final/model.safetensors"), fromHdfs);
     System.out.printf("HDFS (crash + resume) vs local disk: max |dw| = %.3g%n", diff);
     assertTrue(diff <= 1e-4, "max |dw| = " + diff);
-    assertNotEquals(0.0, Weights.maxAbsDiff(fromHdfs, repo.resolve("data-samples/tiny-random-llama/model.safetensors")));
+    assertNotEquals(
+        0.0,
+        Weights.maxAbsDiff(
+            fromHdfs, repo.resolve("data-samples/tiny-random-llama/model.safetensors")));
   }
 
   private static boolean exists(String p) throws Exception {

@@ -25,17 +25,22 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The application jar on a real standalone cluster: a Master and two one-core Workers in their own JVMs on 127.0.0.1,
- * the job submitted through {@code deploy/spark-submit.sh}. Shows that (a) anchors → train → evaluate on the cluster
- * give the weights of a local-mode run, (b) an executor SIGKILLed during training is replaced, its tasks retried, the
- * weights unchanged and the loss recorded in {@code summary.json}, and (c) a driver killed during training resumes
- * from its last checkpoint with {@code --resume} to the same weights.
+ * The application jar on a real standalone cluster: a Master and two one-core Workers in their own
+ * JVMs on 127.0.0.1, the job submitted through {@code deploy/spark-submit.sh}. Shows that (a)
+ * anchors → train → evaluate on the cluster give the weights of a local-mode run, (b) an executor
+ * SIGKILLed during training is replaced, its tasks retried, the weights unchanged and the loss
+ * recorded in {@code summary.json}, and (c) a driver killed during training resumes from its last
+ * checkpoint with {@code --resume} to the same weights.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
   private static final Duration JOB_TIMEOUT = Duration.ofMinutes(4);
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Slows each gradient task down so that a kill lands in the middle of a step (FaultInjection.maybeDelay). */
+
+  /**
+   * Slows each gradient task down so that a kill lands in the middle of a step
+   * (FaultInjection.maybeDelay).
+   */
   private static final String SLOW = "-Dd2o.delay.train=250";
 
   @TempDir static Path tmp;
@@ -58,14 +63,35 @@ class StandaloneClusterIT {
     }
   }
 
-  /** The test configuration: the shipped local.conf, shortened, with absolute paths (the driver runs elsewhere). */
+  /**
+   * The test configuration: the shipped local.conf, shortened, with absolute paths (the driver runs
+   * elsewhere).
+   */
   private static List<String> conf(Path runDir, String... more) {
     Path root = Path.of("..").toAbsolutePath().normalize();
-    List<String> args = new ArrayList<>(List.of("--conf", root.resolve("conf/local.conf").toString(),
-        "--set", "run.dir=" + runDir, "--set", "data.input=" + root.resolve("data-samples/negatives-sample.jsonl"),
-        "--set", "model.path=" + root.resolve("data-samples/tiny-random-llama"), "--set", "data.eval=",
-        "--set", "run.partitions=2", "--set", "anchors.maxNewTokens=8", "--set", "train.maxSteps=12",
-        "--set", "train.checkpointEvery=4", "--set", "model.device=cpu"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--conf",
+                root.resolve("conf/local.conf").toString(),
+                "--set",
+                "run.dir=" + runDir,
+                "--set",
+                "data.input=" + root.resolve("data-samples/negatives-sample.jsonl"),
+                "--set",
+                "model.path=" + root.resolve("data-samples/tiny-random-llama"),
+                "--set",
+                "data.eval=",
+                "--set",
+                "run.partitions=2",
+                "--set",
+                "anchors.maxNewTokens=8",
+                "--set",
+                "train.maxSteps=12",
+                "--set",
+                "train.checkpointEvery=4",
+                "--set",
+                "model.device=cpu"));
     args.addAll(List.of(more));
     return args;
   }
@@ -92,10 +118,25 @@ class StandaloneClusterIT {
     var train = cluster.submit(work, "a-train", "", cmd("train", clusterRun, "--resume"));
     assertEquals(0, train.await(JOB_TIMEOUT), train.output());
     Path eval = tmp.resolve("cluster-eval");
-    var evaluate = cluster.submit(work, "a-evaluate", "", cmd("evaluate", clusterRun, "--set",
-        "data.eval=" + Path.of("../data-samples/eval-sample.jsonl").toAbsolutePath().normalize(), "--set",
-        "eval.maxPrompts=4", "--set", "eval.maxNewTokens=8", "--policy", clusterRun.resolve("final").toString(),
-        "--output", eval.toString()));
+    var evaluate =
+        cluster.submit(
+            work,
+            "a-evaluate",
+            "",
+            cmd(
+                "evaluate",
+                clusterRun,
+                "--set",
+                "data.eval="
+                    + Path.of("../data-samples/eval-sample.jsonl").toAbsolutePath().normalize(),
+                "--set",
+                "eval.maxPrompts=4",
+                "--set",
+                "eval.maxNewTokens=8",
+                "--policy",
+                clusterRun.resolve("final").toString(),
+                "--output",
+                eval.toString()));
     assertEquals(0, evaluate.await(JOB_TIMEOUT), evaluate.output());
 
     assertTrue(Files.exists(eval.resolve("report.json")), "evaluate wrote its report");
@@ -105,15 +146,19 @@ class StandaloneClusterIT {
     double diff = Weights.maxAbsDiff(localFinal, clusterRun.resolve("final/model.safetensors"));
     System.out.printf("cluster vs local[2]: max |dw| = %.3g%n", diff);
     assertTrue(diff <= 1e-4, "max |dw| = " + diff);
-    assertNotEquals(0.0, Weights.maxAbsDiff(localFinal,
-        Path.of("../data-samples/tiny-random-llama/model.safetensors")), "training changed the weights");
+    assertNotEquals(
+        0.0,
+        Weights.maxAbsDiff(
+            localFinal, Path.of("../data-samples/tiny-random-llama/model.safetensors")),
+        "training changed the weights");
   }
 
   @Test
   @Order(2)
   void anExecutorKilledDuringTrainingIsReplacedAndTheWeightsAreUnchanged() throws Exception {
     Path run = withAnchors("executor-kill");
-    var train = cluster.submit(tmp.resolve("driver"), "b-train", SLOW, cmd("train", run, "--resume"));
+    var train =
+        cluster.submit(tmp.resolve("driver"), "b-train", SLOW, cmd("train", run, "--resume"));
     train.awaitLine(l -> l.startsWith("step 3/"), JOB_TIMEOUT);
     long pid = cluster.killExecutorInTask(0, Duration.ofSeconds(60));
     System.out.println("killed executor JVM " + pid + " of worker 0 with SIGKILL");
@@ -123,8 +168,9 @@ class StandaloneClusterIT {
     System.out.println("summary.json cluster: " + c);
     assertTrue(c.get("executors_lost").asInt() >= 1, c.toString());
     assertTrue(c.get("failed_task_attempts").asInt() >= 1, c.toString());
-    double diff = Weights.maxAbsDiff(clusterRun.resolve("final/model.safetensors"),
-        run.resolve("final/model.safetensors"));
+    double diff =
+        Weights.maxAbsDiff(
+            clusterRun.resolve("final/model.safetensors"), run.resolve("final/model.safetensors"));
     System.out.printf("executor killed vs unfaulted: max |dw| = %.3g%n", diff);
     assertTrue(diff <= 1e-4, "max |dw| = " + diff);
   }
@@ -133,25 +179,34 @@ class StandaloneClusterIT {
   @Order(3)
   void aDriverKilledDuringTrainingResumesToTheSameWeights() throws Exception {
     Path run = withAnchors("driver-kill");
-    var first = cluster.submit(tmp.resolve("driver"), "c-train", SLOW, cmd("train", run, "--resume"));
-    first.awaitLine(l -> l.startsWith("step 7/"), JOB_TIMEOUT); // checkpoint-00000004 is complete by then
-    assertTrue(first.process().info().command().orElse("").endsWith("java"), "the driver JVM itself is killed");
+    var first =
+        cluster.submit(tmp.resolve("driver"), "c-train", SLOW, cmd("train", run, "--resume"));
+    first.awaitLine(
+        l -> l.startsWith("step 7/"), JOB_TIMEOUT); // checkpoint-00000004 is complete by then
+    assertTrue(
+        first.process().info().command().orElse("").endsWith("java"),
+        "the driver JVM itself is killed");
     first.process().descendants().forEach(ProcessHandle::destroyForcibly);
     first.process().destroyForcibly(); // SIGKILL: no shutdown hooks, the lock file stays behind
     first.process().waitFor();
     assertTrue(Files.exists(run.resolve("checkpoints/checkpoint-00000004/_COMPLETE")));
     assertTrue(!Files.exists(run.resolve("final")), "the first driver did not finish");
 
-    var second = cluster.submit(tmp.resolve("driver"), "c-resume", "", cmd("train", run, "--resume"));
+    var second =
+        cluster.submit(tmp.resolve("driver"), "c-resume", "", cmd("train", run, "--resume"));
     assertEquals(0, second.await(JOB_TIMEOUT), second.output());
     assertTrue(second.output().contains("step 12/12"), second.output());
-    double diff = Weights.maxAbsDiff(clusterRun.resolve("final/model.safetensors"),
-        run.resolve("final/model.safetensors"));
+    double diff =
+        Weights.maxAbsDiff(
+            clusterRun.resolve("final/model.safetensors"), run.resolve("final/model.safetensors"));
     System.out.printf("driver killed + --resume vs uninterrupted: max |dw| = %.3g%n", diff);
     assertTrue(diff <= 1e-4, "max |dw| = " + diff);
   }
 
-  /** A new run directory holding the anchors of the unfaulted cluster run (the train stage starts from them). */
+  /**
+   * A new run directory holding the anchors of the unfaulted cluster run (the train stage starts
+   * from them).
+   */
   private static Path withAnchors(String name) throws IOException {
     Path run = tmp.resolve(name);
     Path src = clusterRun.resolve("anchors");

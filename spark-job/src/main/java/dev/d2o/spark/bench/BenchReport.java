@@ -12,8 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The results of one {@code d2o bench} run: a JSON document (machine, versions, per-shape numbers with every
- * repetition) and a markdown table made from it.
+ * The results of one {@code d2o bench} run: a JSON document (machine, versions, per-shape numbers
+ * with every repetition) and a markdown table made from it.
  */
 public final class BenchReport {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,9 +29,12 @@ public final class BenchReport {
     m.put("cpu", cpuModel());
     m.put("load_before", loadAverage());
     root.put("command", command);
-    root.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+    root.put(
+        "jvm",
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     root.put("djl", Engine.getDjlVersion());
-    root.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+    root.put(
+        "engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
   }
 
   /** The JSON root (for the command to add sections to). */
@@ -67,8 +70,9 @@ public final class BenchReport {
   public String write(Path dir) throws IOException {
     root.with("machine").put("load_after", loadAverage());
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve("latest.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root)
-        + "\n");
+    Files.writeString(
+        dir.resolve("latest.json"),
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
     String md = markdown();
     Files.writeString(dir.resolve("latest.md"), md);
     return md;
@@ -78,14 +82,27 @@ public final class BenchReport {
     ObjectNode m = (ObjectNode) root.get("machine");
     StringBuilder sb = new StringBuilder("# d2o bench\n\n");
     sb.append("`").append(root.get("command").asText()).append("`\n\n");
-    sb.append("- machine: ").append(m.get("cores").asInt()).append(" cores, ").append(m.get("cpu").asText())
-        .append("; load average (1, 5, 15 min) before ").append(m.get("load_before").asText()).append(", after ")
-        .append(m.get("load_after").asText()).append('\n');
-    sb.append("- ").append(root.get("jvm").asText()).append("; DJL ").append(root.get("djl").asText()).append("; ")
-        .append(root.get("engine").asText()).append(" (CPU, fp32), ")
-        .append(root.path("engine_threads").asInt()).append(" intra-op threads\n");
-    sb.append("- times are per repetition; tokens/s use the fastest repetition (min), the median is in the note;"
-        + " every repetition is in latest.json\n\n");
+    sb.append("- machine: ")
+        .append(m.get("cores").asInt())
+        .append(" cores, ")
+        .append(m.get("cpu").asText())
+        .append("; load average (1, 5, 15 min) before ")
+        .append(m.get("load_before").asText())
+        .append(", after ")
+        .append(m.get("load_after").asText())
+        .append('\n');
+    sb.append("- ")
+        .append(root.get("jvm").asText())
+        .append("; DJL ")
+        .append(root.get("djl").asText())
+        .append("; ")
+        .append(root.get("engine").asText())
+        .append(" (CPU, fp32), ")
+        .append(root.path("engine_threads").asInt())
+        .append(" intra-op threads\n");
+    sb.append(
+        "- times are per repetition; tokens/s use the fastest repetition (min), the median is in the note;"
+            + " every repetition is in latest.json\n\n");
     sb.append("| measurement | shape | value | note |\n|---|---|---|---|\n");
     rows.forEach(r -> sb.append(r).append('\n'));
     return sb.toString();
@@ -93,8 +110,11 @@ public final class BenchReport {
 
   private static String cpuModel() {
     try {
-      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-          .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name"))
+          .map(l -> l.substring(l.indexOf(':') + 1).trim())
+          .findFirst()
+          .orElse("unknown");
     } catch (IOException | RuntimeException e) {
       return "unknown";
     }

@@ -23,18 +23,29 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The D²O train step through the real {@link TrainStage} (versioned weight broadcast, per-JVM replica, canonical
- * chunks, {@code treeAggregate} of double gradient sums, driver AdamW) against {@link LocalTrainer} on the same global
- * batch: 2 rows of K = 3 anchors and a negative, 64 + 192 tokens per sequence, one row per chunk (so two tasks).
- * The first step of each is a warm-up (model loading, JIT).
+ * The D²O train step through the real {@link TrainStage} (versioned weight broadcast, per-JVM
+ * replica, canonical chunks, {@code treeAggregate} of double gradient sums, driver AdamW) against
+ * {@link LocalTrainer} on the same global batch: 2 rows of K = 3 anchors and a negative, 64 + 192
+ * tokens per sequence, one row per chunk (so two tasks). The first step of each is a warm-up (model
+ * loading, JIT).
  */
 public final class SparkStepBench {
   /** Rows of the global batch (each is 4 sequences × 256 tokens). */
   public static final int ROWS = 2;
 
-  /** Per-step seconds of both, and the Spark stage's own timing split (medians over the measured steps). */
-  public record Result(long parameters, int tokensPerStep, Stats local, Stats spark, double sync, double aggregate,
-      double update, double localForwardBackward) {
+  /**
+   * Per-step seconds of both, and the Spark stage's own timing split (medians over the measured
+   * steps).
+   */
+  public record Result(
+      long parameters,
+      int tokensPerStep,
+      Stats local,
+      Stats spark,
+      double sync,
+      double aggregate,
+      double update,
+      double localForwardBackward) {
     /** Spark step over single-process step, fastest of each. */
     public double ratio() {
       return spark.min() / local.min();
@@ -44,7 +55,8 @@ public final class SparkStepBench {
   private SparkStepBench() {}
 
   /** Runs both on {@code shape}; model files and the run directory go under {@code tmp}. */
-  public static Result measure(SparkSession spark, BenchShape shape, int iterations, Path tmp) throws IOException {
+  public static Result measure(SparkSession spark, BenchShape shape, int iterations, Path tmp)
+      throws IOException {
     Path modelDir = tmp.resolve("model-" + shape.name());
     List<TrainExample> rows;
     Stats local;
@@ -53,7 +65,8 @@ public final class SparkStepBench {
         CausalLM model = ModelBench.randomModel(shape, m)) {
       Pretrained.save(model, modelDir, null);
       rows = ModelBench.rows(model, ROWS, 5);
-      LocalTrainer trainer = new LocalTrainer(model, config(modelDir, tmp, iterations).trainConfig());
+      LocalTrainer trainer =
+          new LocalTrainer(model, config(modelDir, tmp, iterations).trainConfig());
       List<StepResult> steps = new ArrayList<>();
       local = Stats.time(1, iterations, () -> steps.add(trainer.step(rows)));
       localFb = median(steps.subList(1, steps.size()), "timing/forward_backward");
@@ -61,27 +74,63 @@ public final class SparkStepBench {
     JobConfig cfg = config(modelDir, tmp, iterations);
     List<Row> anchorRows = new ArrayList<>();
     for (TrainExample r : rows) {
-      anchorRows.add(new AnchorRow(r.id(), "", "", r.promptIds(), r.negativeIds(),
-          Collections.nCopies(r.k(), ""), r.anchorIds(), r.refLogpAnchors(), r.refLogpNegative()).toRow());
+      anchorRows.add(
+          new AnchorRow(
+                  r.id(),
+                  "",
+                  "",
+                  r.promptIds(),
+                  r.negativeIds(),
+                  Collections.nCopies(r.k(), ""),
+                  r.anchorIds(),
+                  r.refLogpAnchors(),
+                  r.refLogpNegative())
+              .toRow());
     }
     TrainData data = TrainData.of(spark.createDataFrame(anchorRows, AnchorRow.SCHEMA), ROWS);
     List<StepResult> steps;
-    try (RunDir run = RunDir.open(cfg.get(dev.d2o.spark.config.Keys.RUN_DIR), cfg, false, true,
-        spark.sparkContext().hadoopConfiguration())) {
+    try (RunDir run =
+        RunDir.open(
+            cfg.get(dev.d2o.spark.config.Keys.RUN_DIR),
+            cfg,
+            false,
+            true,
+            spark.sparkContext().hadoopConfiguration())) {
       steps = new TrainStage(spark, cfg, run).run(data, false).steps().subList(1, iterations + 1);
     } finally {
       data.release();
     }
-    double[] s = steps.stream().mapToDouble(r -> r.metric("timing/sync") + r.metric("timing/aggregate")
-        + r.metric("timing/update")).toArray();
-    return new Result(shape.parameters(), (int) (ROWS * rows.get(0).tokens()), local, new Stats(s),
-        median(steps, "timing/sync"), median(steps, "timing/aggregate"), median(steps, "timing/update"), localFb);
+    double[] s =
+        steps.stream()
+            .mapToDouble(
+                r ->
+                    r.metric("timing/sync")
+                        + r.metric("timing/aggregate")
+                        + r.metric("timing/update"))
+            .toArray();
+    return new Result(
+        shape.parameters(),
+        (int) (ROWS * rows.get(0).tokens()),
+        local,
+        new Stats(s),
+        median(steps, "timing/sync"),
+        median(steps, "timing/aggregate"),
+        median(steps, "timing/update"),
+        localFb);
   }
 
   private static JobConfig config(Path modelDir, Path tmp, int iterations) {
-    return JobConfig.load(null, List.of("model.path=" + modelDir, "run.dir=" + tmp.resolve("run"),
-        "anchors.numSamples=" + ModelBench.K, "train.batchSize=" + ROWS, "train.chunkSize=1",
-        "train.maxSteps=" + (iterations + 1), "train.schedule=constant", "run.partitions=" + ROWS));
+    return JobConfig.load(
+        null,
+        List.of(
+            "model.path=" + modelDir,
+            "run.dir=" + tmp.resolve("run"),
+            "anchors.numSamples=" + ModelBench.K,
+            "train.batchSize=" + ROWS,
+            "train.chunkSize=1",
+            "train.maxSteps=" + (iterations + 1),
+            "train.schedule=constant",
+            "run.partitions=" + ROWS));
   }
 
   private static double median(List<StepResult> steps, String metric) {

@@ -21,8 +21,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The effective configuration: declared defaults, then a HOCON file, then {@code --set key=value} overrides. Every
- * value is type-checked and validated at load; an unknown key fails with the nearest known key suggested.
+ * The effective configuration: declared defaults, then a HOCON file, then {@code --set key=value}
+ * overrides. Every value is type-checked and validated at load; an unknown key fails with the
+ * nearest known key suggested.
  */
 public final class JobConfig implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -50,7 +51,8 @@ public final class JobConfig implements Serializable {
       try {
         c = ConfigFactory.parseFile(file.toFile()).resolve();
       } catch (com.typesafe.config.ConfigException e) {
-        throw new ConfigException("cannot parse configuration file " + file + ": " + e.getMessage());
+        throw new ConfigException(
+            "cannot parse configuration file " + file + ": " + e.getMessage());
       }
       apply(c, values, file.toString());
     }
@@ -63,7 +65,9 @@ public final class JobConfig implements Serializable {
       String raw = o.substring(eq + 1).trim();
       Config c;
       try {
-        c = ConfigFactory.parseString("\"" + key.replace(".", "\".\"") + "\" = " + quoteIfBare(raw));
+        c =
+            ConfigFactory.parseString(
+                "\"" + key.replace(".", "\".\"") + "\" = " + quoteIfBare(raw));
       } catch (Parse e) {
         throw new ConfigException("--set " + o + ": cannot parse the value: " + e.getMessage());
       }
@@ -75,8 +79,8 @@ public final class JobConfig implements Serializable {
   }
 
   /**
-   * Parses HOCON {@code text} (a saved effective configuration) on top of the defaults; {@code source} names it in
-   * error messages.
+   * Parses HOCON {@code text} (a saved effective configuration) on top of the defaults; {@code
+   * source} names it in error messages.
    */
   public static JobConfig parse(String text, String source) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -98,13 +102,20 @@ public final class JobConfig implements Serializable {
     int refresh = get(Keys.ANCHORS_REFRESH_EVERY);
     int update = get(Keys.REFERENCE_UPDATE_EVERY);
     if (refresh > 0 && update > 0 && refresh % update != 0) {
-      throw new ConfigException("anchors.refreshEvery = " + refresh + " conflicts with reference.updateEvery = "
-          + update + ": refreshed anchors are scored under the reference of their step, so anchors.refreshEvery must"
-          + " be a multiple of reference.updateEvery (or one of them 0)");
+      throw new ConfigException(
+          "anchors.refreshEvery = "
+              + refresh
+              + " conflicts with reference.updateEvery = "
+              + update
+              + ": refreshed anchors are scored under the reference of their step, so anchors.refreshEvery must"
+              + " be a multiple of reference.updateEvery (or one of them 0)");
     }
   }
 
-  /** Bare words and paths would be read as HOCON paths or fail; quote anything that is not a number/boolean. */
+  /**
+   * Bare words and paths would be read as HOCON paths or fail; quote anything that is not a
+   * number/boolean.
+   */
   private static String quoteIfBare(String raw) {
     if (raw.startsWith("\"") || raw.matches("-?[0-9.eE+-]+|true|false")) {
       return raw;
@@ -117,8 +128,14 @@ public final class JobConfig implements Serializable {
       String name = e.getKey();
       Key<?> key = find(name);
       if (key == null) {
-        throw new ConfigException("unknown configuration key '" + name + "' in " + source + "; did you mean '"
-            + nearest(name) + "'?");
+        throw new ConfigException(
+            "unknown configuration key '"
+                + name
+                + "' in "
+                + source
+                + "; did you mean '"
+                + nearest(name)
+                + "'?");
       }
       values.put(name, convert(key, e.getValue(), source));
     }
@@ -138,24 +155,46 @@ public final class JobConfig implements Serializable {
     Object raw = v.unwrapped();
     Object typed;
     if (key.type() == String.class) {
-      typed = v.valueType() == ConfigValueType.STRING || v.valueType() == ConfigValueType.NUMBER
-          || v.valueType() == ConfigValueType.BOOLEAN ? String.valueOf(raw) : null;
+      typed =
+          v.valueType() == ConfigValueType.STRING
+                  || v.valueType() == ConfigValueType.NUMBER
+                  || v.valueType() == ConfigValueType.BOOLEAN
+              ? String.valueOf(raw)
+              : null;
     } else if (key.type() == Integer.class) {
-      typed = raw instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
-          && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE ? n.intValue() : null;
+      typed =
+          raw instanceof Number n
+                  && n.doubleValue() == Math.rint(n.doubleValue())
+                  && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE
+              ? n.intValue()
+              : null;
     } else if (key.type() == Double.class) {
       typed = raw instanceof Number n ? n.doubleValue() : null;
     } else {
       typed = raw instanceof Boolean b ? b : null;
     }
     if (typed == null) {
-      throw new ConfigException(key.name() + " = " + v.render() + " (from " + source + ") has the wrong type; "
-          + "allowed: " + key.allowed());
+      throw new ConfigException(
+          key.name()
+              + " = "
+              + v.render()
+              + " (from "
+              + source
+              + ") has the wrong type; "
+              + "allowed: "
+              + key.allowed());
     }
     T value = (T) typed;
     if (!key.valid().test(value)) {
-      throw new ConfigException(key.name() + " = " + v.render() + " (from " + source + ") is out of range; "
-          + "allowed: " + key.allowed());
+      throw new ConfigException(
+          key.name()
+              + " = "
+              + v.render()
+              + " (from "
+              + source
+              + ") is out of range; "
+              + "allowed: "
+              + key.allowed());
     }
     return value;
   }
@@ -201,7 +240,8 @@ public final class JobConfig implements Serializable {
   /** A copy with {@code key} set to {@code value} (validated). */
   public <T> JobConfig with(Key<T> key, T value) {
     if (!key.valid().test(value)) {
-      throw new ConfigException(key.name() + " = " + value + " is out of range; allowed: " + key.allowed());
+      throw new ConfigException(
+          key.name() + " = " + value + " is out of range; allowed: " + key.allowed());
     }
     Map<String, Object> copy = new LinkedHashMap<>(values);
     copy.put(key.name(), value);
@@ -222,14 +262,18 @@ public final class JobConfig implements Serializable {
     return TrainConfig.of(options);
   }
 
-  /** The LoRA adapters to train ({@code lora.*}), or null for full fine-tuning ({@code lora.rank = 0}). */
+  /**
+   * The LoRA adapters to train ({@code lora.*}), or null for full fine-tuning ({@code lora.rank =
+   * 0}).
+   */
   public dev.d2o.model.LoraConfig lora() {
     int rank = get(Keys.LORA_RANK);
     if (rank == 0) {
       return null;
     }
     try {
-      return dev.d2o.model.LoraConfig.of(rank, get(Keys.LORA_ALPHA), get(Keys.LORA_DROPOUT), get(Keys.LORA_TARGETS));
+      return dev.d2o.model.LoraConfig.of(
+          rank, get(Keys.LORA_ALPHA), get(Keys.LORA_DROPOUT), get(Keys.LORA_TARGETS));
     } catch (dev.d2o.model.ModelException e) {
       throw new ConfigException(e.getMessage());
     }
@@ -244,7 +288,8 @@ public final class JobConfig implements Serializable {
   public List<String> trainingDifferences(Map<String, Object> other) {
     TreeMap<String, String> diffs = new TreeMap<>();
     for (Key<?> k : Keys.ALL) {
-      if (k.trainingRelevant() && !String.valueOf(values.get(k.name())).equals(String.valueOf(other.get(k.name())))) {
+      if (k.trainingRelevant()
+          && !String.valueOf(values.get(k.name())).equals(String.valueOf(other.get(k.name())))) {
         diffs.put(k.name(), other.get(k.name()) + " -> " + values.get(k.name()));
       }
     }
@@ -260,7 +305,9 @@ public final class JobConfig implements Serializable {
       }
     }
     try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+      byte[] h =
+          MessageDigest.getInstance("SHA-256")
+              .digest(sb.toString().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(h, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -272,8 +319,12 @@ public final class JobConfig implements Serializable {
     StringBuilder sb = new StringBuilder();
     for (Key<?> k : Keys.ALL) {
       Object v = values.get(k.name());
-      sb.append(k.name()).append(" = ")
-          .append(v instanceof String s ? "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : v)
+      sb.append(k.name())
+          .append(" = ")
+          .append(
+              v instanceof String s
+                  ? "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+                  : v)
           .append('\n');
     }
     return sb.toString();

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * One configuration option: name, type, default, doc and validator side by side (Iceberg's {@code *_DEFAULT}
- * constants, MLlib's {@code Param}).
+ * One configuration option: name, type, default, doc and validator side by side (Iceberg's {@code
+ * *_DEFAULT} constants, MLlib's {@code Param}).
  *
  * @param name dotted key, e.g. {@code train.beta}
  * @param type value type: String, Integer, Long, Double or Boolean
@@ -17,8 +17,15 @@ import java.util.function.Predicate;
  * @param trainingRelevant whether a change makes an existing checkpoint incompatible
  * @param <T> value type
  */
-public record Key<T>(String name, Class<T> type, T defaultValue, String doc, String allowed, Check<T> valid,
-    boolean trainingRelevant) implements Serializable {
+public record Key<T>(
+    String name,
+    Class<T> type,
+    T defaultValue,
+    String doc,
+    String allowed,
+    Check<T> valid,
+    boolean trainingRelevant)
+    implements Serializable {
 
   /** A serializable predicate. */
   @FunctionalInterface
@@ -29,25 +36,41 @@ public record Key<T>(String name, Class<T> type, T defaultValue, String doc, Str
   }
 
   static Key<Double> positive(String name, double def, String doc, boolean relevant) {
-    return new Key<>(name, Double.class, def, doc, "a number > 0", v -> v > 0 && Double.isFinite(v), relevant);
+    return new Key<>(
+        name, Double.class, def, doc, "a number > 0", v -> v > 0 && Double.isFinite(v), relevant);
   }
 
   static Key<Double> nonNegative(String name, double def, String doc, boolean relevant) {
-    return new Key<>(name, Double.class, def, doc, "a number ≥ 0", v -> v >= 0 && Double.isFinite(v), relevant);
+    return new Key<>(
+        name, Double.class, def, doc, "a number ≥ 0", v -> v >= 0 && Double.isFinite(v), relevant);
   }
 
-  static Key<Double> range(String name, double def, double lo, double hi, boolean loOpen, String doc,
-      boolean relevant) {
+  static Key<Double> range(
+      String name, double def, double lo, double hi, boolean loOpen, String doc, boolean relevant) {
     String allowed = "a number in " + (loOpen ? "(" : "[") + lo + ", " + hi + "]";
-    return new Key<>(name, Double.class, def, doc, allowed, v -> (loOpen ? v > lo : v >= lo) && v <= hi, relevant);
+    return new Key<>(
+        name,
+        Double.class,
+        def,
+        doc,
+        allowed,
+        v -> (loOpen ? v > lo : v >= lo) && v <= hi,
+        relevant);
   }
 
   static Key<String> text(String name, String def, String doc, boolean relevant) {
     return new Key<>(name, String.class, def, doc, "a string", v -> true, relevant);
   }
 
-  static Key<String> oneOf(String name, String def, List<String> values, String doc, boolean relevant) {
-    return new Key<>(name, String.class, def, doc, "one of " + String.join(", ", values), values::contains,
+  static Key<String> oneOf(
+      String name, String def, List<String> values, String doc, boolean relevant) {
+    return new Key<>(
+        name,
+        String.class,
+        def,
+        doc,
+        "one of " + String.join(", ", values),
+        values::contains,
         relevant);
   }
 

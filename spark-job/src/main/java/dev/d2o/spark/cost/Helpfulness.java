@@ -3,10 +3,11 @@ package dev.d2o.spark.cost;
 import dev.d2o.infer.ScoreResult;
 
 /**
- * The helpfulness proxy of the evaluate stage: the mean per-token log-prob of the held-out helpful responses
- * (the {@code helpful} column of {@code data-samples/harmless/eval}) under a model, token-weighted over the set:
- * {@code Σ logp / Σ tokens}. Higher is better; a policy that unlearns harmful answers by collapsing (e.g. gradient
- * ascent) loses it, so it guards the cost model's harmfulness rate against a degenerate win.
+ * The helpfulness proxy of the evaluate stage: the mean per-token log-prob of the held-out helpful
+ * responses (the {@code helpful} column of {@code data-samples/harmless/eval}) under a model,
+ * token-weighted over the set: {@code Σ logp / Σ tokens}. Higher is better; a policy that unlearns
+ * harmful answers by collapsing (e.g. gradient ascent) loses it, so it guards the cost model's
+ * harmfulness rate against a degenerate win.
  */
 public final class Helpfulness {
   private Helpfulness() {}
@@ -20,7 +21,8 @@ public final class Helpfulness {
       tokens += r.tokens();
     }
     if (tokens == 0) {
-      throw new IllegalArgumentException("helpfulness of an empty set: no response tokens were scored");
+      throw new IllegalArgumentException(
+          "helpfulness of an empty set: no response tokens were scored");
     }
     return logp / tokens;
   }

@@ -34,16 +34,18 @@ import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
 /**
- * Reads prompt data (Parquet or JSONL with {@code prompt}, {@code negative} or its alias {@code rejected}, and an
- * optional {@code id}), checks the schema before any work, and splits valid rows from rejected ones. Rejected rows are
- * counted by reason and written out; nothing is dropped silently.
+ * Reads prompt data (Parquet or JSONL with {@code prompt}, {@code negative} or its alias {@code
+ * rejected}, and an optional {@code id}), checks the schema before any work, and splits valid rows
+ * from rejected ones. Rejected rows are counted by reason and written out; nothing is dropped
+ * silently.
  */
 public final class InputData {
   /** The schema every stage works with. */
-  public static final StructType SCHEMA = new StructType()
-      .add("id", DataTypes.StringType, false)
-      .add("prompt", DataTypes.StringType, false)
-      .add("negative", DataTypes.StringType, false);
+  public static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.StringType, false)
+          .add("prompt", DataTypes.StringType, false)
+          .add("negative", DataTypes.StringType, false);
 
   /**
    * The outcome of loading.
@@ -65,8 +67,8 @@ public final class InputData {
   private InputData() {}
 
   /**
-   * Loads {@code location}. {@code format} is auto, parquet or jsonl; rejected rows go to {@code rejectsDir} as
-   * JSON when there are any.
+   * Loads {@code location}. {@code format} is auto, parquet or jsonl; rejected rows go to {@code
+   * rejectsDir} as JSON when there are any.
    */
   public static Loaded load(SparkSession spark, String location, String format, String rejectsDir) {
     Path path = HadoopFiles.qualify(location);
@@ -76,12 +78,25 @@ public final class InputData {
     String fmt = format.equals("auto") ? detect(location) : format;
     Dataset<Row> raw;
     try {
-      raw = fmt.equals("parquet") ? spark.read().parquet(path.toString())
-          : spark.read().option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_corrupt_record")
-              .json(path.toString());
+      raw =
+          fmt.equals("parquet")
+              ? spark.read().parquet(path.toString())
+              : spark
+                  .read()
+                  .option("mode", "PERMISSIVE")
+                  .option("columnNameOfCorruptRecord", "_corrupt_record")
+                  .json(path.toString());
     } catch (Exception e) { // Spark throws its (checked) SparkException or AnalysisException here
-      throw new InputException("input " + location + " cannot be read as " + fmt + " (data.format = " + format
-          + "): " + rootMessage(e), e);
+      throw new InputException(
+          "input "
+              + location
+              + " cannot be read as "
+              + fmt
+              + " (data.format = "
+              + format
+              + "): "
+              + rootMessage(e),
+          e);
     }
     if (raw.schema().isEmpty()) { // Spark infers no columns from an empty file or folder
       throw new InputException("input " + location + " holds no rows (data.input)");
@@ -99,16 +114,20 @@ public final class InputData {
   }
 
   /**
-   * Whether {@code bytes} are well-formed UTF-8. Spark keeps a string's bytes as read (Parquet) and decodes them with
-   * U+FFFD replacement only when Java code reads them, so invalid bytes would otherwise be replaced silently.
+   * Whether {@code bytes} are well-formed UTF-8. Spark keeps a string's bytes as read (Parquet) and
+   * decodes them with U+FFFD replacement only when Java code reads them, so invalid bytes would
+   * otherwise be replaced silently.
    */
   static boolean validUtf8(byte[] bytes) {
     if (bytes == null) {
       return true;
     }
     try {
-      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes));
       return true;
     } catch (CharacterCodingException e) {
       return false;
@@ -116,50 +135,66 @@ public final class InputData {
   }
 
   /**
-   * Checks and splits an already loaded data set (the Estimator's {@code fit} input); {@code source} names it in
-   * messages.
+   * Checks and splits an already loaded data set (the Estimator's {@code fit} input); {@code
+   * source} names it in messages.
    */
   public static Loaded fromDataset(Dataset<Row> raw, String source, String rejectsDir) {
     return fromDataset(raw, source, rejectsDir, "negative", "rejected");
   }
 
   /**
-   * As {@link #fromDataset(Dataset, String, String)} with another second text column ({@code response} for SFT
-   * data) and its alias (may be null); the valid rows name it as given.
+   * As {@link #fromDataset(Dataset, String, String)} with another second text column ({@code
+   * response} for SFT data) and its alias (may be null); the valid rows name it as given.
    */
-  public static Loaded fromDataset(Dataset<Row> raw, String source, String rejectsDir, String second, String alias) {
+  public static Loaded fromDataset(
+      Dataset<Row> raw, String source, String rejectsDir, String second, String alias) {
     String location = source;
     Dataset<Row> df = normalise(raw, location, second, alias);
-    UserDefinedFunction utf8 = udf((UDF1<byte[], Boolean>) InputData::validUtf8, DataTypes.BooleanType);
-    // Spark's JSON reader refuses a line with invalid UTF-8 as a corrupt record (it never replaces the bytes with
+    UserDefinedFunction utf8 =
+        udf((UDF1<byte[], Boolean>) InputData::validUtf8, DataTypes.BooleanType);
+    // Spark's JSON reader refuses a line with invalid UTF-8 as a corrupt record (it never replaces
+    // the bytes with
     // U+FFFD); the record keeps the raw bytes, so the reason can say which fault it was
-    Column reason = when(not(utf8.apply(col("_corrupt").cast("binary"))), lit(INVALID_UTF8))
-        .when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
-        .when(not(utf8.apply(col("prompt").cast("binary"))).or(not(utf8.apply(col("negative").cast("binary")))),
-            lit(INVALID_UTF8))
-        .when(col("id").isNull(), lit("null id"))
-        .when(col("prompt").isNull(), lit("null prompt"))
-        .when(trim(col("prompt")).equalTo(""), lit("empty prompt"))
-        .when(col("negative").isNull(), lit("null " + second))
-        .when(trim(col("negative")).equalTo(""), lit("empty " + second));
+    Column reason =
+        when(not(utf8.apply(col("_corrupt").cast("binary"))), lit(INVALID_UTF8))
+            .when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
+            .when(
+                not(utf8.apply(col("prompt").cast("binary")))
+                    .or(not(utf8.apply(col("negative").cast("binary")))),
+                lit(INVALID_UTF8))
+            .when(col("id").isNull(), lit("null id"))
+            .when(col("prompt").isNull(), lit("null prompt"))
+            .when(trim(col("prompt")).equalTo(""), lit("empty prompt"))
+            .when(col("negative").isNull(), lit("null " + second))
+            .when(trim(col("negative")).equalTo(""), lit("empty " + second));
     Dataset<Row> tagged = df.withColumn("_reason", reason).cache();
     long total = tagged.count();
     Map<String, Long> rejected = new LinkedHashMap<>();
-    for (Row r : tagged.filter(col("_reason").isNotNull()).groupBy("_reason").count().collectAsList()) {
+    for (Row r :
+        tagged.filter(col("_reason").isNotNull()).groupBy("_reason").count().collectAsList()) {
       rejected.put(r.getString(0), r.getLong(1));
     }
     if (!rejected.isEmpty()) {
       tagged.filter(col("_reason").isNotNull()).write().mode("overwrite").json(rejectsDir);
     }
-    Dataset<Row> valid = tagged.filter(col("_reason").isNull()).select(col("id"), col("prompt"),
-        col("negative").as(second));
+    Dataset<Row> valid =
+        tagged
+            .filter(col("_reason").isNull())
+            .select(col("id"), col("prompt"), col("negative").as(second));
     long rejectedRows = rejected.values().stream().mapToLong(Long::longValue).sum();
     if (total == 0) {
       throw new InputException("input " + location + " holds no rows (data.input)");
     }
     if (rejectedRows == total) {
-      throw new InputException("input " + location + " has no valid rows: " + total + " read, all rejected ("
-          + rejected + "); see " + rejectsDir);
+      throw new InputException(
+          "input "
+              + location
+              + " has no valid rows: "
+              + total
+              + " read, all rejected ("
+              + rejected
+              + "); see "
+              + rejectsDir);
     }
     checkUniqueIds(valid, location);
     return new Loaded(valid, total, rejected);
@@ -173,58 +208,98 @@ public final class InputData {
     if (l.endsWith(".parquet") || !l.matches(".*\\.[a-z0-9]+$")) {
       return "parquet"; // a directory of part files is Spark's usual Parquet layout
     }
-    throw new InputException("cannot tell the format of " + location + " from its extension; set data.format to"
-        + " parquet or jsonl");
+    throw new InputException(
+        "cannot tell the format of "
+            + location
+            + " from its extension; set data.format to"
+            + " parquet or jsonl");
   }
 
   /** Checks columns and types, resolves the alias, and gives every row a stable string id. */
-  private static Dataset<Row> normalise(Dataset<Row> raw, String location, String second, String alias) {
+  private static Dataset<Row> normalise(
+      Dataset<Row> raw, String location, String second, String alias) {
     StructType s = raw.schema();
     List<String> names = Arrays.asList(s.fieldNames());
-    String negative = names.contains(second) ? second : alias != null && names.contains(alias) ? alias : null;
+    String negative =
+        names.contains(second) ? second : alias != null && names.contains(alias) ? alias : null;
     if (!names.contains("prompt") || negative == null) {
-      String missing = !names.contains("prompt") ? "'prompt'"
-          : "'" + second + "'" + (alias == null ? "" : " (or its alias '" + alias + "')");
-      throw new InputException("input " + location + " has no " + missing + " column; found schema: "
-          + s.simpleString());
+      String missing =
+          !names.contains("prompt")
+              ? "'prompt'"
+              : "'" + second + "'" + (alias == null ? "" : " (or its alias '" + alias + "')");
+      throw new InputException(
+          "input "
+              + location
+              + " has no "
+              + missing
+              + " column; found schema: "
+              + s.simpleString());
     }
     requireString(s, "prompt", location);
     requireString(s, negative, location);
     boolean hasId = names.contains("id");
     if (hasId) {
       DataType t = s.apply("id").dataType();
-      if (!(t.equals(DataTypes.StringType) || t.equals(DataTypes.LongType) || t.equals(DataTypes.IntegerType))) {
-        throw new InputException("input " + location + ": column 'id' has type " + t.simpleString()
-            + "; allowed: string, int or bigint");
+      if (!(t.equals(DataTypes.StringType)
+          || t.equals(DataTypes.LongType)
+          || t.equals(DataTypes.IntegerType))) {
+        throw new InputException(
+            "input "
+                + location
+                + ": column 'id' has type "
+                + t.simpleString()
+                + "; allowed: string, int or bigint");
       }
     }
-    Column corrupt = names.contains("_corrupt_record") ? col("_corrupt_record") : lit(null).cast("string");
-    Dataset<Row> df = raw.select(hasId ? col("id").cast("string").as("id") : lit(null).cast("string").as("id"),
-        col("prompt"), col(negative).as("negative"), corrupt.as("_corrupt"));
+    Column corrupt =
+        names.contains("_corrupt_record") ? col("_corrupt_record") : lit(null).cast("string");
+    Dataset<Row> df =
+        raw.select(
+            hasId ? col("id").cast("string").as("id") : lit(null).cast("string").as("id"),
+            col("prompt"),
+            col(negative).as("negative"),
+            corrupt.as("_corrupt"));
     if (hasId) {
       return df;
     }
-    // No id column: the row's position in the input is its id ("row-<n>"), stable for the same files.
-    JavaRDD<Row> withIndex = df.javaRDD().zipWithIndex().map((Tuple2<Row, Long> t) ->
-        RowFactory.create("row-" + t._2(), t._1().get(1), t._1().get(2), t._1().get(3)));
+    // No id column: the row's position in the input is its id ("row-<n>"), stable for the same
+    // files.
+    JavaRDD<Row> withIndex =
+        df.javaRDD()
+            .zipWithIndex()
+            .map(
+                (Tuple2<Row, Long> t) ->
+                    RowFactory.create(
+                        "row-" + t._2(), t._1().get(1), t._1().get(2), t._1().get(3)));
     return df.sparkSession().createDataFrame(withIndex, df.schema());
   }
 
   private static void requireString(StructType s, String name, String location) {
     DataType t = s.apply(name).dataType();
     if (!t.equals(DataTypes.StringType)) {
-      throw new InputException("input " + location + ": column '" + name + "' has type " + t.simpleString()
-          + "; expected string");
+      throw new InputException(
+          "input "
+              + location
+              + ": column '"
+              + name
+              + "' has type "
+              + t.simpleString()
+              + "; expected string");
     }
   }
 
   private static void checkUniqueIds(Dataset<Row> valid, String location) {
-    List<Row> dups = valid.groupBy("id").count().filter(col("count").gt(1)).limit(3).collectAsList();
+    List<Row> dups =
+        valid.groupBy("id").count().filter(col("count").gt(1)).limit(3).collectAsList();
     if (!dups.isEmpty()) {
       List<String> ids = new ArrayList<>();
       dups.forEach(r -> ids.add("'" + r.getString(0) + "' (" + r.getLong(1) + " rows)"));
-      throw new InputException("input " + location + " has duplicate ids: " + String.join(", ", ids)
-          + "; ids seed anchor sampling and must be unique");
+      throw new InputException(
+          "input "
+              + location
+              + " has duplicate ids: "
+              + String.join(", ", ids)
+              + "; ids seed anchor sampling and must be unique");
     }
   }
 

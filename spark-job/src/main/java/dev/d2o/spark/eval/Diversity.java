@@ -6,10 +6,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * distinct-n (Li et al. 2016, "A Diversity-Promoting Objective Function for Neural Conversation Models"): the number
- * of unique n-grams divided by the total number of n-grams, counted over all generations together (corpus level).
- * Units are generated <em>token ids</em> (the tokenizer's vocabulary, not whitespace words), with the final EOS
- * removed; n-grams never cross the boundary between two generations.
+ * distinct-n (Li et al. 2016, "A Diversity-Promoting Objective Function for Neural Conversation
+ * Models"): the number of unique n-grams divided by the total number of n-grams, counted over all
+ * generations together (corpus level). Units are generated <em>token ids</em> (the tokenizer's
+ * vocabulary, not whitespace words), with the final EOS removed; n-grams never cross the boundary
+ * between two generations.
  */
 public final class Diversity {
   private Diversity() {}
@@ -33,5 +34,4 @@ public final class Diversity {
     }
     return total == 0 ? 0 : (double) unique.size() / total;
   }
-
 }

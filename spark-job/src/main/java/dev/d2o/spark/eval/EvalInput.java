@@ -15,37 +15,60 @@ import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
 /**
- * The optional {@code helpful} column of held-out data, which {@link dev.d2o.spark.data.InputData} does not keep:
- * read again from the same files and joined to the valid rows by id ("row-N" ids, given by position when the input
- * has no id column, are rebuilt the same way).
+ * The optional {@code helpful} column of held-out data, which {@link dev.d2o.spark.data.InputData}
+ * does not keep: read again from the same files and joined to the valid rows by id ("row-N" ids,
+ * given by position when the input has no id column, are rebuilt the same way).
  */
 public final class EvalInput {
   private EvalInput() {}
 
-  /** {@code valid} (id, prompt, negative) with a string column {@code helpful} when {@code location} has one. */
-  public static Dataset<Row> withHelpful(SparkSession spark, Dataset<Row> valid, String location, String format) {
+  /**
+   * {@code valid} (id, prompt, negative) with a string column {@code helpful} when {@code location}
+   * has one.
+   */
+  public static Dataset<Row> withHelpful(
+      SparkSession spark, Dataset<Row> valid, String location, String format) {
     String path = HadoopFiles.qualify(location).toString();
-    boolean json = format.equals("jsonl") || format.equals("auto") && location.toLowerCase().matches(
-        ".*\\.(jsonl|json|jsonl\\.gz)$");
-    Dataset<Row> raw = json ? spark.read().option("mode", "PERMISSIVE").json(path) : spark.read().parquet(path);
+    boolean json =
+        format.equals("jsonl")
+            || format.equals("auto")
+                && location.toLowerCase().matches(".*\\.(jsonl|json|jsonl\\.gz)$");
+    Dataset<Row> raw =
+        json ? spark.read().option("mode", "PERMISSIVE").json(path) : spark.read().parquet(path);
     String helpful = dev.d2o.spark.stages.EvaluateStage.HELPFUL_COLUMN;
     if (!Arrays.asList(raw.columns()).contains(helpful)) {
       return valid;
     }
     if (!raw.schema().apply(helpful).dataType().equals(DataTypes.StringType)) {
-      throw new InputException("input " + location + ": column '" + helpful + "' has type "
-          + raw.schema().apply(helpful).dataType().simpleString() + "; expected string");
+      throw new InputException(
+          "input "
+              + location
+              + ": column '"
+              + helpful
+              + "' has type "
+              + raw.schema().apply(helpful).dataType().simpleString()
+              + "; expected string");
     }
     Dataset<Row> byId;
     if (Arrays.asList(raw.columns()).contains("id")) {
       byId = raw.select(col("id").cast("string").as("_hid"), col(helpful));
     } else {
-      JavaRDD<Row> indexed = raw.select(col(helpful)).javaRDD().zipWithIndex()
-          .map((Tuple2<Row, Long> t) -> RowFactory.create("row-" + t._2(), t._1().getString(0)));
-      byId = spark.createDataFrame(indexed, new StructType().add("_hid", DataTypes.StringType)
-          .add(helpful, DataTypes.StringType));
+      JavaRDD<Row> indexed =
+          raw.select(col(helpful))
+              .javaRDD()
+              .zipWithIndex()
+              .map(
+                  (Tuple2<Row, Long> t) -> RowFactory.create("row-" + t._2(), t._1().getString(0)));
+      byId =
+          spark.createDataFrame(
+              indexed,
+              new StructType()
+                  .add("_hid", DataTypes.StringType)
+                  .add(helpful, DataTypes.StringType));
     }
-    byId = byId.dropDuplicates("_hid"); // ids of valid rows are unique; a rejected duplicate must not double a row
+    byId =
+        byId.dropDuplicates(
+            "_hid"); // ids of valid rows are unique; a rejected duplicate must not double a row
     return valid.join(byId, valid.col("id").equalTo(byId.col("_hid")), "left").drop("_hid");
   }
 }

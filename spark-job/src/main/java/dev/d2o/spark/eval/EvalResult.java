@@ -6,18 +6,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The numbers of one evaluation, reference before policy. A metric that was not measured (no cost model, no helpful
- * column) is NaN here and null in {@code report.json}.
+ * The numbers of one evaluation, reference before policy. A metric that was not measured (no cost
+ * model, no helpful column) is NaN here and null in {@code report.json}.
  *
  * @param prompts held-out prompts evaluated
  * @param reference the reference model's numbers ("before")
  * @param policy the policy's numbers ("after")
  */
-public record EvalResult(int prompts, ModelStats reference, ModelStats policy) implements Serializable {
+public record EvalResult(int prompts, ModelStats reference, ModelStats policy)
+    implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** Metric names, as in {@code report.json} and the training metrics. */
   public static final String LOGPS_NEGATIVE = "logps/negative";
+
   public static final String KL = "kl";
   public static final String DISTINCT_1 = "distinct_1";
   public static final String DISTINCT_2 = "distinct_2";
@@ -29,30 +31,56 @@ public record EvalResult(int prompts, ModelStats reference, ModelStats policy) i
    * One model's numbers.
    *
    * @param logpNegative mean over prompts of log π(y⁻|x) (a sum over the negative's tokens)
-   * @param kl KL(π‖π_ref) estimated on π's own samples: mean of log π(y|x) − log π_ref(y|x); 0 for the reference
+   * @param kl KL(π‖π_ref) estimated on π's own samples: mean of log π(y|x) − log π_ref(y|x); 0 for
+   *     the reference
    * @param distinct1 distinct-1 over the generated token ids ({@link Diversity})
    * @param distinct2 distinct-2 over the generated token ids
    * @param responseTokens mean generated tokens per response (EOS excluded)
-   * @param harmfulRate fraction of responses the cost model labels harmful; NaN without a cost model
-   * @param helpfulLogpPerToken Σ log π(helpful|x) / Σ helpful tokens over the rows with a helpful response; NaN
-   *     without any
+   * @param harmfulRate fraction of responses the cost model labels harmful; NaN without a cost
+   *     model
+   * @param helpfulLogpPerToken Σ log π(helpful|x) / Σ helpful tokens over the rows with a helpful
+   *     response; NaN without any
    */
-  public record ModelStats(double logpNegative, double kl, double distinct1, double distinct2, double responseTokens,
-      double harmfulRate, double helpfulLogpPerToken) implements Serializable {
+  public record ModelStats(
+      double logpNegative,
+      double kl,
+      double distinct1,
+      double distinct2,
+      double responseTokens,
+      double harmfulRate,
+      double helpfulLogpPerToken)
+      implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The metrics by name, in report order. */
     public Map<String, Double> asMap() {
-      return orderedMap(new Object[] {LOGPS_NEGATIVE, logpNegative, KL, kl, DISTINCT_1, distinct1, DISTINCT_2,
-          distinct2, RESPONSE_TOKENS, responseTokens, HARMFUL_RATE, harmfulRate, HELPFUL_LOGP, helpfulLogpPerToken});
+      return orderedMap(
+          new Object[] {
+            LOGPS_NEGATIVE,
+            logpNegative,
+            KL,
+            kl,
+            DISTINCT_1,
+            distinct1,
+            DISTINCT_2,
+            distinct2,
+            RESPONSE_TOKENS,
+            responseTokens,
+            HARMFUL_RATE,
+            harmfulRate,
+            HELPFUL_LOGP,
+            helpfulLogpPerToken
+          });
     }
   }
 
   /**
-   * The summary of {@code rows}; {@code policyHarmful}/{@code referenceHarmful} give the cost model's verdict per row
-   * id, or are null when no cost model is configured.
+   * The summary of {@code rows}; {@code policyHarmful}/{@code referenceHarmful} give the cost
+   * model's verdict per row id, or are null when no cost model is configured.
    */
-  public static EvalResult of(List<EvalRow> rows, Map<String, Boolean> policyHarmful,
+  public static EvalResult of(
+      List<EvalRow> rows,
+      Map<String, Boolean> policyHarmful,
       Map<String, Boolean> referenceHarmful) {
     int n = rows.size();
     double policyNeg = 0;
@@ -73,12 +101,24 @@ public record EvalResult(int prompts, ModelStats reference, ModelStats policy) i
       policyUnits.add(r.policyTokens());
       refUnits.add(r.referenceTokens());
     }
-    ModelStats policy = new ModelStats(policyNeg / n, kl / n, Diversity.distinct(policyUnits, 1),
-        Diversity.distinct(policyUnits, 2), meanLength(policyUnits), rate(policyHarmful, n),
-        helpfulTokens == 0 ? Double.NaN : policyHelpful / helpfulTokens);
-    ModelStats reference = new ModelStats(refNeg / n, 0, Diversity.distinct(refUnits, 1),
-        Diversity.distinct(refUnits, 2), meanLength(refUnits), rate(referenceHarmful, n),
-        helpfulTokens == 0 ? Double.NaN : refHelpful / helpfulTokens);
+    ModelStats policy =
+        new ModelStats(
+            policyNeg / n,
+            kl / n,
+            Diversity.distinct(policyUnits, 1),
+            Diversity.distinct(policyUnits, 2),
+            meanLength(policyUnits),
+            rate(policyHarmful, n),
+            helpfulTokens == 0 ? Double.NaN : policyHelpful / helpfulTokens);
+    ModelStats reference =
+        new ModelStats(
+            refNeg / n,
+            0,
+            Diversity.distinct(refUnits, 1),
+            Diversity.distinct(refUnits, 2),
+            meanLength(refUnits),
+            rate(referenceHarmful, n),
+            helpfulTokens == 0 ? Double.NaN : refHelpful / helpfulTokens);
     return new EvalResult(n, reference, policy);
   }
 

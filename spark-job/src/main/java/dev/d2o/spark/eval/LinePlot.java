@@ -17,16 +17,23 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * A line chart drawn with Java2D and written as PNG, with no plotting dependency: axes, "nice" ticks (1, 2, 5 × 10ⁿ),
- * grid, axis labels, a title and a legend. Non-finite y values break a line rather than bend it.
+ * A line chart drawn with Java2D and written as PNG, with no plotting dependency: axes, "nice"
+ * ticks (1, 2, 5 × 10ⁿ), grid, axis labels, a title and a legend. Non-finite y values break a line
+ * rather than bend it.
  */
 public final class LinePlot {
   /** One named line. */
   public record Series(String name, double[] x, double[] y) {}
 
   // matplotlib's tab10 colours: readable on white and distinguishable from each other
-  private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
-      new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b)};
+  private static final Color[] COLORS = {
+    new Color(0x1f77b4),
+    new Color(0xff7f0e),
+    new Color(0x2ca02c),
+    new Color(0xd62728),
+    new Color(0x9467bd),
+    new Color(0x8c564b)
+  };
   private static final int LEFT = 80;
   private static final int RIGHT = 24;
   private static final int TOP = 44;
@@ -46,7 +53,8 @@ public final class LinePlot {
   /** Adds a line; {@code x} and {@code y} have the same length. */
   public LinePlot add(String name, double[] x, double[] y) {
     if (x.length != y.length) {
-      throw new IllegalArgumentException("series " + name + ": " + x.length + " x values but " + y.length + " y");
+      throw new IllegalArgumentException(
+          "series " + name + ": " + x.length + " x values but " + y.length + " y");
     }
     series.add(new Series(name, x.clone(), y.clone()));
     return this;
@@ -66,14 +74,22 @@ public final class LinePlot {
   /** The chart as an image of {@code width} × {@code height} pixels. */
   public BufferedImage render(int width, int height) {
     if (width < LEFT + RIGHT + 50 || height < TOP + BOTTOM + 50) {
-      throw new IllegalArgumentException("a plot needs at least " + (LEFT + RIGHT + 50) + " × " + (TOP + BOTTOM + 50)
-          + " pixels, got " + width + " × " + height);
+      throw new IllegalArgumentException(
+          "a plot needs at least "
+              + (LEFT + RIGHT + 50)
+              + " × "
+              + (TOP + BOTTOM + 50)
+              + " pixels, got "
+              + width
+              + " × "
+              + height);
     }
     BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setColor(Color.WHITE);
       g.fillRect(0, 0, width, height);
       g.setColor(Color.BLACK);
@@ -146,7 +162,8 @@ public final class LinePlot {
           pen = true;
         }
         if (line.x().length <= 40) {
-          g.fillOval(f.px(x) - 3, f.py(y) - 3, 7, 7); // markers while points are few enough to tell apart
+          g.fillOval(
+              f.px(x) - 3, f.py(y) - 3, 7, 7); // markers while points are few enough to tell apart
         }
       }
       g.draw(path);
@@ -181,10 +198,22 @@ public final class LinePlot {
   }
 
   /** Data ranges and the pixel rectangle they map to. */
-  private record Frame(double xMin, double xMax, double yMin, double yMax, int left, int top, int right, int bottom) {
+  private record Frame(
+      double xMin,
+      double xMax,
+      double yMin,
+      double yMax,
+      int left,
+      int top,
+      int right,
+      int bottom) {
     static Frame of(List<Series> series, int left, int top, int w, int h) {
-      double[] r = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY,
-          Double.NEGATIVE_INFINITY};
+      double[] r = {
+        Double.POSITIVE_INFINITY,
+        Double.NEGATIVE_INFINITY,
+        Double.POSITIVE_INFINITY,
+        Double.NEGATIVE_INFINITY
+      };
       for (Series s : series) {
         for (int i = 0; i < s.x().length; i++) {
           if (Double.isFinite(s.x()[i]) && Double.isFinite(s.y()[i])) {

@@ -16,10 +16,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Evaluates a batch of held-out prompts on one executor: one response per prompt from the policy and one from the
- * reference (the same seed, so identical weights give identical responses), then exact scores of the negative, the
- * policy's response and the optional helpful response under both models. Prompts and responses are tokenized with
- * the reference's tokenizer: the policy is trained from the reference and shares its vocabulary.
+ * Evaluates a batch of held-out prompts on one executor: one response per prompt from the policy
+ * and one from the reference (the same seed, so identical weights give identical responses), then
+ * exact scores of the negative, the policy's response and the optional helpful response under both
+ * models. Prompts and responses are tokenized with the reference's tokenizer: the policy is trained
+ * from the reference and shares its vocabulary.
  */
 public final class PromptEvaluator {
   /**
@@ -36,8 +37,13 @@ public final class PromptEvaluator {
   private final int batchSize;
   private final LengthPolicy lengthPolicy;
 
-  public PromptEvaluator(CausalLM policy, CausalLM reference, TextTokenizer tokenizer, SamplingConfig sampling,
-      int batchSize, LengthPolicy lengthPolicy) {
+  public PromptEvaluator(
+      CausalLM policy,
+      CausalLM reference,
+      TextTokenizer tokenizer,
+      SamplingConfig sampling,
+      int batchSize,
+      LengthPolicy lengthPolicy) {
     this.policy = policy;
     this.reference = reference;
     this.tokenizer = tokenizer;
@@ -58,42 +64,68 @@ public final class PromptEvaluator {
     List<GenerationResult.Sample> fromPolicy = generate(policy, requests);
     List<GenerationResult.Sample> fromReference = generate(reference, requests);
     List<ScoreRequest> scoring = new ArrayList<>();
-    int[] first = new int[inputs.size()]; // row i's scores: negative, policy response, then helpful when given
+    int[] first =
+        new int
+            [inputs.size()]; // row i's scores: negative, policy response, then helpful when given
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
       int[] prompt = prompts.get(i);
       first[i] = scoring.size();
-      scoring.add(new ScoreRequest("id " + in.id() + " negative", prompt,
-          TextPairs.responseIds(tokenizer, in.negative(), true)));
-      scoring.add(new ScoreRequest("id " + in.id() + " policy response", prompt, fromPolicy.get(i).tokenIds()));
+      scoring.add(
+          new ScoreRequest(
+              "id " + in.id() + " negative",
+              prompt,
+              TextPairs.responseIds(tokenizer, in.negative(), true)));
+      scoring.add(
+          new ScoreRequest(
+              "id " + in.id() + " policy response", prompt, fromPolicy.get(i).tokenIds()));
       if (in.helpful() != null) {
-        scoring.add(new ScoreRequest("id " + in.id() + " helpful", prompt,
-            TextPairs.responseIds(tokenizer, in.helpful(), true)));
+        scoring.add(
+            new ScoreRequest(
+                "id " + in.id() + " helpful",
+                prompt,
+                TextPairs.responseIds(tokenizer, in.helpful(), true)));
       }
     }
-    List<ScoreResult> underPolicy = new SequenceScorer(policy, batchSize, lengthPolicy).score(scoring);
-    List<ScoreResult> underReference = new SequenceScorer(reference, batchSize, lengthPolicy).score(scoring);
+    List<ScoreResult> underPolicy =
+        new SequenceScorer(policy, batchSize, lengthPolicy).score(scoring);
+    List<ScoreResult> underReference =
+        new SequenceScorer(reference, batchSize, lengthPolicy).score(scoring);
     List<EvalRow> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
       int f = first[i];
       boolean hasHelpful = in.helpful() != null;
-      out.add(new EvalRow(in.id(), in.prompt(), fromPolicy.get(i).text(), fromReference.get(i).text(),
-          units(fromPolicy.get(i)), units(fromReference.get(i)), underPolicy.get(f).logp(),
-          underReference.get(f).logp(), underPolicy.get(f + 1).logp(), underReference.get(f + 1).logp(),
-          hasHelpful ? underPolicy.get(f + 2).tokens() : 0, hasHelpful ? underPolicy.get(f + 2).logp() : 0,
-          hasHelpful ? underReference.get(f + 2).logp() : 0));
+      out.add(
+          new EvalRow(
+              in.id(),
+              in.prompt(),
+              fromPolicy.get(i).text(),
+              fromReference.get(i).text(),
+              units(fromPolicy.get(i)),
+              units(fromReference.get(i)),
+              underPolicy.get(f).logp(),
+              underReference.get(f).logp(),
+              underPolicy.get(f + 1).logp(),
+              underReference.get(f + 1).logp(),
+              hasHelpful ? underPolicy.get(f + 2).tokens() : 0,
+              hasHelpful ? underPolicy.get(f + 2).logp() : 0,
+              hasHelpful ? underReference.get(f + 2).logp() : 0));
     }
     return out;
   }
 
   private List<GenerationResult.Sample> generate(CausalLM model, List<GenerationRequest> requests) {
-    List<GenerationResult> results = new Generator(model, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
-        .generate(requests, 1, sampling);
+    List<GenerationResult> results =
+        new Generator(model, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
+            .generate(requests, 1, sampling);
     return results.stream().map(g -> g.samples().get(0)).toList();
   }
 
-  /** Under truncate-prompt-left, keep the end of an over-long prompt so that there is room to sample. */
+  /**
+   * Under truncate-prompt-left, keep the end of an over-long prompt so that there is room to
+   * sample.
+   */
   private int[] generationPrompt(int[] ids) {
     int context = reference.config().maxPositions();
     int room = Math.min(sampling.maxNewTokens(), context - 1);

@@ -32,7 +32,9 @@ final class Ticks {
     return String.format(java.util.Locale.ROOT, "%." + Math.min(decimals, 6) + "f", t);
   }
 
-  /** [lo, hi] widened by {@code frac} of its span each side; a single value gets a span of its own. */
+  /**
+   * [lo, hi] widened by {@code frac} of its span each side; a single value gets a span of its own.
+   */
   static double[] padded(double lo, double hi, double frac) {
     if (hi - lo < 1e-12 * Math.max(1, Math.abs(hi))) {
       double d = Math.max(Math.abs(lo) * 0.1, 0.5);

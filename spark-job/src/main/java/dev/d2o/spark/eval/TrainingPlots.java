@@ -10,13 +10,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Plots of a training run's {@code metrics.jsonl} (one JSON object per line with {@code step} and metrics named as
- * TRL names them): {@code loss.png}, {@code margins.png}, {@code logps.png} and, when evaluation ran during training,
- * {@code harmful_rate.png}. A plot whose metrics never occur is not drawn.
+ * Plots of a training run's {@code metrics.jsonl} (one JSON object per line with {@code step} and
+ * metrics named as TRL names them): {@code loss.png}, {@code margins.png}, {@code logps.png} and,
+ * when evaluation ran during training, {@code harmful_rate.png}. A plot whose metrics never occur
+ * is not drawn.
  */
 public final class TrainingPlots {
   /** Default plot size in pixels. */
   public static final int WIDTH = 800;
+
   public static final int HEIGHT = 450;
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,23 +45,32 @@ public final class TrainingPlots {
       try {
         node = JSON.readTree(lines[i]);
       } catch (IOException e) {
-        throw new IllegalArgumentException(source + " line " + (i + 1) + ": not JSON: " + e.getMessage());
+        throw new IllegalArgumentException(
+            source + " line " + (i + 1) + ": not JSON: " + e.getMessage());
       }
       JsonNode step = node == null ? null : node.get("step");
       if (step == null || !step.isNumber()) {
-        throw new IllegalArgumentException(source + " line " + (i + 1) + ": no numeric 'step' field");
+        throw new IllegalArgumentException(
+            source + " line " + (i + 1) + ": no numeric 'step' field");
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         if (!e.getKey().equals("step") && (e.getValue().isNumber() || e.getValue().isNull())) {
           double v = e.getValue().isNumber() ? e.getValue().asDouble() : Double.NaN;
-          points.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new double[] {step.asDouble(), v});
+          points
+              .computeIfAbsent(e.getKey(), k -> new ArrayList<>())
+              .add(new double[] {step.asDouble(), v});
         }
       }
     }
     Map<String, Curve> out = new LinkedHashMap<>();
-    points.forEach((k, l) -> out.put(k, new Curve(l.stream().mapToDouble(p -> p[0]).toArray(),
-        l.stream().mapToDouble(p -> p[1]).toArray())));
+    points.forEach(
+        (k, l) ->
+            out.put(
+                k,
+                new Curve(
+                    l.stream().mapToDouble(p -> p[0]).toArray(),
+                    l.stream().mapToDouble(p -> p[1]).toArray())));
     return out;
   }
 
@@ -67,17 +78,45 @@ public final class TrainingPlots {
   public static Map<String, byte[]> render(Map<String, Curve> metrics, int width, int height) {
     Map<String, byte[]> out = new LinkedHashMap<>();
     plot(out, metrics, "loss.png", "Training loss", "loss", List.of("loss"), width, height);
-    plot(out, metrics, "margins.png", "Rewards (margin z, anchors, negative)", "reward",
-        List.of("rewards/margins", "rewards/anchors", "rewards/negative"), width, height);
-    plot(out, metrics, "logps.png", "Policy log-probs", "log-prob (sum over tokens)",
-        List.of("logps/anchors", "logps/negative"), width, height);
-    plot(out, metrics, "harmful_rate.png", "Harmful rate on held-out prompts", "harmful rate",
-        List.of("eval/harmful_rate"), width, height);
+    plot(
+        out,
+        metrics,
+        "margins.png",
+        "Rewards (margin z, anchors, negative)",
+        "reward",
+        List.of("rewards/margins", "rewards/anchors", "rewards/negative"),
+        width,
+        height);
+    plot(
+        out,
+        metrics,
+        "logps.png",
+        "Policy log-probs",
+        "log-prob (sum over tokens)",
+        List.of("logps/anchors", "logps/negative"),
+        width,
+        height);
+    plot(
+        out,
+        metrics,
+        "harmful_rate.png",
+        "Harmful rate on held-out prompts",
+        "harmful rate",
+        List.of("eval/harmful_rate"),
+        width,
+        height);
     return out;
   }
 
-  private static void plot(Map<String, byte[]> out, Map<String, Curve> metrics, String file, String title,
-      String yLabel, List<String> names, int width, int height) {
+  private static void plot(
+      Map<String, byte[]> out,
+      Map<String, Curve> metrics,
+      String file,
+      String title,
+      String yLabel,
+      List<String> names,
+      int width,
+      int height) {
     LinePlot p = new LinePlot(title, "step", yLabel);
     int n = 0;
     for (String name : names) {

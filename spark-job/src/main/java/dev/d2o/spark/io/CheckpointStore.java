@@ -11,10 +11,10 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Checkpoints of a run directory on any Hadoop file system. model-core's {@code Checkpoints} writes a checkpoint
- * atomically on local disk; for a remote run directory it is written to a local staging folder and uploaded, and on
- * object stores (where rename is not atomic) it counts only once the marker file {@value #MARKER}, written last,
- * exists.
+ * Checkpoints of a run directory on any Hadoop file system. model-core's {@code Checkpoints} writes
+ * a checkpoint atomically on local disk; for a remote run directory it is written to a local
+ * staging folder and uploaded, and on object stores (where rename is not atomic) it counts only
+ * once the marker file {@value #MARKER}, written last, exists.
  */
 public final class CheckpointStore {
   public static final String MARKER = "_COMPLETE";
@@ -25,19 +25,24 @@ public final class CheckpointStore {
   public CheckpointStore(RunDir run) {
     this.run = run;
     try {
-      this.staging = run.isLocal() ? run.local("checkpoints")
-          : Files.createTempDirectory("d2o-checkpoints-");
+      this.staging =
+          run.isLocal() ? run.local("checkpoints") : Files.createTempDirectory("d2o-checkpoints-");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Where model-core writes checkpoints: the run's own folder when local, else the staging folder. */
+  /**
+   * Where model-core writes checkpoints: the run's own folder when local, else the staging folder.
+   */
   public java.nio.file.Path localRoot() {
     return staging;
   }
 
-  /** Publishes a checkpoint that model-core wrote under {@link #localRoot()} (uploads it when remote). */
+  /**
+   * Publishes a checkpoint that model-core wrote under {@link #localRoot()} (uploads it when
+   * remote).
+   */
   public void publish(java.nio.file.Path checkpoint) {
     Path dst = run.path("checkpoints/" + checkpoint.getFileName());
     try {
@@ -67,15 +72,17 @@ public final class CheckpointStore {
       }
       return Arrays.stream(fs.listStatus(dir, p -> p.getName().startsWith("checkpoint-")))
           .filter(s -> s.isDirectory() && exists(fs, new Path(s.getPath(), MARKER)))
-          .map(s -> s.getPath().getName()).max(Comparator.naturalOrder());
+          .map(s -> s.getPath().getName())
+          .max(Comparator.naturalOrder());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list checkpoints in " + dir, e);
     }
   }
 
   /**
-   * Keeps the newest {@code keep} checkpoints of a remote run directory ({@code train.keepCheckpoints}); model-core
-   * prunes only its local folder, which for a remote run is the staging folder.
+   * Keeps the newest {@code keep} checkpoints of a remote run directory ({@code
+   * train.keepCheckpoints}); model-core prunes only its local folder, which for a remote run is the
+   * staging folder.
    */
   public void prune(int keep) {
     if (run.isLocal()) {
@@ -103,9 +110,10 @@ public final class CheckpointStore {
         return Optional.empty();
       }
       FileStatus[] all = fs.listStatus(dir, p -> p.getName().startsWith("checkpoint-"));
-      Optional<FileStatus> newest = Arrays.stream(all)
-          .filter(s -> s.isDirectory() && exists(fs, new Path(s.getPath(), MARKER)))
-          .max(Comparator.comparing(s -> s.getPath().getName()));
+      Optional<FileStatus> newest =
+          Arrays.stream(all)
+              .filter(s -> s.isDirectory() && exists(fs, new Path(s.getPath(), MARKER)))
+              .max(Comparator.comparing(s -> s.getPath().getName()));
       if (newest.isEmpty()) {
         return Optional.empty();
       }

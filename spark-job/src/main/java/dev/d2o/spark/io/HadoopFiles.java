@@ -14,8 +14,8 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 
 /**
- * Reads and writes through the Hadoop FileSystem API, so {@code file:}, {@code hdfs:}, {@code s3a:} and
- * {@code dbfs:} locations all work. A path without a scheme is a local path.
+ * Reads and writes through the Hadoop FileSystem API, so {@code file:}, {@code hdfs:}, {@code s3a:}
+ * and {@code dbfs:} locations all work. A path without a scheme is a local path.
  */
 public final class HadoopFiles {
   private HadoopFiles() {}
@@ -62,7 +62,8 @@ public final class HadoopFiles {
   /** Writes {@code p} through a temporary sibling, then renames it over {@code p}. */
   public static void writeAtomically(org.apache.hadoop.fs.Path p, Configuration conf, Body body) {
     FileSystem fs = fs(p, conf);
-    org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(p.getParent(), "." + p.getName() + ".tmp");
+    org.apache.hadoop.fs.Path tmp =
+        new org.apache.hadoop.fs.Path(p.getParent(), "." + p.getName() + ".tmp");
     try {
       try (OutputStream os = fs.create(tmp, true)) {
         body.write(os);
@@ -93,8 +94,9 @@ public final class HadoopFiles {
   }
 
   /**
-   * A local directory holding the files of the model directory {@code location}: the directory itself when it is
-   * local, else a copy under {@code cacheRoot} keyed by the location (copied once per JVM and location).
+   * A local directory holding the files of the model directory {@code location}: the directory
+   * itself when it is local, else a copy under {@code cacheRoot} keyed by the location (copied once
+   * per JVM and location).
    */
   public static Path localModelDir(String location, Path cacheRoot, Configuration conf) {
     org.apache.hadoop.fs.Path src = qualify(location);
@@ -107,12 +109,17 @@ public final class HadoopFiles {
     }
     try {
       FileSystem fs = fs(src, conf);
-      Path tmp = Files.createDirectories(cacheRoot).resolve(dst.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+      Path tmp =
+          Files.createDirectories(cacheRoot)
+              .resolve(dst.getFileName() + ".tmp-" + ProcessHandle.current().pid());
       Files.createDirectories(tmp);
       for (FileStatus st : fs.listStatus(src)) {
         if (st.isFile()) {
-          fs.copyToLocalFile(false, st.getPath(), new org.apache.hadoop.fs.Path(tmp.resolve(st.getPath().getName())
-              .toUri()), true);
+          fs.copyToLocalFile(
+              false,
+              st.getPath(),
+              new org.apache.hadoop.fs.Path(tmp.resolve(st.getPath().getName()).toUri()),
+              true);
         }
       }
       Files.writeString(tmp.resolve(".complete"), src.toString());

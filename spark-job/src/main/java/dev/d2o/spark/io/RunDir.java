@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The run directory (any Hadoop URI): effective configuration, anchors, checkpoints, metrics, evaluation, the final
- * model and the run summary. A lock file names the run that owns it; a second run refuses to start.
+ * The run directory (any Hadoop URI): effective configuration, anchors, checkpoints, metrics,
+ * evaluation, the final model and the run summary. A lock file names the run that owns it; a second
+ * run refuses to start.
  */
 public final class RunDir implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RunDir.class);
@@ -34,11 +35,13 @@ public final class RunDir implements AutoCloseable {
   }
 
   /**
-   * Opens {@code location} for {@code cfg}: refuses a directory written by a different training configuration unless
-   * {@code resume} (which then must match) or {@code overwrite} (which deletes it), refuses one locked by a live run,
-   * then takes the lock and saves the effective configuration.
+   * Opens {@code location} for {@code cfg}: refuses a directory written by a different training
+   * configuration unless {@code resume} (which then must match) or {@code overwrite} (which deletes
+   * it), refuses one locked by a live run, then takes the lock and saves the effective
+   * configuration.
    */
-  public static RunDir open(String location, JobConfig cfg, boolean resume, boolean overwrite, Configuration conf) {
+  public static RunDir open(
+      String location, JobConfig cfg, boolean resume, boolean overwrite, Configuration conf) {
     RunDir d = new RunDir(HadoopFiles.qualify(location), conf);
     try {
       d.checkLock();
@@ -50,10 +53,18 @@ public final class RunDir implements AutoCloseable {
           JobConfig old = JobConfig.parse(HadoopFiles.readString(saved, conf), saved.toString());
           List<String> diff = cfg.trainingDifferences(old.asMap());
           if (!diff.isEmpty() || !resume) {
-            throw new InputException("run directory " + location + " already holds a run"
-                + (diff.isEmpty() ? "" : " with a different training configuration (" + String.join(", ", diff)
-                + ")") + "; pass --resume to continue it" + (diff.isEmpty() ? "" : " (with its configuration)")
-                + ", --overwrite to replace it, or choose another run.dir");
+            throw new InputException(
+                "run directory "
+                    + location
+                    + " already holds a run"
+                    + (diff.isEmpty()
+                        ? ""
+                        : " with a different training configuration ("
+                            + String.join(", ", diff)
+                            + ")")
+                    + "; pass --resume to continue it"
+                    + (diff.isEmpty() ? "" : " (with its configuration)")
+                    + ", --overwrite to replace it, or choose another run.dir");
           }
         }
       }
@@ -73,24 +84,35 @@ public final class RunDir implements AutoCloseable {
     }
     String owner = HadoopFiles.readString(lock, conf).trim();
     if (isStale(owner, host())) {
-      LOG.warn("taking over the stale lock {} of process {}, which is no longer running on this host", lock, owner);
+      LOG.warn(
+          "taking over the stale lock {} of process {}, which is no longer running on this host",
+          lock,
+          owner);
       fs.delete(lock, false);
       return;
     }
-    throw new InputException("run directory " + root + " is in use by process " + owner + " (lock file " + lock
-        + "); if that process is gone, delete the lock file");
+    throw new InputException(
+        "run directory "
+            + root
+            + " is in use by process "
+            + owner
+            + " (lock file "
+            + lock
+            + "); if that process is gone, delete the lock file");
   }
 
   /**
-   * Whether a lock written as {@code pid@host} belongs to a process of this host that has exited. A lock of another
-   * host, or one that cannot be read, is never taken over: its owner cannot be checked from here.
+   * Whether a lock written as {@code pid@host} belongs to a process of this host that has exited. A
+   * lock of another host, or one that cannot be read, is never taken over: its owner cannot be
+   * checked from here.
    */
   static boolean isStale(String owner, String thisHost) {
     String[] parts = owner.split("@", 2);
     if (parts.length != 2 || !parts[1].equals(thisHost) || !parts[0].matches("[0-9]{1,18}")) {
       return false;
     }
-    return ProcessHandle.of(Long.parseLong(parts[0])).map(ProcessHandle::isAlive).orElse(false) == false;
+    return ProcessHandle.of(Long.parseLong(parts[0])).map(ProcessHandle::isAlive).orElse(false)
+        == false;
   }
 
   private void lock() {

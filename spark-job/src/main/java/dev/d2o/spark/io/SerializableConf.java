@@ -6,7 +6,10 @@ import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import org.apache.hadoop.conf.Configuration;
 
-/** A Hadoop {@link Configuration} that travels in task closures (Spark's own wrapper is private to Spark). */
+/**
+ * A Hadoop {@link Configuration} that travels in task closures (Spark's own wrapper is private to
+ * Spark).
+ */
 public final class SerializableConf implements Serializable {
   private static final long serialVersionUID = 1L;
   private transient Configuration conf;

@@ -1,2 +1,5 @@
-/** Storage through the Hadoop FileSystem API: run directories, atomic writes, model copies to local disk. */
+/**
+ * Storage through the Hadoop FileSystem API: run directories, atomic writes, model copies to local
+ * disk.
+ */
 package dev.d2o.spark.io;

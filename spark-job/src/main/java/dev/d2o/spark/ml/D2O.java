@@ -22,9 +22,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * D²O as a Spark ML Estimator: {@code fit} runs anchors and training on a data set of {@code prompt} and
- * {@code negative} (or {@code rejected}) columns and returns a {@link D2OModel}. Each Param maps to one job
- * configuration key; {@link #extraConf} sets any other key ("key=value").
+ * D²O as a Spark ML Estimator: {@code fit} runs anchors and training on a data set of {@code
+ * prompt} and {@code negative} (or {@code rejected}) columns and returns a {@link D2OModel}. Each
+ * Param maps to one job configuration key; {@link #extraConf} sets any other key ("key=value").
  */
 public final class D2O extends Estimator<D2OModel> implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
@@ -49,26 +49,41 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
   public D2O(String uid) {
     this.uid = uid;
     // Params name their parent by uid, so they are built once the uid is set
-    beta = new DoubleParam(this, "beta", "β, weight of the anchor log-ratio (> 0)",
-      ParamValidators.gt(0));
-    alpha = new DoubleParam(this, "alpha", "α, weight of the negative log-ratio (≥ 0)",
-      ParamValidators.gtEq(0));
-    numAnchors = new IntParam(this, "numAnchors", "K, anchors sampled per prompt (≥ 1)",
-      ParamValidators.gtEq(1));
-    loss = new Param<>(this, "loss", "objective: d2o, d2o-instance, dpo, npo or ga",
-      ParamValidators.inArray(new String[] {"d2o", "d2o-instance", "dpo", "npo", "ga"}));
+    beta =
+        new DoubleParam(
+            this, "beta", "β, weight of the anchor log-ratio (> 0)", ParamValidators.gt(0));
+    alpha =
+        new DoubleParam(
+            this, "alpha", "α, weight of the negative log-ratio (≥ 0)", ParamValidators.gtEq(0));
+    numAnchors =
+        new IntParam(
+            this, "numAnchors", "K, anchors sampled per prompt (≥ 1)", ParamValidators.gtEq(1));
+    loss =
+        new Param<>(
+            this,
+            "loss",
+            "objective: d2o, d2o-instance, dpo, npo or ga",
+            ParamValidators.inArray(new String[] {"d2o", "d2o-instance", "dpo", "npo", "ga"}));
     maxSteps = new IntParam(this, "maxSteps", "optimizer steps (≥ 1)", ParamValidators.gtEq(1));
-    batchSize = new IntParam(this, "batchSize", "examples per step (≥ 1)",
-      ParamValidators.gtEq(1));
-    learningRate = new DoubleParam(this, "learningRate", "peak learning rate (> 0)",
-      ParamValidators.gt(0));
-    modelPath = new Param<>(this, "modelPath",
-      "reference model directory in the Hugging Face layout (any Hadoop URI)");
-    runDir = new Param<>(this, "runDir", "run directory for anchors, checkpoints and the"
-      + " trained model (any Hadoop URI)");
+    batchSize = new IntParam(this, "batchSize", "examples per step (≥ 1)", ParamValidators.gtEq(1));
+    learningRate =
+        new DoubleParam(this, "learningRate", "peak learning rate (> 0)", ParamValidators.gt(0));
+    modelPath =
+        new Param<>(
+            this,
+            "modelPath",
+            "reference model directory in the Hugging Face layout (any Hadoop URI)");
+    runDir =
+        new Param<>(
+            this,
+            "runDir",
+            "run directory for anchors, checkpoints and the" + " trained model (any Hadoop URI)");
     seed = new IntParam(this, "seed", "run seed (≥ 0)", ParamValidators.gtEq(0));
-    extraConf = new StringArrayParam(this, "extraConf",
-      "further job configuration as key=value (see the README's table of keys)");
+    extraConf =
+        new StringArrayParam(
+            this,
+            "extraConf",
+            "further job configuration as key=value (see the README's table of keys)");
     JobConfig d = JobConfig.defaults();
     setDefault(beta, d.trainConfig().dbl("beta"));
     setDefault(alpha, d.trainConfig().dbl("alpha"));
@@ -145,10 +160,19 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
 
   /** The job configuration these Params describe. */
   public JobConfig jobConfig() {
-    List<String> sets = new ArrayList<>(List.of("train.beta=" + value(beta), "train.alpha=" + value(alpha),
-        "anchors.numSamples=" + value(numAnchors), "train.loss=" + value(loss), "train.maxSteps=" + value(maxSteps),
-        "train.batchSize=" + value(batchSize), "train.learningRate=" + value(learningRate), "model.path=" + value(modelPath),
-        "run.dir=" + value(runDir), "run.seed=" + value(seed)));
+    List<String> sets =
+        new ArrayList<>(
+            List.of(
+                "train.beta=" + value(beta),
+                "train.alpha=" + value(alpha),
+                "anchors.numSamples=" + value(numAnchors),
+                "train.loss=" + value(loss),
+                "train.maxSteps=" + value(maxSteps),
+                "train.batchSize=" + value(batchSize),
+                "train.learningRate=" + value(learningRate),
+                "model.path=" + value(modelPath),
+                "run.dir=" + value(runDir),
+                "run.seed=" + value(seed)));
     sets.addAll(Arrays.asList(this.<String[]>value(extraConf)));
     return JobConfig.load(null, sets);
   }
@@ -169,8 +193,9 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
   public StructType transformSchema(StructType schema) {
     List<String> names = Arrays.asList(schema.fieldNames());
     if (!names.contains("prompt") || !(names.contains("negative") || names.contains("rejected"))) {
-      throw new IllegalArgumentException("D2O.fit needs a 'prompt' and a 'negative' (or 'rejected') column; found "
-          + schema.simpleString());
+      throw new IllegalArgumentException(
+          "D2O.fit needs a 'prompt' and a 'negative' (or 'rejected') column; found "
+              + schema.simpleString());
     }
     return schema;
   }

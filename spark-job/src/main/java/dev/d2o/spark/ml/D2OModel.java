@@ -36,8 +36,9 @@ import org.apache.spark.sql.types.StructType;
 import scala.Option;
 
 /**
- * The trained policy as a Spark ML Transformer: appends a generated response to each prompt. Saved with MLlib's
- * writer as its Params plus the model in the Hugging Face layout under {@code <path>/model}.
+ * The trained policy as a Spark ML Transformer: appends a generated response to each prompt. Saved
+ * with MLlib's writer as its Params plus the model in the Hugging Face layout under {@code
+ * <path>/model}.
  */
 public final class D2OModel extends Model<D2OModel> implements MLWritable {
   private static final long serialVersionUID = 1L;
@@ -56,10 +57,12 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
     // Params name their parent by uid, so they are built once the uid is set
     promptCol = new Param<>(this, "promptCol", "input column of prompts");
     outputCol = new Param<>(this, "outputCol", "output column of generated responses");
-    maxNewTokens = new IntParam(this, "maxNewTokens", "longest response in tokens (≥ 1)",
-      ParamValidators.gtEq(1));
-    temperature = new DoubleParam(this, "temperature", "sampling temperature (0 = greedy)",
-      ParamValidators.gtEq(0));
+    maxNewTokens =
+        new IntParam(
+            this, "maxNewTokens", "longest response in tokens (≥ 1)", ParamValidators.gtEq(1));
+    temperature =
+        new DoubleParam(
+            this, "temperature", "sampling temperature (0 = greedy)", ParamValidators.gtEq(0));
     seed = new IntParam(this, "seed", "sampling seed (≥ 0)", ParamValidators.gtEq(0));
     setDefault(promptCol, "prompt");
     setDefault(outputCol, "response");
@@ -114,35 +117,45 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
     StructType out = transformSchema(dataset.schema());
     int promptIndex = Arrays.asList(dataset.schema().fieldNames()).indexOf(getOrDefault(promptCol));
     String dir = modelDir;
-    SerializableConf conf = new SerializableConf(dataset.sparkSession().sparkContext().hadoopConfiguration());
+    SerializableConf conf =
+        new SerializableConf(dataset.sparkSession().sparkContext().hadoopConfiguration());
     double t = (Double) getOrDefault(temperature);
     int n = (Integer) getOrDefault(maxNewTokens);
     long s = (Integer) getOrDefault(seed);
-    var rows = dataset.toDF().javaRDD().mapPartitions((Iterator<Row> it) -> {
-      List<Row> in = new ArrayList<>();
-      it.forEachRemaining(in::add);
-      if (in.isEmpty()) {
-        return in.iterator();
-      }
-      Pretrained p = ModelCache.get("transform", dir, conf.get());
-      List<GenerationRequest> reqs = new ArrayList<>();
-      for (Row r : in) {
-        String prompt = r.getString(promptIndex);
-        reqs.add(new GenerationRequest(prompt, TextPairs.promptIds(p.tokenizer(), prompt))); // the prompt seeds it
-      }
-      List<GenerationResult> gen = new Generator(p.model(), p.tokenizer(), 8, Generator.TOKEN_BUDGET_DEFAULT)
-          .generate(reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
-      List<Row> result = new ArrayList<>(in.size());
-      for (int i = 0; i < in.size(); i++) {
-        Object[] values = new Object[in.get(i).size() + 1];
-        for (int c = 0; c < in.get(i).size(); c++) {
-          values[c] = in.get(i).get(c);
-        }
-        values[values.length - 1] = gen.get(i).samples().get(0).text();
-        result.add(RowFactory.create(values));
-      }
-      return result.iterator();
-    });
+    var rows =
+        dataset
+            .toDF()
+            .javaRDD()
+            .mapPartitions(
+                (Iterator<Row> it) -> {
+                  List<Row> in = new ArrayList<>();
+                  it.forEachRemaining(in::add);
+                  if (in.isEmpty()) {
+                    return in.iterator();
+                  }
+                  Pretrained p = ModelCache.get("transform", dir, conf.get());
+                  List<GenerationRequest> reqs = new ArrayList<>();
+                  for (Row r : in) {
+                    String prompt = r.getString(promptIndex);
+                    reqs.add(
+                        new GenerationRequest(
+                            prompt,
+                            TextPairs.promptIds(p.tokenizer(), prompt))); // the prompt seeds it
+                  }
+                  List<GenerationResult> gen =
+                      new Generator(p.model(), p.tokenizer(), 8, Generator.TOKEN_BUDGET_DEFAULT)
+                          .generate(reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
+                  List<Row> result = new ArrayList<>(in.size());
+                  for (int i = 0; i < in.size(); i++) {
+                    Object[] values = new Object[in.get(i).size() + 1];
+                    for (int c = 0; c < in.get(i).size(); c++) {
+                      values[c] = in.get(i).get(c);
+                    }
+                    values[values.length - 1] = gen.get(i).samples().get(0).text();
+                    result.add(RowFactory.create(values));
+                  }
+                  return result.iterator();
+                });
     return dataset.sparkSession().createDataFrame(rows, out);
   }
 
@@ -150,8 +163,8 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
   public StructType transformSchema(StructType schema) {
     String p = getOrDefault(promptCol);
     if (!Arrays.asList(schema.fieldNames()).contains(p)) {
-      throw new IllegalArgumentException("D2OModel.transform needs the prompt column '" + p + "'; found "
-          + schema.simpleString());
+      throw new IllegalArgumentException(
+          "D2OModel.transform needs the prompt column '" + p + "'; found " + schema.simpleString());
     }
     return schema.add((String) getOrDefault(outputCol), DataTypes.StringType, true);
   }
@@ -186,7 +199,8 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
 
     @Override
     public void saveImpl(String path) {
-      DefaultParamsWriter$.MODULE$.saveMetadata(instance, path, sc(), Option.empty(), Option.empty());
+      DefaultParamsWriter$.MODULE$.saveMetadata(
+          instance, path, sc(), Option.empty(), Option.empty());
       Path src = HadoopFiles.qualify(instance.modelDir);
       Path dst = new Path(path, "model");
       try {
@@ -202,7 +216,8 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
     @Override
     public D2OModel load(String path) {
       DefaultParamsReader.Metadata meta =
-          org.apache.spark.ml.util.DefaultParamsReader$.MODULE$.loadMetadata(path, sc(), D2OModel.class.getName());
+          org.apache.spark.ml.util.DefaultParamsReader$.MODULE$.loadMetadata(
+              path, sc(), D2OModel.class.getName());
       D2OModel model = new D2OModel(meta.uid(), new Path(path, "model").toString());
       meta.getAndSetParams(model, Option.empty());
       return model;

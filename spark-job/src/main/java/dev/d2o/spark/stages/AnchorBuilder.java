@@ -17,10 +17,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Builds anchor rows for a batch of (id, prompt, negative): samples K anchors per prompt from the sampling model
- * (with the optional instruction prefix), then scores anchors and negative under the reference with the plain
- * prompt. Sample j of row {@code id} depends only on (seed, id, j) and the weights, so retries and repartitioning
- * reproduce it.
+ * Builds anchor rows for a batch of (id, prompt, negative): samples K anchors per prompt from the
+ * sampling model (with the optional instruction prefix), then scores anchors and negative under the
+ * reference with the plain prompt. Sample j of row {@code id} depends only on (seed, id, j) and the
+ * weights, so retries and repartitioning reproduce it.
  */
 public final class AnchorBuilder {
   /** Input of one row. */
@@ -35,8 +35,15 @@ public final class AnchorBuilder {
   private final LengthPolicy lengthPolicy;
   private final int batchSize;
 
-  public AnchorBuilder(CausalLM sampler, CausalLM reference, TextTokenizer tokenizer, SamplingConfig sampling,
-      int numSamples, String prefix, LengthPolicy lengthPolicy, int batchSize) {
+  public AnchorBuilder(
+      CausalLM sampler,
+      CausalLM reference,
+      TextTokenizer tokenizer,
+      SamplingConfig sampling,
+      int numSamples,
+      String prefix,
+      LengthPolicy lengthPolicy,
+      int batchSize) {
     this.sampler = sampler;
     this.reference = reference;
     this.tokenizer = tokenizer;
@@ -51,25 +58,35 @@ public final class AnchorBuilder {
   public List<AnchorRow> build(List<Input> inputs) {
     int context = reference.config().maxPositions();
     List<GenerationRequest> requests = new ArrayList<>();
-    List<int[]> plainPrompts = new ArrayList<>(); // tokenized once: a long prompt costs seconds to tokenize
+    List<int[]> plainPrompts =
+        new ArrayList<>(); // tokenized once: a long prompt costs seconds to tokenize
     for (Input in : inputs) {
       int[] plain = TextPairs.promptIds(tokenizer, in.prompt());
       plainPrompts.add(plain);
       int[] ids = prefix.isEmpty() ? plain : TextPairs.promptIds(tokenizer, prefix + in.prompt());
-      // leave room to sample: keep the end of an over-long sampling prompt under truncate-prompt-left
+      // leave room to sample: keep the end of an over-long sampling prompt under
+      // truncate-prompt-left
       int room = Math.min(sampling.maxNewTokens(), context - 1);
       if (ids.length >= context && lengthPolicy == LengthPolicy.FAIL) {
-        throw new ModelException("row id " + in.id() + ": prompt of " + ids.length + " tokens leaves no room in the"
-            + " model's context of " + context + " positions (data.lengthPolicy = fail; truncate-prompt-left keeps"
-            + " the end of the prompt)");
+        throw new ModelException(
+            "row id "
+                + in.id()
+                + ": prompt of "
+                + ids.length
+                + " tokens leaves no room in the"
+                + " model's context of "
+                + context
+                + " positions (data.lengthPolicy = fail; truncate-prompt-left keeps"
+                + " the end of the prompt)");
       }
       if (ids.length > context - room && lengthPolicy == LengthPolicy.TRUNCATE_PROMPT_LEFT) {
         ids = Arrays.copyOfRange(ids, ids.length - (context - room), ids.length);
       }
       requests.add(new GenerationRequest(in.id(), ids));
     }
-    List<GenerationResult> generated = new Generator(sampler, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
-        .generate(requests, numSamples, sampling);
+    List<GenerationResult> generated =
+        new Generator(sampler, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
+            .generate(requests, numSamples, sampling);
     List<ScoreRequest> scoring = new ArrayList<>();
     List<int[]> prompts = new ArrayList<>();
     List<int[]> negatives = new ArrayList<>();
@@ -88,7 +105,8 @@ public final class AnchorBuilder {
         scoring.add(new ScoreRequest("id " + in.id() + " anchor", prompt, s.tokenIds()));
       }
     }
-    List<ScoreResult> scores = new SequenceScorer(reference, batchSize, LengthPolicy.FAIL).score(scoring);
+    List<ScoreResult> scores =
+        new SequenceScorer(reference, batchSize, LengthPolicy.FAIL).score(scoring);
     List<AnchorRow> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
@@ -102,21 +120,42 @@ public final class AnchorBuilder {
         texts.add(samples.get(j).text());
         refAnchors[j] = scores.get(base + 1 + j).logp();
       }
-      out.add(new AnchorRow(in.id(), in.prompt(), in.negative(), prompts.get(i), negatives.get(i), texts, anchorIds,
-          refAnchors, scores.get(base).logp()));
+      out.add(
+          new AnchorRow(
+              in.id(),
+              in.prompt(),
+              in.negative(),
+              prompts.get(i),
+              negatives.get(i),
+              texts,
+              anchorIds,
+              refAnchors,
+              scores.get(base).logp()));
     }
     return out;
   }
 
-  /** One prompt shared by all K+1 sequences of a row: cut from the left to fit the longest response, or fail. */
+  /**
+   * One prompt shared by all K+1 sequences of a row: cut from the left to fit the longest response,
+   * or fail.
+   */
   private int[] fitPrompt(String id, int[] prompt, int longestResponse, int context) {
     if (prompt.length + longestResponse <= context) {
       return prompt;
     }
     if (lengthPolicy == LengthPolicy.FAIL || longestResponse >= context) {
-      throw new ModelException("row id " + id + ": prompt of " + prompt.length + " tokens + response of "
-          + longestResponse + " tokens exceeds the model's context of " + context
-          + " positions (data.lengthPolicy = " + lengthPolicy.key() + ")");
+      throw new ModelException(
+          "row id "
+              + id
+              + ": prompt of "
+              + prompt.length
+              + " tokens + response of "
+              + longestResponse
+              + " tokens exceeds the model's context of "
+              + context
+              + " positions (data.lengthPolicy = "
+              + lengthPolicy.key()
+              + ")");
     }
     int keep = context - longestResponse;
     return Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);

@@ -9,38 +9,51 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * One row of the anchors table: a prompt, its human negative, K anchors sampled from the sampling policy, their token
- * ids, and the reference log-probs of anchors and negative.
+ * One row of the anchors table: a prompt, its human negative, K anchors sampled from the sampling
+ * policy, their token ids, and the reference log-probs of anchors and negative.
  *
  * @param id row id (seeds sampling)
  * @param prompt prompt text
  * @param negative human negative text
- * @param promptIds prompt tokens (BOS included where the model wants one; possibly truncated from the left)
+ * @param promptIds prompt tokens (BOS included where the model wants one; possibly truncated from
+ *     the left)
  * @param negativeIds negative tokens, ending with EOS
  * @param anchors anchor texts
  * @param anchorIds anchor tokens, ending with EOS when the sample ended there
  * @param refLogpAnchors log π_ref(yᵢ|x)
  * @param refLogpNegative log π_ref(y⁻|x)
  */
-public record AnchorRow(String id, String prompt, String negative, int[] promptIds, int[] negativeIds,
-    List<String> anchors, int[][] anchorIds, double[] refLogpAnchors, double refLogpNegative)
+public record AnchorRow(
+    String id,
+    String prompt,
+    String negative,
+    int[] promptIds,
+    int[] negativeIds,
+    List<String> anchors,
+    int[][] anchorIds,
+    double[] refLogpAnchors,
+    double refLogpNegative)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** The Parquet schema of the anchors table. */
-  public static final StructType SCHEMA = new StructType()
-      .add("id", DataTypes.StringType, false)
-      .add("prompt", DataTypes.StringType, false)
-      .add("negative", DataTypes.StringType, false)
-      .add("anchors", DataTypes.createArrayType(DataTypes.StringType), false)
-      .add("ref_logp_anchors", DataTypes.createArrayType(DataTypes.DoubleType), false)
-      .add("ref_logp_negative", DataTypes.DoubleType, false)
-      .add("prompt_ids", DataTypes.createArrayType(DataTypes.IntegerType), false)
-      .add("negative_ids", DataTypes.createArrayType(DataTypes.IntegerType), false)
-      .add("anchor_ids", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType)), false)
-      .add("prompt_tokens", DataTypes.IntegerType, false)
-      .add("negative_tokens", DataTypes.IntegerType, false)
-      .add("anchor_tokens", DataTypes.createArrayType(DataTypes.IntegerType), false);
+  public static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.StringType, false)
+          .add("prompt", DataTypes.StringType, false)
+          .add("negative", DataTypes.StringType, false)
+          .add("anchors", DataTypes.createArrayType(DataTypes.StringType), false)
+          .add("ref_logp_anchors", DataTypes.createArrayType(DataTypes.DoubleType), false)
+          .add("ref_logp_negative", DataTypes.DoubleType, false)
+          .add("prompt_ids", DataTypes.createArrayType(DataTypes.IntegerType), false)
+          .add("negative_ids", DataTypes.createArrayType(DataTypes.IntegerType), false)
+          .add(
+              "anchor_ids",
+              DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType)),
+              false)
+          .add("prompt_tokens", DataTypes.IntegerType, false)
+          .add("negative_tokens", DataTypes.IntegerType, false)
+          .add("anchor_tokens", DataTypes.createArrayType(DataTypes.IntegerType), false);
 
   /** As a Spark row of {@link #SCHEMA}. */
   public Row toRow() {
@@ -54,9 +67,19 @@ public record AnchorRow(String id, String prompt, String negative, int[] promptI
       ids.add(boxed(a));
       lens.add(a.length);
     }
-    return RowFactory.create(id, prompt, negative, seq(anchors), seq(ref), refLogpNegative, seq(boxed(promptIds)),
-        seq(boxed(negativeIds)), seq(ids.stream().map(AnchorRow::seq).toList()), promptIds.length,
-        negativeIds.length, seq(lens));
+    return RowFactory.create(
+        id,
+        prompt,
+        negative,
+        seq(anchors),
+        seq(ref),
+        refLogpNegative,
+        seq(boxed(promptIds)),
+        seq(boxed(negativeIds)),
+        seq(ids.stream().map(AnchorRow::seq).toList()),
+        promptIds.length,
+        negativeIds.length,
+        seq(lens));
   }
 
   /** From a Spark row of {@link #SCHEMA}. */
@@ -67,10 +90,16 @@ public record AnchorRow(String id, String prompt, String negative, int[] promptI
     }
     int[][] anchorIds = ids.stream().map(AnchorRow::unboxed).toArray(int[][]::new);
     List<Double> ref = r.getList(r.fieldIndex("ref_logp_anchors"));
-    return new AnchorRow(r.getString(r.fieldIndex("id")), r.getString(r.fieldIndex("prompt")),
-        r.getString(r.fieldIndex("negative")), unboxed(r.getList(r.fieldIndex("prompt_ids"))),
-        unboxed(r.getList(r.fieldIndex("negative_ids"))), r.getList(r.fieldIndex("anchors")), anchorIds,
-        ref.stream().mapToDouble(Double::doubleValue).toArray(), r.getDouble(r.fieldIndex("ref_logp_negative")));
+    return new AnchorRow(
+        r.getString(r.fieldIndex("id")),
+        r.getString(r.fieldIndex("prompt")),
+        r.getString(r.fieldIndex("negative")),
+        unboxed(r.getList(r.fieldIndex("prompt_ids"))),
+        unboxed(r.getList(r.fieldIndex("negative_ids"))),
+        r.getList(r.fieldIndex("anchors")),
+        anchorIds,
+        ref.stream().mapToDouble(Double::doubleValue).toArray(),
+        r.getDouble(r.fieldIndex("ref_logp_negative")));
   }
 
   private static List<Integer> boxed(int[] a) {
@@ -91,7 +120,9 @@ public record AnchorRow(String id, String prompt, String negative, int[] promptI
     return scala.collection.JavaConverters.asScalaBuffer(l);
   }
 
-  /** A nested array element as read back: a Scala Seq (Spark 3, Scala 2.12 or 2.13) or a Java list. */
+  /**
+   * A nested array element as read back: a Scala Seq (Spark 3, Scala 2.12 or 2.13) or a Java list.
+   */
   @SuppressWarnings("unchecked")
   private static List<Integer> javaList(Object o) {
     if (o instanceof List<?> l) {

@@ -19,16 +19,27 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The {@code anchors} stage: each executor loads the reference model once per JVM ({@link ModelCache}), samples K
- * anchors per prompt and scores anchors and negative under the reference; the result is a Parquet table of
- * {@link AnchorRow#SCHEMA}.
+ * The {@code anchors} stage: each executor loads the reference model once per JVM ({@link
+ * ModelCache}), samples K anchors per prompt and scores anchors and negative under the reference;
+ * the result is a Parquet table of {@link AnchorRow#SCHEMA}.
  */
 public final class AnchorsStage {
   private AnchorsStage() {}
 
   /** What an executor needs to build anchors: small and serializable. */
-  record Spec(String modelPath, SerializableConf conf, int numSamples, double temperature, double topP, int topK,
-      int maxNewTokens, long seed, String prefix, String lengthPolicy, int batchSize, String device)
+  record Spec(
+      String modelPath,
+      SerializableConf conf,
+      int numSamples,
+      double temperature,
+      double topP,
+      int topK,
+      int maxNewTokens,
+      long seed,
+      String prefix,
+      String lengthPolicy,
+      int batchSize,
+      String device)
       implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -39,20 +50,33 @@ public final class AnchorsStage {
 
   /** The executor-side spec of {@code cfg}, sampling from the model at {@code modelPath}. */
   static Spec spec(SparkSession spark, JobConfig cfg, String modelPath) {
-    return new Spec(modelPath, new SerializableConf(spark.sparkContext().hadoopConfiguration()),
-        cfg.get(Keys.ANCHORS_NUM), cfg.get(Keys.ANCHORS_TEMPERATURE), cfg.get(Keys.ANCHORS_TOP_P),
-        cfg.get(Keys.ANCHORS_TOP_K), cfg.get(Keys.ANCHORS_MAX_NEW_TOKENS), cfg.get(Keys.RUN_SEED),
-        cfg.get(Keys.ANCHORS_PREFIX), cfg.get(Keys.DATA_LENGTH_POLICY), cfg.get(Keys.ANCHORS_BATCH_SIZE),
+    return new Spec(
+        modelPath,
+        new SerializableConf(spark.sparkContext().hadoopConfiguration()),
+        cfg.get(Keys.ANCHORS_NUM),
+        cfg.get(Keys.ANCHORS_TEMPERATURE),
+        cfg.get(Keys.ANCHORS_TOP_P),
+        cfg.get(Keys.ANCHORS_TOP_K),
+        cfg.get(Keys.ANCHORS_MAX_NEW_TOKENS),
+        cfg.get(Keys.RUN_SEED),
+        cfg.get(Keys.ANCHORS_PREFIX),
+        cfg.get(Keys.DATA_LENGTH_POLICY),
+        cfg.get(Keys.ANCHORS_BATCH_SIZE),
         cfg.get(Keys.MODEL_DEVICE));
   }
 
-  /** Builds anchors for {@code input} (id, prompt, negative), writes them to {@code output} and reads them back. */
-  public static Dataset<Row> run(SparkSession spark, JobConfig cfg, Dataset<Row> input, String output) {
+  /**
+   * Builds anchors for {@code input} (id, prompt, negative), writes them to {@code output} and
+   * reads them back.
+   */
+  public static Dataset<Row> run(
+      SparkSession spark, JobConfig cfg, Dataset<Row> input, String output) {
     Spec spec = spec(spark, cfg, cfg.get(Keys.MODEL_PATH));
     spark.sparkContext().setJobDescription("d2o anchors: " + spec.numSamples() + " per prompt");
     int partitions = cfg.get(Keys.RUN_PARTITIONS);
-    JavaRDD<Row> rows = Groups.of(input.orderBy("id").javaRDD(), spec.batchSize(), partitions)
-        .flatMap(group -> buildGroup(spec, group));
+    JavaRDD<Row> rows =
+        Groups.of(input.orderBy("id").javaRDD(), spec.batchSize(), partitions)
+            .flatMap(group -> buildGroup(spec, group));
     spark.createDataFrame(rows, AnchorRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
     spark.sparkContext().setJobDescription(null);
     return spark.read().parquet(output);
@@ -61,11 +85,21 @@ public final class AnchorsStage {
   /** One canonical group of prompts: all their K anchors are sampled and scored together. */
   private static Iterator<Row> buildGroup(Spec spec, List<Row> group) {
     FaultInjection.maybeFail("anchors");
-    Pretrained ref = ModelCache.get("reference", spec.modelPath(), spec.conf().get(), spec.device());
-    AnchorBuilder builder = new AnchorBuilder(ref.model(), ref.model(), ref.tokenizer(), spec.sampling(),
-        spec.numSamples(), spec.prefix(), LengthPolicy.parse(spec.lengthPolicy()), spec.batchSize());
+    Pretrained ref =
+        ModelCache.get("reference", spec.modelPath(), spec.conf().get(), spec.device());
+    AnchorBuilder builder =
+        new AnchorBuilder(
+            ref.model(),
+            ref.model(),
+            ref.tokenizer(),
+            spec.sampling(),
+            spec.numSamples(),
+            spec.prefix(),
+            LengthPolicy.parse(spec.lengthPolicy()),
+            spec.batchSize());
     List<AnchorBuilder.Input> inputs = new ArrayList<>();
-    group.forEach(r -> inputs.add(new AnchorBuilder.Input(r.getString(0), r.getString(1), r.getString(2))));
+    group.forEach(
+        r -> inputs.add(new AnchorBuilder.Input(r.getString(0), r.getString(1), r.getString(2))));
     List<Row> out = new ArrayList<>(inputs.size());
     for (AnchorRow a : builder.build(inputs)) {
       out.add(a.toRow());

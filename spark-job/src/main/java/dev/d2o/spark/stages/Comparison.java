@@ -19,29 +19,38 @@ import org.apache.hadoop.fs.FileUtil;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The paper's comparison in miniature (its Table 1 and training-stability figure): one set of anchors, then the same
- * budget, data order and seeds for each loss, each run evaluated on the held-out prompts. Writes a markdown table and
- * plots of the harmful rate and the loss over training.
+ * The paper's comparison in miniature (its Table 1 and training-stability figure): one set of
+ * anchors, then the same budget, data order and seeds for each loss, each run evaluated on the
+ * held-out prompts. Writes a markdown table and plots of the harmful rate and the loss over
+ * training.
  */
 public final class Comparison {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One loss's outcome. */
-  public record Outcome(String loss, JsonNode report, List<double[]> harmful, List<double[]> lossCurve) {}
+  public record Outcome(
+      String loss, JsonNode report, List<double[]> harmful, List<double[]> lossCurve) {}
 
   private Comparison() {}
 
   /**
-   * Runs every loss of {@code losses} under {@code cfg} (runs under run.dir/&lt;loss&gt;), then, when
-   * {@code loraCfg} is not null, D²O with LoRA under that configuration (run.dir/d2o-lora), all on the same anchors.
-   * With {@code reuse}, a variant whose run directory already holds an evaluation report is read, not rerun.
+   * Runs every loss of {@code losses} under {@code cfg} (runs under run.dir/&lt;loss&gt;), then,
+   * when {@code loraCfg} is not null, D²O with LoRA under that configuration (run.dir/d2o-lora),
+   * all on the same anchors. With {@code reuse}, a variant whose run directory already holds an
+   * evaluation report is read, not rerun.
    */
-  public static List<Outcome> run(SparkSession spark, JobConfig cfg, List<String> losses, JobConfig loraCfg,
-      boolean reuse) {
+  public static List<Outcome> run(
+      SparkSession spark, JobConfig cfg, List<String> losses, JobConfig loraCfg, boolean reuse) {
     String base = cfg.get(Keys.RUN_DIR);
     var conf = spark.sparkContext().hadoopConfiguration();
-    if (!(reuse && HadoopFiles.exists(HadoopFiles.qualify(base + "/anchors-run/anchors/_SUCCESS"), conf))) {
-      Pipeline.run(spark, cfg.with(Keys.RUN_DIR, base + "/anchors-run"), Pipeline.Stage.ANCHORS, false, true);
+    if (!(reuse
+        && HadoopFiles.exists(HadoopFiles.qualify(base + "/anchors-run/anchors/_SUCCESS"), conf))) {
+      Pipeline.run(
+          spark,
+          cfg.with(Keys.RUN_DIR, base + "/anchors-run"),
+          Pipeline.Stage.ANCHORS,
+          false,
+          true);
     }
     Map<String, JobConfig> variants = new LinkedHashMap<>();
     for (String loss : losses) {
@@ -72,7 +81,13 @@ public final class Comparison {
       var fs = HadoopFiles.fs(dst, conf);
       fs.delete(dst, true); // a fresh run for this loss
       fs.mkdirs(dst);
-      FileUtil.copy(HadoopFiles.fs(src, conf), src, fs, new org.apache.hadoop.fs.Path(dst, "anchors"), false, conf);
+      FileUtil.copy(
+          HadoopFiles.fs(src, conf),
+          src,
+          fs,
+          new org.apache.hadoop.fs.Path(dst, "anchors"),
+          false,
+          conf);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot copy anchors to " + runDir, e);
     }
@@ -81,18 +96,22 @@ public final class Comparison {
   private static Outcome outcome(SparkSession spark, String loss, String runDir) {
     var conf = spark.sparkContext().hadoopConfiguration();
     try {
-      JsonNode report = JSON.readTree(HadoopFiles.readString(HadoopFiles.qualify(runDir + "/eval/report.json"),
-          conf));
+      JsonNode report =
+          JSON.readTree(
+              HadoopFiles.readString(HadoopFiles.qualify(runDir + "/eval/report.json"), conf));
       List<double[]> harmful = new ArrayList<>();
       List<double[]> lossCurve = new ArrayList<>();
-      for (String l : HadoopFiles.readString(HadoopFiles.qualify(runDir + "/" + Metrics.FILE), conf).split("\n")) {
+      for (String l :
+          HadoopFiles.readString(HadoopFiles.qualify(runDir + "/" + Metrics.FILE), conf)
+              .split("\n")) {
         if (l.isBlank()) {
           continue;
         }
         JsonNode n = JSON.readTree(l);
         lossCurve.add(new double[] {n.get("step").asDouble(), n.get("loss").asDouble()});
         if (n.has("eval/harmful_rate")) {
-          harmful.add(new double[] {n.get("step").asDouble(), n.get("eval/harmful_rate").asDouble()});
+          harmful.add(
+              new double[] {n.get("step").asDouble(), n.get("eval/harmful_rate").asDouble()});
         }
       }
       return new Outcome(loss, report, harmful, lossCurve);
@@ -115,12 +134,19 @@ public final class Comparison {
     return -1;
   }
 
-  /** Writes {@code out} (markdown) and its plots beside it ({@code <name>-harmful.png}, {@code <name>-loss.png}). */
-  public static void write(List<Outcome> outcomes, JobConfig cfg, String command, Path out) throws IOException {
+  /**
+   * Writes {@code out} (markdown) and its plots beside it ({@code <name>-harmful.png}, {@code
+   * <name>-loss.png}).
+   */
+  public static void write(List<Outcome> outcomes, JobConfig cfg, String command, Path out)
+      throws IOException {
     Files.createDirectories(out.toAbsolutePath().getParent());
     String stem = out.getFileName().toString().replaceFirst("\\.md$", "");
-    LinePlot harmful = new LinePlot("Harmful rate of the policy's answers during training", "step",
-        "harmful rate (cost model)");
+    LinePlot harmful =
+        new LinePlot(
+            "Harmful rate of the policy's answers during training",
+            "step",
+            "harmful rate (cost model)");
     LinePlot loss = new LinePlot("Training loss", "step", "loss");
     for (Outcome o : outcomes) {
       if (!o.harmful().isEmpty()) {
@@ -137,25 +163,46 @@ public final class Comparison {
     return points.stream().mapToDouble(p -> p[i]).toArray();
   }
 
-  private static String markdown(List<Outcome> outcomes, JobConfig cfg, String command, String stem) {
+  private static String markdown(
+      List<Outcome> outcomes, JobConfig cfg, String command, String stem) {
     StringBuilder sb = new StringBuilder();
     sb.append("# D²O and its baselines on the harmlessness demo\n\n");
-    sb.append("Produced by `").append(command).append("` (").append(java.time.LocalDate.now()).append(").\n\n");
-    sb.append(String.format(Locale.ROOT, "Same anchors (K = %d), data order, seeds and budget for every loss: %d"
-        + " steps of batch %d, learning rate %s; evaluation on %d held-out prompts (one answer per prompt,"
-        + " temperature %s, at most %d new tokens), harmful rate by the cost model `%s`.%n%n",
-        cfg.get(Keys.ANCHORS_NUM), cfg.get(Keys.TRAIN_MAX_STEPS), cfg.get(Keys.TRAIN_BATCH_SIZE),
-        cfg.trainConfig().get("learningRate"), cfg.get(Keys.EVAL_MAX_PROMPTS), cfg.get(Keys.EVAL_TEMPERATURE),
-        cfg.get(Keys.EVAL_MAX_NEW_TOKENS), cfg.get(Keys.EVAL_COST_MODEL)));
-    sb.append("| model | harmful rate | helpfulness (mean log-prob per token of held-out helpful answers) | KL to"
-        + " reference | distinct-2 | steps to halve the harmful rate |\n|---|---:|---:|---:|---:|---:|\n");
+    sb.append("Produced by `")
+        .append(command)
+        .append("` (")
+        .append(java.time.LocalDate.now())
+        .append(").\n\n");
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "Same anchors (K = %d), data order, seeds and budget for every loss: %d"
+                + " steps of batch %d, learning rate %s; evaluation on %d held-out prompts (one answer per prompt,"
+                + " temperature %s, at most %d new tokens), harmful rate by the cost model `%s`.%n%n",
+            cfg.get(Keys.ANCHORS_NUM),
+            cfg.get(Keys.TRAIN_MAX_STEPS),
+            cfg.get(Keys.TRAIN_BATCH_SIZE),
+            cfg.trainConfig().get("learningRate"),
+            cfg.get(Keys.EVAL_MAX_PROMPTS),
+            cfg.get(Keys.EVAL_TEMPERATURE),
+            cfg.get(Keys.EVAL_MAX_NEW_TOKENS),
+            cfg.get(Keys.EVAL_COST_MODEL)));
+    sb.append(
+        "| model | harmful rate | helpfulness (mean log-prob per token of held-out helpful answers) | KL to"
+            + " reference | distinct-2 | steps to halve the harmful rate |\n|---|---:|---:|---:|---:|---:|\n");
     JsonNode ref = outcomes.get(0).report().path("reference");
     sb.append(row("reference (before)", ref, "–"));
     for (Outcome o : outcomes) {
       int halve = stepsToHalve(o.harmful());
-      sb.append(row("`" + o.loss() + "`", o.report().path("policy"), halve < 0 ? "not within the run" : halve + ""));
+      sb.append(
+          row(
+              "`" + o.loss() + "`",
+              o.report().path("policy"),
+              halve < 0 ? "not within the run" : halve + ""));
     }
-    sb.append("\n![harmful rate](").append(stem).append("-harmful.png)\n\n![loss](").append(stem)
+    sb.append("\n![harmful rate](")
+        .append(stem)
+        .append("-harmful.png)\n\n![loss](")
+        .append(stem)
         .append("-loss.png)\n");
     return sb.toString();
   }

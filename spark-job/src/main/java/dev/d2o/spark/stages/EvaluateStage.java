@@ -33,69 +33,125 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The {@code evaluate} stage: on held-out prompts, executors generate one response per prompt with the policy and
- * with the reference and score negatives, the policy's responses and optional helpful responses exactly under both
- * ({@link PromptEvaluator}); the driver adds distinct-n and the cost model's harmful rate and writes
- * {@code report.md}, {@code report.json}, {@code report.html}, {@code generations.jsonl} and the training plots
- * under the output directory.
+ * The {@code evaluate} stage: on held-out prompts, executors generate one response per prompt with
+ * the policy and with the reference and score negatives, the policy's responses and optional
+ * helpful responses exactly under both ({@link PromptEvaluator}); the driver adds distinct-n and
+ * the cost model's harmful rate and writes {@code report.md}, {@code report.json}, {@code
+ * report.html}, {@code generations.jsonl} and the training plots under the output directory.
  */
 public final class EvaluateStage {
-  /** {@link ModelCache} roles: keyed by directory as well, so a new policy directory loads fresh. */
+  /**
+   * {@link ModelCache} roles: keyed by directory as well, so a new policy directory loads fresh.
+   */
   public static final String POLICY_ROLE = "eval-policy";
+
   public static final String REFERENCE_ROLE = "eval-reference";
+
   /** Optional column of the eval input: a held-out helpful response (the helpfulness proxy). */
   public static final String HELPFUL_COLUMN = "helpful";
 
   private EvaluateStage() {}
 
   /** What an executor needs to evaluate prompts: small and serializable. */
-  record Spec(String policyDir, String referenceDir, SerializableConf conf, double temperature, int maxNewTokens,
-      long seed, int batchSize, String lengthPolicy, String device) implements Serializable {
+  record Spec(
+      String policyDir,
+      String referenceDir,
+      SerializableConf conf,
+      double temperature,
+      int maxNewTokens,
+      long seed,
+      int batchSize,
+      String lengthPolicy,
+      String device)
+      implements Serializable {
     private static final long serialVersionUID = 1L;
 
     SamplingConfig sampling() {
-      return SamplingConfig.defaults().withTemperature(temperature).withMaxNewTokens(maxNewTokens).withSeed(seed);
+      return SamplingConfig.defaults()
+          .withTemperature(temperature)
+          .withMaxNewTokens(maxNewTokens)
+          .withSeed(seed);
     }
   }
 
   /**
-   * Evaluates on the held-out prompts of {@code data.eval} (with their optional {@code helpful} column): rejected
-   * held-out rows go to {@code outDir/rejected-eval-rows} and are counted in the result's log line.
+   * Evaluates on the held-out prompts of {@code data.eval} (with their optional {@code helpful}
+   * column): rejected held-out rows go to {@code outDir/rejected-eval-rows} and are counted in the
+   * result's log line.
    */
-  public static EvalResult heldOut(SparkSession spark, JobConfig cfg, String policyModelDir, String referenceModelDir,
-      String outDir, String metricsJsonlOrNull) {
+  public static EvalResult heldOut(
+      SparkSession spark,
+      JobConfig cfg,
+      String policyModelDir,
+      String referenceModelDir,
+      String outDir,
+      String metricsJsonlOrNull) {
     String evalData = cfg.get(Keys.DATA_EVAL);
     if (evalData.isEmpty()) {
-      throw new InputException("no held-out prompts: set data.eval (in --conf or with --set data.eval=PATH)");
+      throw new InputException(
+          "no held-out prompts: set data.eval (in --conf or with --set data.eval=PATH)");
     }
-    dev.d2o.spark.data.InputData.Loaded loaded = dev.d2o.spark.data.InputData.load(spark, evalData,
-        cfg.get(Keys.DATA_FORMAT), outDir + "/rejected-eval-rows");
+    dev.d2o.spark.data.InputData.Loaded loaded =
+        dev.d2o.spark.data.InputData.load(
+            spark, evalData, cfg.get(Keys.DATA_FORMAT), outDir + "/rejected-eval-rows");
     if (loaded.rejectedCount() > 0) {
-      dev.d2o.cli.Console.line("rejected " + loaded.rejectedCount() + " of " + loaded.total() + " held-out rows: "
-          + loaded.rejected() + " -> " + outDir + "/rejected-eval-rows");
+      dev.d2o.cli.Console.line(
+          "rejected "
+              + loaded.rejectedCount()
+              + " of "
+              + loaded.total()
+              + " held-out rows: "
+              + loaded.rejected()
+              + " -> "
+              + outDir
+              + "/rejected-eval-rows");
     }
-    Dataset<Row> input = dev.d2o.spark.eval.EvalInput.withHelpful(spark, loaded.valid(), evalData,
-        cfg.get(Keys.DATA_FORMAT));
+    Dataset<Row> input =
+        dev.d2o.spark.eval.EvalInput.withHelpful(
+            spark, loaded.valid(), evalData, cfg.get(Keys.DATA_FORMAT));
     return run(spark, cfg, policyModelDir, referenceModelDir, input, outDir, metricsJsonlOrNull);
   }
 
   /**
-   * Evaluates {@code policyModelDir} against {@code referenceModelDir} on up to {@code eval.maxPrompts} rows of
-   * {@code evalInput} (id, prompt, negative, optional helpful), writes the report under {@code outDir} (with plots of
-   * {@code metricsJsonlOrNull} when given) and returns the numbers.
+   * Evaluates {@code policyModelDir} against {@code referenceModelDir} on up to {@code
+   * eval.maxPrompts} rows of {@code evalInput} (id, prompt, negative, optional helpful), writes the
+   * report under {@code outDir} (with plots of {@code metricsJsonlOrNull} when given) and returns
+   * the numbers.
    */
-  public static EvalResult run(SparkSession spark, JobConfig cfg, String policyModelDir, String referenceModelDir,
-      Dataset<Row> evalInput, String outDir, String metricsJsonlOrNull) {
+  public static EvalResult run(
+      SparkSession spark,
+      JobConfig cfg,
+      String policyModelDir,
+      String referenceModelDir,
+      Dataset<Row> evalInput,
+      String outDir,
+      String metricsJsonlOrNull) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     String costPath = cfg.get(Keys.EVAL_COST_MODEL);
-    CostModel cost = costPath.isEmpty() ? null : CostModel.load(spark, costPath,
-        cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN), cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN)); // fail fast
-    Map<String, TrainingPlots.Curve> metrics = metricsJsonlOrNull == null ? Map.of() : readMetrics(metricsJsonlOrNull,
-        conf);
-    Spec spec = new Spec(policyModelDir, referenceModelDir, new SerializableConf(conf), cfg.get(Keys.EVAL_TEMPERATURE),
-        cfg.get(Keys.EVAL_MAX_NEW_TOKENS), cfg.get(Keys.RUN_SEED), cfg.get(Keys.ANCHORS_BATCH_SIZE),
-        cfg.get(Keys.DATA_LENGTH_POLICY), cfg.get(Keys.MODEL_DEVICE));
-    spark.sparkContext().setJobDescription("d2o evaluate: " + policyModelDir + " vs " + referenceModelDir);
+    CostModel cost =
+        costPath.isEmpty()
+            ? null
+            : CostModel.load(
+                spark,
+                costPath,
+                cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
+                cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN)); // fail fast
+    Map<String, TrainingPlots.Curve> metrics =
+        metricsJsonlOrNull == null ? Map.of() : readMetrics(metricsJsonlOrNull, conf);
+    Spec spec =
+        new Spec(
+            policyModelDir,
+            referenceModelDir,
+            new SerializableConf(conf),
+            cfg.get(Keys.EVAL_TEMPERATURE),
+            cfg.get(Keys.EVAL_MAX_NEW_TOKENS),
+            cfg.get(Keys.RUN_SEED),
+            cfg.get(Keys.ANCHORS_BATCH_SIZE),
+            cfg.get(Keys.DATA_LENGTH_POLICY),
+            cfg.get(Keys.MODEL_DEVICE));
+    spark
+        .sparkContext()
+        .setJobDescription("d2o evaluate: " + policyModelDir + " vs " + referenceModelDir);
     List<EvalRow> rows = evaluate(spark, spec, prompts(spark, cfg, evalInput));
     if (rows.isEmpty()) {
       throw new InputException("evaluate: the held-out data has no rows to evaluate (data.eval)");
@@ -112,9 +168,22 @@ public final class EvaluateStage {
     }
     spark.sparkContext().setJobDescription(null);
     EvalResult result = EvalResult.of(rows, policyHarmful, referenceHarmful);
-    EvalReport.Settings settings = new EvalReport.Settings(policyModelDir, referenceModelDir, spec.maxNewTokens(),
-        spec.temperature(), spec.seed(), costPath);
-    write(outDir, conf, result, settings, rows, policyHarmful, referenceHarmful,
+    EvalReport.Settings settings =
+        new EvalReport.Settings(
+            policyModelDir,
+            referenceModelDir,
+            spec.maxNewTokens(),
+            spec.temperature(),
+            spec.seed(),
+            costPath);
+    write(
+        outDir,
+        conf,
+        result,
+        settings,
+        rows,
+        policyHarmful,
+        referenceHarmful,
         TrainingPlots.render(metrics, TrainingPlots.WIDTH, TrainingPlots.HEIGHT));
     return result;
   }
@@ -122,15 +191,23 @@ public final class EvaluateStage {
   /** The first {@code eval.maxPrompts} rows by id (a stable choice), spread over the executors. */
   private static Dataset<Row> prompts(SparkSession spark, JobConfig cfg, Dataset<Row> evalInput) {
     boolean helpful = Arrays.asList(evalInput.columns()).contains(HELPFUL_COLUMN);
-    return evalInput.select(col("id"), col("prompt"), col("negative"),
+    return evalInput
+        .select(
+            col("id"),
+            col("prompt"),
+            col("negative"),
             helpful ? col(HELPFUL_COLUMN).cast("string") : lit(null).cast("string"))
-        .orderBy("id").limit(cfg.get(Keys.EVAL_MAX_PROMPTS));
+        .orderBy("id")
+        .limit(cfg.get(Keys.EVAL_MAX_PROMPTS));
   }
 
   private static List<EvalRow> evaluate(SparkSession spark, Spec spec, Dataset<Row> prompts) {
     int partitions = spark.sparkContext().defaultParallelism();
-    List<EvalRow> rows = new ArrayList<>(Groups.of(prompts.javaRDD(), spec.batchSize(), partitions)
-        .flatMap(group -> evaluatePartition(spec, group.iterator())).collect());
+    List<EvalRow> rows =
+        new ArrayList<>(
+            Groups.of(prompts.javaRDD(), spec.batchSize(), partitions)
+                .flatMap(group -> evaluatePartition(spec, group.iterator()))
+                .collect());
     rows.sort(Comparator.comparing(EvalRow::id));
     return rows;
   }
@@ -139,13 +216,24 @@ public final class EvaluateStage {
     if (!it.hasNext()) {
       return List.<EvalRow>of().iterator();
     }
-    Pretrained policy = ModelCache.get(POLICY_ROLE, spec.policyDir(), spec.conf().get(), spec.device());
-    Pretrained reference = ModelCache.get(REFERENCE_ROLE, spec.referenceDir(), spec.conf().get(), spec.device());
-    PromptEvaluator evaluator = new PromptEvaluator(policy.model(), reference.model(), reference.tokenizer(),
-        spec.sampling(), spec.batchSize(), LengthPolicy.parse(spec.lengthPolicy()));
+    Pretrained policy =
+        ModelCache.get(POLICY_ROLE, spec.policyDir(), spec.conf().get(), spec.device());
+    Pretrained reference =
+        ModelCache.get(REFERENCE_ROLE, spec.referenceDir(), spec.conf().get(), spec.device());
+    PromptEvaluator evaluator =
+        new PromptEvaluator(
+            policy.model(),
+            reference.model(),
+            reference.tokenizer(),
+            spec.sampling(),
+            spec.batchSize(),
+            LengthPolicy.parse(spec.lengthPolicy()));
     List<PromptEvaluator.Input> inputs = new ArrayList<>();
-    it.forEachRemaining(r -> inputs.add(new PromptEvaluator.Input(r.getString(0), r.getString(1), r.getString(2),
-        r.getString(3))));
+    it.forEachRemaining(
+        r ->
+            inputs.add(
+                new PromptEvaluator.Input(
+                    r.getString(0), r.getString(1), r.getString(2), r.getString(3))));
     return evaluator.evaluate(inputs).iterator();
   }
 
@@ -157,16 +245,28 @@ public final class EvaluateStage {
     return TrainingPlots.parse(HadoopFiles.readString(p, conf), location);
   }
 
-  private static void write(String outDir, Configuration conf, EvalResult result, EvalReport.Settings settings,
-      List<EvalRow> rows, Map<String, Boolean> policyHarmful, Map<String, Boolean> referenceHarmful,
+  private static void write(
+      String outDir,
+      Configuration conf,
+      EvalResult result,
+      EvalReport.Settings settings,
+      List<EvalRow> rows,
+      Map<String, Boolean> policyHarmful,
+      Map<String, Boolean> referenceHarmful,
       Map<String, byte[]> plots) {
     Path dir = HadoopFiles.qualify(outDir);
-    plots.forEach((name, png) -> HadoopFiles.writeAtomically(new Path(dir, name), conf, os -> os.write(png)));
-    HadoopFiles.writeString(new Path(dir, "generations.jsonl"),
-        EvalReport.generations(rows, policyHarmful, referenceHarmful), conf);
+    plots.forEach(
+        (name, png) -> HadoopFiles.writeAtomically(new Path(dir, name), conf, os -> os.write(png)));
+    HadoopFiles.writeString(
+        new Path(dir, "generations.jsonl"),
+        EvalReport.generations(rows, policyHarmful, referenceHarmful),
+        conf);
     HadoopFiles.writeString(new Path(dir, "report.json"), EvalReport.json(result, settings), conf);
-    HadoopFiles.writeString(new Path(dir, "report.html"), EvalReport.html(result, settings, plots), conf);
-    HadoopFiles.writeString(new Path(dir, "report.md"),
-        EvalReport.markdown(result, settings, List.copyOf(plots.keySet())), conf);
+    HadoopFiles.writeString(
+        new Path(dir, "report.html"), EvalReport.html(result, settings, plots), conf);
+    HadoopFiles.writeString(
+        new Path(dir, "report.md"),
+        EvalReport.markdown(result, settings, List.copyOf(plots.keySet())),
+        conf);
   }
 }

@@ -20,9 +20,10 @@ import org.apache.spark.sql.SparkSession;
 import scala.Tuple2;
 
 /**
- * {@code eval.every}: during training, the policy (at the published weights) answers a fixed set of held-out prompts
- * on the executors and the cost model scores the answers on the driver; the share judged harmful is logged as
- * {@code eval/harmful_rate}. This is what "steps to halve the harmful rate" is measured from.
+ * {@code eval.every}: during training, the policy (at the published weights) answers a fixed set of
+ * held-out prompts on the executors and the cost model scores the answers on the driver; the share
+ * judged harmful is logged as {@code eval/harmful_rate}. This is what "steps to halve the harmful
+ * rate" is measured from.
  */
 final class HarmfulProbe {
   private final SparkSession spark;
@@ -41,19 +42,34 @@ final class HarmfulProbe {
     this.seed = cfg.get(Keys.RUN_SEED);
   }
 
-  /** The probe of {@code cfg}, or null when {@code eval.every} is 0; fails when it lacks data.eval or a cost model. */
+  /**
+   * The probe of {@code cfg}, or null when {@code eval.every} is 0; fails when it lacks data.eval
+   * or a cost model.
+   */
   static HarmfulProbe of(SparkSession spark, JobConfig cfg, String rejectsDir) {
     if (cfg.get(Keys.EVAL_EVERY) == 0) {
       return null;
     }
     if (cfg.get(Keys.DATA_EVAL).isEmpty() || cfg.get(Keys.EVAL_COST_MODEL).isEmpty()) {
-      throw new dev.d2o.spark.config.ConfigException("eval.every = " + cfg.get(Keys.EVAL_EVERY)
-          + " needs held-out prompts (data.eval) and a cost model (eval.costModel)");
+      throw new dev.d2o.spark.config.ConfigException(
+          "eval.every = "
+              + cfg.get(Keys.EVAL_EVERY)
+              + " needs held-out prompts (data.eval) and a cost model (eval.costModel)");
     }
-    CostModel cost = CostModel.load(spark, cfg.get(Keys.EVAL_COST_MODEL), cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
-        cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN));
-    JavaRDD<Row> prompts = InputData.load(spark, cfg.get(Keys.DATA_EVAL), cfg.get(Keys.DATA_FORMAT), rejectsDir)
-        .valid().orderBy("id").limit(cfg.get(Keys.EVAL_EVERY_PROMPTS)).select("id", "prompt").javaRDD().cache();
+    CostModel cost =
+        CostModel.load(
+            spark,
+            cfg.get(Keys.EVAL_COST_MODEL),
+            cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
+            cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN));
+    JavaRDD<Row> prompts =
+        InputData.load(spark, cfg.get(Keys.DATA_EVAL), cfg.get(Keys.DATA_FORMAT), rejectsDir)
+            .valid()
+            .orderBy("id")
+            .limit(cfg.get(Keys.EVAL_EVERY_PROMPTS))
+            .select("id", "prompt")
+            .javaRDD()
+            .cache();
     prompts.count();
     return new HarmfulProbe(spark, prompts, cost, cfg);
   }
@@ -63,24 +79,42 @@ final class HarmfulProbe {
     double t = temperature;
     int n = maxNewTokens;
     long s = seed;
-    List<Tuple2<String, String>> answers = Groups.of(prompts, 16, 0).flatMap(rows -> {
-      List<GenerationResult> gen = spec.replica().withModel(spec.runId(), version, weights::value, p -> {
-        List<GenerationRequest> reqs = new ArrayList<>();
-        for (Row r : rows) {
-          reqs.add(new GenerationRequest(r.getString(0), TextPairs.promptIds(p.tokenizer(), r.getString(1))));
-        }
-        return new Generator(p.model(), p.tokenizer(), 16, Generator.TOKEN_BUDGET_DEFAULT)
-            .generate(reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
-      });
-      List<Tuple2<String, String>> out = new ArrayList<>();
-      for (GenerationResult g : gen) {
-        out.add(new Tuple2<>(g.id(), g.samples().get(0).text()));
-      }
-      return out.iterator();
-    }).collect();
+    List<Tuple2<String, String>> answers =
+        Groups.of(prompts, 16, 0)
+            .flatMap(
+                rows -> {
+                  List<GenerationResult> gen =
+                      spec.replica()
+                          .withModel(
+                              spec.runId(),
+                              version,
+                              weights::value,
+                              p -> {
+                                List<GenerationRequest> reqs = new ArrayList<>();
+                                for (Row r : rows) {
+                                  reqs.add(
+                                      new GenerationRequest(
+                                          r.getString(0),
+                                          TextPairs.promptIds(p.tokenizer(), r.getString(1))));
+                                }
+                                return new Generator(
+                                        p.model(),
+                                        p.tokenizer(),
+                                        16,
+                                        Generator.TOKEN_BUDGET_DEFAULT)
+                                    .generate(reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
+                              });
+                  List<Tuple2<String, String>> out = new ArrayList<>();
+                  for (GenerationResult g : gen) {
+                    out.add(new Tuple2<>(g.id(), g.samples().get(0).text()));
+                  }
+                  return out.iterator();
+                })
+            .collect();
     Map<String, String> byId = new HashMap<>();
     answers.forEach(a -> byId.put(a._1(), a._2()));
     Map<String, Boolean> harmful = cost.harmful(spark, byId);
-    return harmful.values().stream().filter(Boolean::booleanValue).count() / (double) Math.max(1, harmful.size());
+    return harmful.values().stream().filter(Boolean::booleanValue).count()
+        / (double) Math.max(1, harmful.size());
   }
 }

@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code metrics.jsonl} of a run: one JSON object per step with {@code step} and the metric names of ARCHITECTURE.md
- * section 2. The file is rewritten atomically after each step (object stores cannot append).
+ * {@code metrics.jsonl} of a run: one JSON object per step with {@code step} and the metric names
+ * of ARCHITECTURE.md section 2. The file is rewritten atomically after each step (object stores
+ * cannot append).
  */
 public final class Metrics {
   public static final String FILE = "metrics.jsonl";

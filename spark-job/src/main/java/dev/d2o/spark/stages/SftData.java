@@ -19,8 +19,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The SFT corpus ({@code prompt}, {@code response}, optional {@code id}) as token-id rows, tokenized on the executors
- * with the model's tokenizer (prompt and response separately; BOS and EOS as for scoring), for the {@code sft} stage.
+ * The SFT corpus ({@code prompt}, {@code response}, optional {@code id}) as token-id rows,
+ * tokenized on the executors with the model's tokenizer (prompt and response separately; BOS and
+ * EOS as for scoring), for the {@code sft} stage.
  */
 final class SftData {
   private SftData() {}
@@ -28,12 +29,15 @@ final class SftData {
   /** Loads, checks and tokenizes {@code data.input}; rejected rows go to {@code rejectsDir}. */
   static InputData.Loaded load(SparkSession spark, JobConfig cfg, String rejectsDir) {
     String location = cfg.get(Keys.DATA_INPUT);
-    if (!HadoopFiles.exists(HadoopFiles.qualify(location), spark.sparkContext().hadoopConfiguration())) {
+    if (!HadoopFiles.exists(
+        HadoopFiles.qualify(location), spark.sparkContext().hadoopConfiguration())) {
       throw new dev.d2o.cli.InputException("input not found: " + location + " (data.input)");
     }
     String p = HadoopFiles.qualify(location).toString();
-    Dataset<Row> raw = location.endsWith(".parquet") || cfg.get(Keys.DATA_FORMAT).equals("parquet")
-        ? spark.read().parquet(p) : spark.read().json(p);
+    Dataset<Row> raw =
+        location.endsWith(".parquet") || cfg.get(Keys.DATA_FORMAT).equals("parquet")
+            ? spark.read().parquet(p)
+            : spark.read().json(p);
     return InputData.fromDataset(raw, location, rejectsDir, "response", null);
   }
 
@@ -41,17 +45,29 @@ final class SftData {
   static JavaRDD<SftExample> tokenize(Dataset<Row> valid, JobConfig cfg, SerializableConf conf) {
     String model = cfg.get(Keys.MODEL_PATH);
     String policy = cfg.get(Keys.DATA_LENGTH_POLICY);
-    return valid.orderBy("id").javaRDD().mapPartitions(it -> {
-      Pretrained p = ModelCache.get("reference", model, conf.get());
-      int context = p.model().config().maxPositions();
-      List<SftExample> out = new ArrayList<>();
-      while (it.hasNext()) {
-        Row r = it.next();
-        ScoreRequest req = LengthPolicy.parse(policy).apply(
-            TextPairs.encode(p.tokenizer(), "id " + r.getString(0), r.getString(1), r.getString(2), true), context);
-        out.add(new SftExample(r.getString(0), req.promptIds(), req.responseIds()));
-      }
-      return out.iterator();
-    });
+    return valid
+        .orderBy("id")
+        .javaRDD()
+        .mapPartitions(
+            it -> {
+              Pretrained p = ModelCache.get("reference", model, conf.get());
+              int context = p.model().config().maxPositions();
+              List<SftExample> out = new ArrayList<>();
+              while (it.hasNext()) {
+                Row r = it.next();
+                ScoreRequest req =
+                    LengthPolicy.parse(policy)
+                        .apply(
+                            TextPairs.encode(
+                                p.tokenizer(),
+                                "id " + r.getString(0),
+                                r.getString(1),
+                                r.getString(2),
+                                true),
+                            context);
+                out.add(new SftExample(r.getString(0), req.promptIds(), req.responseIds()));
+              }
+              return out.iterator();
+            });
   }
 }

@@ -19,12 +19,12 @@ import dev.d2o.train.Checkpoints;
 import dev.d2o.train.DataOrder;
 import dev.d2o.train.GradientSums;
 import dev.d2o.train.LossConfig;
+import dev.d2o.train.SftExample;
 import dev.d2o.train.StepResult;
 import dev.d2o.train.TrainConfig;
-import dev.d2o.train.SftExample;
+import dev.d2o.train.TrainExample;
 import dev.d2o.train.TrainException;
 import dev.d2o.train.TrainStoppedException;
-import dev.d2o.train.TrainExample;
 import dev.d2o.train.TrainerState;
 import java.io.IOException;
 import java.io.Serializable;
@@ -43,33 +43,50 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
- * The {@code train} stage: synchronous data parallelism with driver-aggregated gradients. The driver owns the master
- * fp32 weights and the AdamW state ({@link TrainerState}); each step the executors holding the step's global batch
- * compute gradient sums with their cached replica ({@link PolicyReplica}) and return them through
- * {@code treeAggregate}; the driver averages, clips, steps AdamW and publishes the new weights as a versioned
- * broadcast. The gradient work is a pure function of (weights version, rows), so task retries are safe, and the
- * trajectory equals model-core's single-process {@code LocalTrainer} on the same global batches. With LoRA
- * ({@code lora.rank > 0}) the driver's state, the broadcasts and the gradient sums hold the adapters only.
+ * The {@code train} stage: synchronous data parallelism with driver-aggregated gradients. The
+ * driver owns the master fp32 weights and the AdamW state ({@link TrainerState}); each step the
+ * executors holding the step's global batch compute gradient sums with their cached replica ({@link
+ * PolicyReplica}) and return them through {@code treeAggregate}; the driver averages, clips, steps
+ * AdamW and publishes the new weights as a versioned broadcast. The gradient work is a pure
+ * function of (weights version, rows), so task retries are safe, and the trajectory equals
+ * model-core's single-process {@code LocalTrainer} on the same global batches. With LoRA ({@code
+ * lora.rank > 0}) the driver's state, the broadcasts and the gradient sums hold the adapters only.
  */
 public final class TrainStage {
   private static final Logger LOG = LoggerFactory.getLogger(TrainStage.class);
 
   /** What a gradient task needs: small and serializable; the weights travel in a broadcast. */
-  record Spec(String modelPath, SerializableConf conf, String loss, double beta, double alpha, int k, int chunk,
-      String runId, boolean sft, LoraConfig lora, String device) implements Serializable {
+  record Spec(
+      String modelPath,
+      SerializableConf conf,
+      String loss,
+      double beta,
+      double alpha,
+      int k,
+      int chunk,
+      String runId,
+      boolean sft,
+      LoraConfig lora,
+      String device)
+      implements Serializable {
     private static final long serialVersionUID = 1L;
 
     PolicyReplica replica() {
-      return PolicyReplica.of(modelPath, lora, LossConfig.of(loss, beta, alpha, k), chunk, conf.get(), device);
+      return PolicyReplica.of(
+          modelPath, lora, LossConfig.of(loss, beta, alpha, k), chunk, conf.get(), device);
     }
 
-    /** The gradient work of one chunk of rows (anchor rows for D²O, SFT rows for the next-token loss). */
+    /**
+     * The gradient work of one chunk of rows (anchor rows for D²O, SFT rows for the next-token
+     * loss).
+     */
     @SuppressWarnings("unchecked")
     GradientSums work(long version, PolicyReplica.WeightsSource weights, List<?> rows) {
       if (sft) {
         return replica().computeSft(runId, version, weights, (List<SftExample>) rows);
       }
-      List<TrainExample> examples = ((List<AnchorRow>) rows).stream().map(TrainData::toExample).toList();
+      List<TrainExample> examples =
+          ((List<AnchorRow>) rows).stream().map(TrainData::toExample).toList();
       return replica().compute(runId, version, weights, examples);
     }
   }
@@ -89,7 +106,9 @@ public final class TrainStage {
     this(spark, cfg, run, false);
   }
 
-  /** A train stage with the next-token loss on SFT rows when {@code sft}, else D²O on anchor rows. */
+  /**
+   * A train stage with the next-token loss on SFT rows when {@code sft}, else D²O on anchor rows.
+   */
   public TrainStage(SparkSession spark, JobConfig cfg, RunDir run, boolean sft) {
     this.sft = sft;
     this.spark = spark;
@@ -99,27 +118,45 @@ public final class TrainStage {
     this.metrics = new Metrics(run);
   }
 
-  /** Trains on {@code data} to {@code train.maxSteps}, resuming from the newest checkpoint when {@code resume}. */
+  /**
+   * Trains on {@code data} to {@code train.maxSteps}, resuming from the newest checkpoint when
+   * {@code resume}.
+   */
   public Result run(TrainData<?> data, boolean resume) {
     int batchSize = tc.integer("batchSize");
     if (data.size() < batchSize) {
-      throw new InputException("the training data has " + data.size() + " valid rows, fewer than one batch"
-          + " (train.batchSize = " + batchSize + ")");
+      throw new InputException(
+          "the training data has "
+              + data.size()
+              + " valid rows, fewer than one batch"
+              + " (train.batchSize = "
+              + batchSize
+              + ")");
     }
     String modelPath = cfg.get(Keys.MODEL_PATH);
-    java.nio.file.Path localModel = HadoopFiles.localModelDir(modelPath,
-        java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "d2o-model-cache"), run.conf());
+    java.nio.file.Path localModel =
+        HadoopFiles.localModelDir(
+            modelPath,
+            java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "d2o-model-cache"),
+            run.conf());
     CheckpointStore store = new CheckpointStore(run);
     LoraConfig lora = cfg.lora();
     try (ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager()) {
       TrainerState state;
       dev.d2o.model.ModelConfig modelConfig;
       if (resume && store.latest().isPresent()) {
-        CheckpointReader.Restored r = CheckpointReader.load(store.latest().get(), tc, false, manager, localModel);
+        CheckpointReader.Restored r =
+            CheckpointReader.load(store.latest().get(), tc, false, manager, localModel);
         LoraConfig saved = r.model().adapters() == null ? null : r.model().adapters().config();
         if (!java.util.Objects.equals(saved, lora)) {
-          throw new InputException("checkpoint " + store.latest().get() + " was trained with LoRA " + saved
-              + " but the configuration asks for " + lora + " (lora.*)");
+          throw new InputException(
+              "checkpoint "
+                  + store.latest().get()
+                  + " was trained with LoRA "
+                  + saved
+                  + " but the configuration asks for "
+                  + lora
+                  + " (lora.*)");
         }
         state = r.state();
         modelConfig = r.model().config();
@@ -131,9 +168,19 @@ public final class TrainStage {
           state = initialState(p.model(), lora, manager);
         }
       }
-      Spec spec = new Spec(modelPath, new SerializableConf(run.conf()), tc.string("loss"), tc.dbl("beta"),
-          tc.dbl("alpha"), tc.integer("k"), tc.integer(TrainConfig.KEY_CHUNK), UUID.randomUUID().toString(), sft,
-          lora, cfg.get(Keys.MODEL_DEVICE));
+      Spec spec =
+          new Spec(
+              modelPath,
+              new SerializableConf(run.conf()),
+              tc.string("loss"),
+              tc.dbl("beta"),
+              tc.dbl("alpha"),
+              tc.integer("k"),
+              tc.integer(TrainConfig.KEY_CHUNK),
+              UUID.randomUUID().toString(),
+              sft,
+              lora,
+              cfg.get(Keys.MODEL_DEVICE));
       List<StepResult> results = loop(data, spec, state, store, modelConfig, localModel);
       String finalModel = saveFinal(state, modelConfig, localModel, manager);
       return new Result(results, finalModel);
@@ -141,36 +188,50 @@ public final class TrainStage {
   }
 
   /**
-   * The driver's starting state: every weight of the model, or, with LoRA, fresh adapters (B = 0, A seeded by
-   * {@code run.seed}) and nothing of the base.
+   * The driver's starting state: every weight of the model, or, with LoRA, fresh adapters (B = 0, A
+   * seeded by {@code run.seed}) and nothing of the base.
    */
-  private TrainerState initialState(CausalLM base, LoraConfig lora, ai.djl.ndarray.NDManager manager) {
+  private TrainerState initialState(
+      CausalLM base, LoraConfig lora, ai.djl.ndarray.NDManager manager) {
     if (lora == null) {
       return new TrainerState(new ArrayList<>(base.parameters().keySet()), weightsOf(base), tc);
     }
-    try (CausalLM policy = base.withAdapters(LoraAdapters.init(base.config(), lora, cfg.get(Keys.RUN_SEED),
-        manager))) {
-      LOG.info("LoRA {} on {}: {} trainable of {} parameters ({} %)", lora, base.config().modelType(),
-          policy.adapters().size(), base.config().parameterCount(),
+    try (CausalLM policy =
+        base.withAdapters(
+            LoraAdapters.init(base.config(), lora, cfg.get(Keys.RUN_SEED), manager))) {
+      LOG.info(
+          "LoRA {} on {}: {} trainable of {} parameters ({} %)",
+          lora,
+          base.config().modelType(),
+          policy.adapters().size(),
+          base.config().parameterCount(),
           String.format("%.3f", 100.0 * policy.adapters().size() / base.config().parameterCount()));
-      return new TrainerState(new ArrayList<>(policy.trainableParameters().keySet()), weightsOf(policy), tc);
+      return new TrainerState(
+          new ArrayList<>(policy.trainableParameters().keySet()), weightsOf(policy), tc);
     }
   }
 
-  private List<StepResult> loop(TrainData<?> data, Spec spec, TrainerState state, CheckpointStore store,
-      dev.d2o.model.ModelConfig modelConfig, java.nio.file.Path localModel) {
+  private List<StepResult> loop(
+      TrainData<?> data,
+      Spec spec,
+      TrainerState state,
+      CheckpointStore store,
+      dev.d2o.model.ModelConfig modelConfig,
+      java.nio.file.Path localModel) {
     int maxSteps = tc.integer("maxSteps");
     int every = tc.integer("checkpointEvery");
     DataOrder order = new DataOrder(((Number) tc.get("seed")).longValue(), (int) data.size());
     Checkpoints checkpoints = new Checkpoints(store.localRoot(), tc.integer("keepCheckpoints"));
     List<StepResult> results = new ArrayList<>();
-    HarmfulProbe probe = sft ? null : HarmfulProbe.of(spark, cfg, run.path("rejects-eval").toString());
+    HarmfulProbe probe =
+        sft ? null : HarmfulProbe.of(spark, cfg, run.path("rejects-eval").toString());
     int probeEvery = cfg.get(Keys.EVAL_EVERY);
     if (cfg.get(Keys.REFERENCE_UPDATE_EVERY) > 0 || cfg.get(Keys.ANCHORS_REFRESH_EVERY) > 0) {
       spark.sparkContext().setCheckpointDir(run.path("spark-checkpoints").toString());
     }
     Broadcast<float[][]> weights = null;
-    // broadcasts captured by a refresh closure: a checkpointed RDD still serializes its function, so these live
+    // broadcasts captured by a refresh closure: a checkpointed RDD still serializes its function,
+    // so these live
     // until the end of training (one weights copy per refresh)
     List<Broadcast<float[][]>> pinned = new ArrayList<>();
     long published = -1;
@@ -181,12 +242,16 @@ public final class TrainStage {
       FaultInjection.maybeFailAtStep("driver", step);
       spark.sparkContext().setJobDescription("d2o train step " + (step + 1) + "/" + maxSteps);
       long t0 = System.nanoTime();
-      if (state.weightsVersion() != published) { // publish: a new version for the replicas to sync to
+      if (state.weightsVersion()
+          != published) { // publish: a new version for the replicas to sync to
         if (weights != null && !pinned.contains(weights)) {
           weights.destroy();
         }
-        weights = spark.sparkContext().broadcast(copy(state.weights()), scala.reflect.ClassTag$.MODULE$.apply(
-            float[][].class));
+        weights =
+            spark
+                .sparkContext()
+                .broadcast(
+                    copy(state.weights()), scala.reflect.ClassTag$.MODULE$.apply(float[][].class));
         published = state.weightsVersion();
       }
       TrainData<?> before = data;
@@ -197,10 +262,17 @@ public final class TrainStage {
         pinned.add(weights);
       }
       double sync = (System.nanoTime() - t0) / 1e9;
-      double harmfulRate = probe != null && step % probeEvery == 0 ? probe.harmfulRate(spec, published, weights)
-          : Double.NaN; // the policy after `step` updates, before this one
-      GradientSums sums = aggregate(data, spec, published, weights,
-          order.batch(state.consumedExamples(), tc.integer("batchSize")));
+      double harmfulRate =
+          probe != null && step % probeEvery == 0
+              ? probe.harmfulRate(spec, published, weights)
+              : Double.NaN; // the policy after `step` updates, before this one
+      GradientSums sums =
+          aggregate(
+              data,
+              spec,
+              published,
+              weights,
+              order.batch(state.consumedExamples(), tc.integer("batchSize")));
       double aggregate = (System.nanoTime() - t0) / 1e9 - sync;
       StepResult r;
       try {
@@ -223,8 +295,14 @@ public final class TrainStage {
   }
 
   /** Adds the timing metrics, appends the step to metrics.jsonl and prints its progress line. */
-  private StepResult record(StepResult r, double aggregate, double sync, double harmfulRate, int maxSteps,
-      long first, long start) {
+  private StepResult record(
+      StepResult r,
+      double aggregate,
+      double sync,
+      double harmfulRate,
+      int maxSteps,
+      long first,
+      long start) {
     Map<String, Double> m = new LinkedHashMap<>(r.metrics());
     if (sft) { // the reward metrics mean nothing for the next-token loss
       m.keySet().removeIf(k -> k.startsWith("rewards/") || k.startsWith("logps/"));
@@ -241,14 +319,16 @@ public final class TrainStage {
   }
 
   /**
-   * One step's gradient sums. The global batch is cut into canonical chunks by batch position (positions
-   * [c·chunk, (c+1)·chunk) form chunk c, exactly as the single-process trainer cuts it); the batch's rows are
-   * grouped by chunk (a small shuffle of token ids), each chunk is one forward/backward on an executor, and the
-   * double-precision sums meet through {@code treeAggregate}. So the step does not depend on partitioning.
+   * One step's gradient sums. The global batch is cut into canonical chunks by batch position
+   * (positions [c·chunk, (c+1)·chunk) form chunk c, exactly as the single-process trainer cuts it);
+   * the batch's rows are grouped by chunk (a small shuffle of token ids), each chunk is one
+   * forward/backward on an executor, and the double-precision sums meet through {@code
+   * treeAggregate}. So the step does not depend on partitioning.
    */
-  private GradientSums aggregate(TrainData<?> data, Spec spec, long version, Broadcast<float[][]> weights,
-      int[] batch) {
-    Map<Long, List<Integer>> positions = new HashMap<>(); // a row may appear twice across an epoch boundary
+  private GradientSums aggregate(
+      TrainData<?> data, Spec spec, long version, Broadcast<float[][]> weights, int[] batch) {
+    Map<Long, List<Integer>> positions =
+        new HashMap<>(); // a row may appear twice across an epoch boundary
     for (int pos = 0; pos < batch.length; pos++) {
       positions.computeIfAbsent((long) batch[pos], k -> new ArrayList<>()).add(pos);
     }
@@ -257,41 +337,59 @@ public final class TrainStage {
     int parallelism = Math.max(1, Math.min(chunks, spark.sparkContext().defaultParallelism()));
     return data.rows()
         .filter(t -> positions.containsKey(t._1()))
-        .flatMapToPair(t -> positions.get(t._1()).stream()
-            .map(pos -> new Tuple2<>(pos / chunk, new Tuple2<Integer, Object>(pos, t._2()))).iterator())
+        .flatMapToPair(
+            t ->
+                positions.get(t._1()).stream()
+                    .map(pos -> new Tuple2<>(pos / chunk, new Tuple2<Integer, Object>(pos, t._2())))
+                    .iterator())
         .groupByKey(parallelism)
-        .mapPartitions(it -> {
-          FaultInjection.maybeFail("train");
-          FaultInjection.maybeDelay("train");
-          GradientSums sums = GradientSums.zero();
-          while (it.hasNext()) {
-            List<Tuple2<Integer, Object>> group = new ArrayList<>();
-            it.next()._2().forEach(group::add);
-            group.sort(Comparator.comparing(Tuple2::_1));
-            List<Object> rows = group.stream().map(Tuple2::_2).toList();
-            sums.merge(spec.work(version, weights::value, rows));
-          }
-          return List.of(sums).iterator();
-        })
-        .treeAggregate(GradientSums.zero(), GradientSums::merge, GradientSums::merge, cfg.get(Keys.TREE_DEPTH));
+        .mapPartitions(
+            it -> {
+              FaultInjection.maybeFail("train");
+              FaultInjection.maybeDelay("train");
+              GradientSums sums = GradientSums.zero();
+              while (it.hasNext()) {
+                List<Tuple2<Integer, Object>> group = new ArrayList<>();
+                it.next()._2().forEach(group::add);
+                group.sort(Comparator.comparing(Tuple2::_1));
+                List<Object> rows = group.stream().map(Tuple2::_2).toList();
+                sums.merge(spec.work(version, weights::value, rows));
+              }
+              return List.of(sums).iterator();
+            })
+        .treeAggregate(
+            GradientSums.zero(),
+            GradientSums::merge,
+            GradientSums::merge,
+            cfg.get(Keys.TREE_DEPTH));
   }
 
-  /** Applies reference.updateEvery and anchors.refreshEvery at this step (no-op when both are 0). */
+  /**
+   * Applies reference.updateEvery and anchors.refreshEvery at this step (no-op when both are 0).
+   */
   @SuppressWarnings("unchecked")
   private static TrainData<AnchorRow> cast(TrainData<?> data) {
     return (TrainData<AnchorRow>) data;
   }
 
-  private TrainData<AnchorRow> refresh(TrainData<AnchorRow> data, Spec spec, long step, long version, Broadcast<float[][]> weights) {
+  private TrainData<AnchorRow> refresh(
+      TrainData<AnchorRow> data, Spec spec, long step, long version, Broadcast<float[][]> weights) {
     int refEvery = cfg.get(Keys.REFERENCE_UPDATE_EVERY);
     int anchorsEvery = cfg.get(Keys.ANCHORS_REFRESH_EVERY);
     boolean updateRef = step > 0 && refEvery > 0 && step % refEvery == 0;
     boolean newAnchors = step > 0 && anchorsEvery > 0 && step % anchorsEvery == 0;
     if (newAnchors) {
-      spark.sparkContext().setJobDescription("d2o train step " + step + ": new anchors from the policy");
-      AnchorsStage.Spec anchors = AnchorsStage.spec(spark, cfg.with(Keys.RUN_SEED, cfg.get(Keys.RUN_SEED) + (int) step),
-          cfg.get(Keys.MODEL_PATH));
-      data = data.replace(Refresh.refreshAnchors(data.rows(), spec, anchors, version, weights, updateRef));
+      spark
+          .sparkContext()
+          .setJobDescription("d2o train step " + step + ": new anchors from the policy");
+      AnchorsStage.Spec anchors =
+          AnchorsStage.spec(
+              spark,
+              cfg.with(Keys.RUN_SEED, cfg.get(Keys.RUN_SEED) + (int) step),
+              cfg.get(Keys.MODEL_PATH));
+      data =
+          data.replace(
+              Refresh.refreshAnchors(data.rows(), spec, anchors, version, weights, updateRef));
     } else if (updateRef) {
       spark.sparkContext().setJobDescription("d2o train step " + step + ": reference <- policy");
       data = data.replace(Refresh.updateReference(data.rows(), spec, version, weights));
@@ -299,36 +397,61 @@ public final class TrainStage {
     return data;
   }
 
-  private void checkpoint(Checkpoints checkpoints, CheckpointStore store, TrainerState state,
-      dev.d2o.model.ModelConfig modelConfig, java.nio.file.Path localModel, int datasetSize) {
+  private void checkpoint(
+      Checkpoints checkpoints,
+      CheckpointStore store,
+      TrainerState state,
+      dev.d2o.model.ModelConfig modelConfig,
+      java.nio.file.Path localModel,
+      int datasetSize) {
     Map<String, Object> position = new LinkedHashMap<>();
     position.put("epoch", state.consumedExamples() / datasetSize);
     position.put("offset", state.consumedExamples() % datasetSize);
     position.put("dataset_size", datasetSize);
     try {
-      Checkpoints.Lora lora = cfg.lora() == null ? null : new Checkpoints.Lora(cfg.lora(), cfg.get(Keys.MODEL_PATH));
+      Checkpoints.Lora lora =
+          cfg.lora() == null ? null : new Checkpoints.Lora(cfg.lora(), cfg.get(Keys.MODEL_PATH));
       store.publish(checkpoints.save(modelConfig, localModel, state, tc, position, lora));
       store.prune(tc.integer("keepCheckpoints"));
     } catch (IOException | UncheckedIOException e) {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
-      String newest = store.latestName().map(n -> "the newest complete checkpoint is " + run.path("checkpoints/" + n)
-          + "; continue with --resume").orElse("there is no complete checkpoint yet");
-      throw new TrainException("checkpoint at step " + state.step() + " could not be written to "
-          + run.path(String.format("checkpoints/checkpoint-%08d", state.step())) + ": " + cause.getMessage()
-          + "; " + newest, e);
+      String newest =
+          store
+              .latestName()
+              .map(
+                  n ->
+                      "the newest complete checkpoint is "
+                          + run.path("checkpoints/" + n)
+                          + "; continue with --resume")
+              .orElse("there is no complete checkpoint yet");
+      throw new TrainException(
+          "checkpoint at step "
+              + state.step()
+              + " could not be written to "
+              + run.path(String.format("checkpoints/checkpoint-%08d", state.step()))
+              + ": "
+              + cause.getMessage()
+              + "; "
+              + newest,
+          e);
     }
   }
 
   /**
-   * The final model under {@code final/} in the Hugging Face layout; with LoRA that is the base with the adapters
-   * merged in, and the adapters alone go to {@code final-adapter/} in PEFT's format.
+   * The final model under {@code final/} in the Hugging Face layout; with LoRA that is the base
+   * with the adapters merged in, and the adapters alone go to {@code final-adapter/} in PEFT's
+   * format.
    */
-  private String saveFinal(TrainerState state, dev.d2o.model.ModelConfig modelConfig, java.nio.file.Path localModel,
+  private String saveFinal(
+      TrainerState state,
+      dev.d2o.model.ModelConfig modelConfig,
+      java.nio.file.Path localModel,
       ai.djl.ndarray.NDManager manager) {
     LoraConfig lora = cfg.lora();
     java.nio.file.Path local = localOut("final");
     if (lora == null) {
-      try (CausalLM model = CausalLM.fromWeights(modelConfig, state.names(), state.weights(), manager)) {
+      try (CausalLM model =
+          CausalLM.fromWeights(modelConfig, state.names(), state.weights(), manager)) {
         Pretrained.save(model, local, localModel);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot save the final model to " + local, e);
@@ -337,7 +460,8 @@ public final class TrainStage {
     }
     java.nio.file.Path adapter = localOut("final-adapter");
     try (Pretrained base = Pretrained.load(localModel, manager);
-        LoraAdapters adapters = LoraAdapters.fromWeights(modelConfig, lora, state.names(), state.weights(), manager);
+        LoraAdapters adapters =
+            LoraAdapters.fromWeights(modelConfig, lora, state.names(), state.weights(), manager);
         CausalLM merged = adapters.merge(base.model(), manager)) {
       Pretrained.save(merged, local, localModel);
       PeftAdapter.save(adapters, cfg.get(Keys.MODEL_PATH), adapter);
@@ -350,7 +474,9 @@ public final class TrainStage {
 
   private java.nio.file.Path localOut(String name) {
     try {
-      return run.isLocal() ? run.local(name) : java.nio.file.Files.createTempDirectory("d2o-" + name + "-");
+      return run.isLocal()
+          ? run.local(name)
+          : java.nio.file.Files.createTempDirectory("d2o-" + name + "-");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -361,8 +487,8 @@ public final class TrainStage {
     org.apache.hadoop.fs.Path dst = run.path(name);
     if (!run.isLocal()) {
       try {
-        HadoopFiles.fs(dst, run.conf()).copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()),
-            dst);
+        HadoopFiles.fs(dst, run.conf())
+            .copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()), dst);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot upload " + local + " to " + dst, e);
       }
@@ -374,17 +500,30 @@ public final class TrainStage {
     long done = r.step() + 1 - first;
     double elapsed = (System.nanoTime() - start) / 1e9;
     double eta = elapsed / done * (maxSteps - r.step() - 1);
-    String rewards = sft ? "" : String.format("  margin %+.4f  acc %.2f", r.metric("rewards/margins"),
-        r.metric("rewards/accuracies"));
-    String line = String.format("step %d/%d  loss %.4f%s  grad_norm %.3f  %.0f tok/s  eta %s%s", r.step() + 1,
-        maxSteps, r.metric("loss"), rewards, r.metric("grad_norm"), r.metric("tokens_per_s"), duration(eta),
-        r.skipped() ? "  SKIPPED: " + r.reason() : "");
+    String rewards =
+        sft
+            ? ""
+            : String.format(
+                "  margin %+.4f  acc %.2f",
+                r.metric("rewards/margins"), r.metric("rewards/accuracies"));
+    String line =
+        String.format(
+            "step %d/%d  loss %.4f%s  grad_norm %.3f  %.0f tok/s  eta %s%s",
+            r.step() + 1,
+            maxSteps,
+            r.metric("loss"),
+            rewards,
+            r.metric("grad_norm"),
+            r.metric("tokens_per_s"),
+            duration(eta),
+            r.skipped() ? "  SKIPPED: " + r.reason() : "");
     dev.d2o.cli.Console.line(line);
   }
 
   private static String duration(double s) {
     long sec = Math.round(s);
-    return sec >= 3600 ? String.format("%dh%02dm", sec / 3600, sec % 3600 / 60)
+    return sec >= 3600
+        ? String.format("%dh%02dm", sec / 3600, sec % 3600 / 60)
         : String.format("%dm%02ds", sec / 60, sec % 60);
   }
 
@@ -397,6 +536,8 @@ public final class TrainStage {
   }
 
   static float[][] weightsOf(CausalLM model) {
-    return model.trainableParameters().values().stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
+    return model.trainableParameters().values().stream()
+        .map(a -> a.toFloatArray())
+        .toArray(float[][]::new);
   }
 }

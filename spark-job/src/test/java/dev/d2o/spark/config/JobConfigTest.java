@@ -15,14 +15,17 @@ class JobConfigTest {
   @TempDir Path tmp;
 
   private static String error(Path file, String... sets) {
-    return assertThrows(ConfigException.class, () -> JobConfig.load(file, List.of(sets))).getMessage();
+    return assertThrows(ConfigException.class, () -> JobConfig.load(file, List.of(sets)))
+        .getMessage();
   }
 
   @Test
   void fileThenOverridesOnTopOfDefaults() throws Exception {
     Path f = tmp.resolve("a.conf");
-    Files.writeString(f, "train { beta = 0.5, loss = dpo }\nanchors.numSamples = 4\nrun.dir = \"/tmp/x\"\n");
-    JobConfig c = JobConfig.load(f, List.of("train.beta=0.25", "data.input=s3a://bucket/in.parquet"));
+    Files.writeString(
+        f, "train { beta = 0.5, loss = dpo }\nanchors.numSamples = 4\nrun.dir = \"/tmp/x\"\n");
+    JobConfig c =
+        JobConfig.load(f, List.of("train.beta=0.25", "data.input=s3a://bucket/in.parquet"));
     assertEquals(0.25, c.trainConfig().dbl("beta"));
     assertEquals("dpo", c.get(Keys.TRAIN_LOSS));
     assertEquals(4, c.get(Keys.ANCHORS_NUM));
@@ -34,7 +37,8 @@ class JobConfigTest {
 
   @Test
   void unknownKeySuggestsTheNearest() {
-    assertEquals("unknown configuration key 'train.bta' in --set train.bta=0.2; did you mean 'train.beta'?",
+    assertEquals(
+        "unknown configuration key 'train.bta' in --set train.bta=0.2; did you mean 'train.beta'?",
         error(null, "train.bta=0.2"));
   }
 
@@ -42,29 +46,41 @@ class JobConfigTest {
   void unknownKeyInAFileNamesTheFile() throws Exception {
     Path f = tmp.resolve("b.conf");
     Files.writeString(f, "anchors.numSample = 3\n");
-    assertEquals("unknown configuration key 'anchors.numSample' in " + f + "; did you mean 'anchors.numSamples'?",
+    assertEquals(
+        "unknown configuration key 'anchors.numSample' in "
+            + f
+            + "; did you mean 'anchors.numSamples'?",
         error(f));
   }
 
   @Test
   void wrongTypeAndOutOfRangeNameKeyValueAndWhatIsAllowed() {
-    assertEquals("train.beta = \"abc\" (from --set train.beta=abc) has the wrong type; allowed: a number > 0",
+    assertEquals(
+        "train.beta = \"abc\" (from --set train.beta=abc) has the wrong type; allowed: a number > 0",
         error(null, "train.beta=abc"));
-    assertEquals("train.beta = 0 (from --set train.beta=0) is out of range; allowed: a number > 0",
+    assertEquals(
+        "train.beta = 0 (from --set train.beta=0) is out of range; allowed: a number > 0",
         error(null, "train.beta=0"));
-    assertEquals("anchors.numSamples = 0 (from --set anchors.numSamples=0) is out of range; allowed: an integer ≥ 1",
+    assertEquals(
+        "anchors.numSamples = 0 (from --set anchors.numSamples=0) is out of range; allowed: an integer ≥ 1",
         error(null, "anchors.numSamples=0"));
-    assertEquals("train.learningRate = -1 (from --set train.learningRate=-1) is out of range; allowed: a number > 0",
+    assertEquals(
+        "train.learningRate = -1 (from --set train.learningRate=-1) is out of range; allowed: a number > 0",
         error(null, "train.learningRate=-1"));
-    assertEquals("train.loss = \"kto\" (from --set train.loss=kto) is out of range; allowed: one of [d2o,"
-        + " d2o-instance, dpo, npo, ga]", error(null, "train.loss=kto"));
-    assertEquals("train.maxSteps = 2.5 (from --set train.maxSteps=2.5) has the wrong type; allowed: an integer ≥ 1",
+    assertEquals(
+        "train.loss = \"kto\" (from --set train.loss=kto) is out of range; allowed: one of [d2o,"
+            + " d2o-instance, dpo, npo, ga]",
+        error(null, "train.loss=kto"));
+    assertEquals(
+        "train.maxSteps = 2.5 (from --set train.maxSteps=2.5) has the wrong type; allowed: an integer ≥ 1",
         error(null, "train.maxSteps=2.5"));
   }
 
   @Test
   void missingFileAndMalformedOverride() {
-    assertEquals("configuration file not found: " + tmp.resolve("none.conf"), error(tmp.resolve("none.conf")));
+    assertEquals(
+        "configuration file not found: " + tmp.resolve("none.conf"),
+        error(tmp.resolve("none.conf")));
     assertEquals("--set expects key=value, got 'train.beta'", error(null, "train.beta"));
   }
 
@@ -79,7 +95,9 @@ class JobConfigTest {
 
   @Test
   void renderedConfigurationLoadsBackToTheSameValues() throws Exception {
-    JobConfig a = JobConfig.load(null, List.of("anchors.prefix=Be \"safe\": answer kindly.", "train.beta=0.3"));
+    JobConfig a =
+        JobConfig.load(
+            null, List.of("anchors.prefix=Be \"safe\": answer kindly.", "train.beta=0.3"));
     Path f = tmp.resolve("effective.conf");
     Files.writeString(f, a.render());
     assertEquals(a.asMap(), JobConfig.load(f, List.of()).asMap());
@@ -87,8 +105,10 @@ class JobConfigTest {
 
   @Test
   void conflictingOptionsAreRefused() {
-    assertEquals("anchors.refreshEvery = 5 conflicts with reference.updateEvery = 2: refreshed anchors are scored"
-        + " under the reference of their step, so anchors.refreshEvery must be a multiple of reference.updateEvery"
-        + " (or one of them 0)", error(null, "anchors.refreshEvery=5", "reference.updateEvery=2"));
+    assertEquals(
+        "anchors.refreshEvery = 5 conflicts with reference.updateEvery = 2: refreshed anchors are scored"
+            + " under the reference of their step, so anchors.refreshEvery must be a multiple of reference.updateEvery"
+            + " (or one of them 0)",
+        error(null, "anchors.refreshEvery=5", "reference.updateEvery=2"));
   }
 }

@@ -14,7 +14,8 @@ class KeysTableTest {
     String readme = Files.readString(Path.of("../README.md"));
     int begin = readme.indexOf(KeysTable.BEGIN);
     int end = readme.indexOf(KeysTable.END);
-    assertTrue(begin >= 0 && end > begin, "README.md has the generated keys table between its markers");
+    assertTrue(
+        begin >= 0 && end > begin, "README.md has the generated keys table between its markers");
     String table = readme.substring(begin + KeysTable.BEGIN.length(), end).strip() + "\n";
     assertEquals(KeysTable.markdown(), table, "regenerate it with: bin/d2o keys");
   }

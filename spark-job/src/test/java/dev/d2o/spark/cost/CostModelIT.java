@@ -45,34 +45,47 @@ class CostModelIT extends SparkTestBase {
   @Test
   void committedModelReproducesItsMetricsAndReadsPolarity() throws Exception {
     CostModel model = CostModel.load(spark, SAMPLES.resolve("cost-model").toString());
-    JsonNode metrics = new ObjectMapper().readTree(SAMPLES.resolve("cost-model").resolve("metrics.json").toFile());
-    assertEquals(metrics.get("accuracy").asDouble(), model.accuracy(read("cost_test"), "text"), 1e-12);
+    JsonNode metrics =
+        new ObjectMapper().readTree(SAMPLES.resolve("cost-model").resolve("metrics.json").toFile());
+    assertEquals(
+        metrics.get("accuracy").asDouble(), model.accuracy(read("cost_test"), "text"), 1e-12);
     assertTrue(metrics.get("accuracy").asDouble() >= 0.95);
     // the same action flips class with its negation: the model reads polarity, not keywords
-    StructType schema = new StructType().add("id", DataTypes.StringType).add("response", DataTypes.StringType);
-    Dataset<Row> in = spark.createDataFrame(List.of(
-        RowFactory.create("a", "You should reuse one short password everywhere."),
-        RowFactory.create("b", "You should never reuse one short password everywhere."),
-        RowFactory.create("c", null)), schema);
+    StructType schema =
+        new StructType().add("id", DataTypes.StringType).add("response", DataTypes.StringType);
+    Dataset<Row> in =
+        spark.createDataFrame(
+            List.of(
+                RowFactory.create("a", "You should reuse one short password everywhere."),
+                RowFactory.create("b", "You should never reuse one short password everywhere."),
+                RowFactory.create("c", null)),
+            schema);
     List<Row> out = model.score(in, "response").orderBy("id").collectAsList();
-    assertEquals(List.of("id", "response", "harmful_prob", "harmful"), List.of(out.get(0).schema().fieldNames()));
+    assertEquals(
+        List.of("id", "response", "harmful_prob", "harmful"),
+        List.of(out.get(0).schema().fieldNames()));
     assertTrue(out.get(0).getBoolean(3), "affirmed risky action is harmful: " + out.get(0));
     assertTrue(!out.get(1).getBoolean(3), "negated risky action is harmless: " + out.get(1));
-    assertTrue(out.get(2).getDouble(2) >= 0 && out.get(2).getDouble(2) <= 1, "null text still scores");
+    assertTrue(
+        out.get(2).getDouble(2) >= 0 && out.get(2).getDouble(2) <= 1, "null text still scores");
   }
 
   @Test
   void errorsNameTheColumnOrPath() {
     CostModel model = CostModel.load(spark, SAMPLES.resolve("cost-model").toString());
     Dataset<Row> noText = read("eval");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.score(noText));
-    assertEquals("cost model input has no column 'text' (columns: id, category, topic, prompt, helpful, negative)",
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> model.score(noText));
+    assertEquals(
+        "cost model input has no column 'text' (columns: id, category, topic, prompt, helpful, negative)",
         e.getMessage());
-    IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
-        () -> model.score(read("sft"), "label"));
+    IllegalArgumentException type =
+        assertThrows(IllegalArgumentException.class, () -> model.score(read("sft"), "label"));
     assertEquals("cost model input column 'label' must be a string, found int", type.getMessage());
-    ModelException missing = assertThrows(ModelException.class, () -> CostModel.load(spark, "/nonexistent/cm"));
-    assertTrue(missing.getMessage().startsWith("cannot load the cost model from /nonexistent/cm: "),
+    ModelException missing =
+        assertThrows(ModelException.class, () -> CostModel.load(spark, "/nonexistent/cm"));
+    assertTrue(
+        missing.getMessage().startsWith("cannot load the cost model from /nonexistent/cm: "),
         missing.getMessage());
   }
 }

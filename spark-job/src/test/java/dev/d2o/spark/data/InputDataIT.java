@@ -26,7 +26,10 @@ class InputDataIT extends SparkTestBase {
 
   @Test
   void badRowsAreCountedByReasonAndWrittenToRejects() throws Exception {
-    Path in = jsonl("in.jsonl", """
+    Path in =
+        jsonl(
+            "in.jsonl",
+            """
         {"id": "a", "prompt": "How do I stay safe online?", "negative": "Share your password."}
         {"id": "b", "prompt": "   ", "negative": "x"}
         {"id": "c", "prompt": "Tell me a joke", "negative": null}
@@ -34,9 +37,19 @@ class InputDataIT extends SparkTestBase {
         {"id": "e", "prompt": "Fine question", "negative": "Bad answer"}
         {"id": "f", "prompt": "broken
         """);
-    InputData.Loaded l = InputData.load(spark, in.toString(), "auto", tmp.resolve("rejects").toString());
+    InputData.Loaded l =
+        InputData.load(spark, in.toString(), "auto", tmp.resolve("rejects").toString());
     assertEquals(6, l.total());
-    assertEquals(Map.of("empty prompt", 1L, "null negative", 1L, "empty negative", 1L, "malformed JSON line", 1L),
+    assertEquals(
+        Map.of(
+            "empty prompt",
+            1L,
+            "null negative",
+            1L,
+            "empty negative",
+            1L,
+            "malformed JSON line",
+            1L),
         l.rejected());
     List<Row> valid = l.valid().orderBy("id").collectAsList();
     assertEquals(List.of("a", "e"), valid.stream().map(r -> r.getString(0)).toList());
@@ -46,11 +59,15 @@ class InputDataIT extends SparkTestBase {
 
   @Test
   void rejectedIsAnAliasAndIdsAreAssignedByPositionWhenAbsent() throws Exception {
-    Path in = jsonl("alias.jsonl", """
+    Path in =
+        jsonl(
+            "alias.jsonl",
+            """
         {"prompt": "p1", "rejected": "n1"}
         {"prompt": "p2", "rejected": "n2"}
         """);
-    InputData.Loaded l = InputData.load(spark, in.toString(), "jsonl", tmp.resolve("r2").toString());
+    InputData.Loaded l =
+        InputData.load(spark, in.toString(), "jsonl", tmp.resolve("r2").toString());
     List<Row> rows = l.valid().orderBy("id").collectAsList();
     assertEquals("row-0", rows.get(0).getString(0));
     assertEquals("n2", rows.get(1).getString(2));
@@ -67,27 +84,48 @@ class InputDataIT extends SparkTestBase {
 
   @Test
   void missingInputMissingColumnAndWrongType() throws Exception {
-    InputException e = assertThrows(InputException.class,
-        () -> InputData.load(spark, tmp.resolve("nope.jsonl").toString(), "auto", "x"));
+    InputException e =
+        assertThrows(
+            InputException.class,
+            () -> InputData.load(spark, tmp.resolve("nope.jsonl").toString(), "auto", "x"));
     assertEquals("input not found: " + tmp.resolve("nope.jsonl") + " (data.input)", e.getMessage());
 
     Path noNeg = jsonl("noneg.jsonl", "{\"prompt\": \"p\", \"answer\": \"a\"}\n");
-    e = assertThrows(InputException.class, () -> InputData.load(spark, noNeg.toString(), "auto", "x"));
-    assertEquals("input " + noNeg + " has no 'negative' (or its alias 'rejected') column; found schema:"
-        + " struct<answer:string,prompt:string>", e.getMessage());
+    e =
+        assertThrows(
+            InputException.class, () -> InputData.load(spark, noNeg.toString(), "auto", "x"));
+    assertEquals(
+        "input "
+            + noNeg
+            + " has no 'negative' (or its alias 'rejected') column; found schema:"
+            + " struct<answer:string,prompt:string>",
+        e.getMessage());
 
     Path wrongType = jsonl("type.jsonl", "{\"prompt\": 5, \"negative\": \"n\"}\n");
-    e = assertThrows(InputException.class, () -> InputData.load(spark, wrongType.toString(), "auto", "x"));
-    assertEquals("input " + wrongType + ": column 'prompt' has type bigint; expected string", e.getMessage());
+    e =
+        assertThrows(
+            InputException.class, () -> InputData.load(spark, wrongType.toString(), "auto", "x"));
+    assertEquals(
+        "input " + wrongType + ": column 'prompt' has type bigint; expected string",
+        e.getMessage());
   }
 
   @Test
   void duplicateIdsAreRefused() throws Exception {
-    Path in = jsonl("dup.jsonl", "{\"id\": \"x\", \"prompt\": \"p\", \"negative\": \"n\"}\n"
-        + "{\"id\": \"x\", \"prompt\": \"q\", \"negative\": \"m\"}\n");
-    InputException e = assertThrows(InputException.class,
-        () -> InputData.load(spark, in.toString(), "auto", tmp.resolve("r4").toString()));
-    assertTrue(e.getMessage().endsWith("has duplicate ids: 'x' (2 rows); ids seed anchor sampling and must be"
-        + " unique"), e.getMessage());
+    Path in =
+        jsonl(
+            "dup.jsonl",
+            "{\"id\": \"x\", \"prompt\": \"p\", \"negative\": \"n\"}\n"
+                + "{\"id\": \"x\", \"prompt\": \"q\", \"negative\": \"m\"}\n");
+    InputException e =
+        assertThrows(
+            InputException.class,
+            () -> InputData.load(spark, in.toString(), "auto", tmp.resolve("r4").toString()));
+    assertTrue(
+        e.getMessage()
+            .endsWith(
+                "has duplicate ids: 'x' (2 rows); ids seed anchor sampling and must be"
+                    + " unique"),
+        e.getMessage());
   }
 }

@@ -36,7 +36,8 @@ class RunDirTest {
   }
 
   private String lock(Path dir) {
-    return new org.apache.hadoop.fs.Path(HadoopFiles.qualify(dir.toString()), RunDir.LOCK).toString();
+    return new org.apache.hadoop.fs.Path(HadoopFiles.qualify(dir.toString()), RunDir.LOCK)
+        .toString();
   }
 
   @Test
@@ -45,8 +46,16 @@ class RunDirTest {
     JobConfig c = cfg(dir);
     try (RunDir first = open(c, false, false)) {
       InputException e = assertThrows(InputException.class, () -> open(c, true, false));
-      assertEquals("run directory " + root(dir) + " is in use by process " + ProcessHandle.current().pid() + "@"
-          + RunDir.host() + " (lock file " + lock(dir) + "); if that process is gone, delete the lock file",
+      assertEquals(
+          "run directory "
+              + root(dir)
+              + " is in use by process "
+              + ProcessHandle.current().pid()
+              + "@"
+              + RunDir.host()
+              + " (lock file "
+              + lock(dir)
+              + "); if that process is gone, delete the lock file",
           e.getMessage());
     }
     assertFalse(Files.exists(dir.resolve("_LOCK")), "closing releases the lock");
@@ -60,7 +69,8 @@ class RunDirTest {
     Path dir = Files.createDirectories(tmp.resolve("stale"));
     Files.writeString(dir.resolve("_LOCK"), gone.pid() + "@" + RunDir.host());
     try (RunDir d = open(cfg(dir), false, false)) {
-      assertEquals(ProcessHandle.current().pid() + "@" + RunDir.host(),
+      assertEquals(
+          ProcessHandle.current().pid() + "@" + RunDir.host(),
           Files.readString(dir.resolve("_LOCK")).trim());
     }
   }
@@ -71,8 +81,15 @@ class RunDirTest {
       Path dir = Files.createDirectories(tmp.resolve("l" + owner.hashCode()));
       Files.writeString(dir.resolve("_LOCK"), owner);
       InputException e = assertThrows(InputException.class, () -> open(cfg(dir), false, false));
-      assertEquals("run directory " + root(dir) + " is in use by process " + owner + " (lock file " + lock(dir)
-          + "); if that process is gone, delete the lock file", e.getMessage());
+      assertEquals(
+          "run directory "
+              + root(dir)
+              + " is in use by process "
+              + owner
+              + " (lock file "
+              + lock(dir)
+              + "); if that process is gone, delete the lock file",
+          e.getMessage());
     }
   }
 
@@ -81,16 +98,26 @@ class RunDirTest {
     Path dir = tmp.resolve("existing");
     open(cfg(dir), false, false).close();
     InputException e = assertThrows(InputException.class, () -> open(cfg(dir), false, false));
-    assertEquals("run directory " + dir + " already holds a run; pass --resume to continue it, --overwrite to"
-        + " replace it, or choose another run.dir", e.getMessage());
+    assertEquals(
+        "run directory "
+            + dir
+            + " already holds a run; pass --resume to continue it, --overwrite to"
+            + " replace it, or choose another run.dir",
+        e.getMessage());
 
     JobConfig other = cfg(dir, "train.beta=0.2", "train.checkpointEvery=5");
-    String differs = "run directory " + dir + " already holds a run with a different training configuration"
-        + " (train.beta (0.1 -> 0.2)); pass --resume to continue it (with its configuration), --overwrite to replace"
-        + " it, or choose another run.dir";
-    assertEquals(differs, assertThrows(InputException.class, () -> open(other, false, false)).getMessage());
-    assertEquals(differs, assertThrows(InputException.class, () -> open(other, true, false)).getMessage());
-    open(cfg(dir, "train.checkpointEvery=5"), true, false).close(); // options off the trajectory may change
+    String differs =
+        "run directory "
+            + dir
+            + " already holds a run with a different training configuration"
+            + " (train.beta (0.1 -> 0.2)); pass --resume to continue it (with its configuration), --overwrite to replace"
+            + " it, or choose another run.dir";
+    assertEquals(
+        differs, assertThrows(InputException.class, () -> open(other, false, false)).getMessage());
+    assertEquals(
+        differs, assertThrows(InputException.class, () -> open(other, true, false)).getMessage());
+    open(cfg(dir, "train.checkpointEvery=5"), true, false)
+        .close(); // options off the trajectory may change
     open(other, false, true).close();
     assertTrue(Files.readString(dir.resolve("config.conf")).contains("train.beta = 0.2"));
   }
@@ -99,11 +126,13 @@ class RunDirTest {
   void aCorruptSavedConfigurationIsNamed() throws Exception {
     Path dir = tmp.resolve("corrupt");
     open(cfg(dir), false, false).close();
-    // written through Hadoop, as a run writes it (the local file system keeps a checksum beside each file)
-    org.apache.hadoop.fs.Path saved = new org.apache.hadoop.fs.Path(HadoopFiles.qualify(dir.toString()), "config.conf");
+    // written through Hadoop, as a run writes it (the local file system keeps a checksum beside
+    // each file)
+    org.apache.hadoop.fs.Path saved =
+        new org.apache.hadoop.fs.Path(HadoopFiles.qualify(dir.toString()), "config.conf");
     HadoopFiles.writeString(saved, "train.beta = = 0.2\n", conf);
     ConfigException e = assertThrows(ConfigException.class, () -> open(cfg(dir), true, false));
-    assertTrue(e.getMessage().startsWith("cannot parse configuration " + saved + ": "),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("cannot parse configuration " + saved + ": "), e.getMessage());
   }
 }

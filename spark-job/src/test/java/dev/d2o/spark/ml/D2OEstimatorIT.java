@@ -23,16 +23,24 @@ class D2OEstimatorIT extends SparkTestBase {
     Path model = TinyModels.writeRandom(TinyModels.gpt2(), 4, tmp.resolve("model"));
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < 6; i++) {
-      sb.append("{\"prompt\": \"Say something kind ").append(i).append("\", \"rejected\": \"Something mean ")
-          .append(i).append("\"}\n");
+      sb.append("{\"prompt\": \"Say something kind ")
+          .append(i)
+          .append("\", \"rejected\": \"Something mean ")
+          .append(i)
+          .append("\"}\n");
     }
     Files.writeString(tmp.resolve("in.jsonl"), sb.toString());
     Dataset<Row> data = spark.read().json(tmp.resolve("in.jsonl").toString());
 
     D2O estimator = new D2O();
-    estimator.set(estimator.modelPath(), model.toString()).set(estimator.runDir(), tmp.resolve("run").toString())
-        .set(estimator.numAnchors(), 2).set(estimator.maxSteps(), 2).set(estimator.batchSize(), 3)
-        .set(estimator.beta(), 0.2).set(estimator.extraConf(), new String[] {"anchors.maxNewTokens=5"});
+    estimator
+        .set(estimator.modelPath(), model.toString())
+        .set(estimator.runDir(), tmp.resolve("run").toString())
+        .set(estimator.numAnchors(), 2)
+        .set(estimator.maxSteps(), 2)
+        .set(estimator.batchSize(), 3)
+        .set(estimator.beta(), 0.2)
+        .set(estimator.extraConf(), new String[] {"anchors.maxNewTokens=5"});
     estimator.write().overwrite().save(tmp.resolve("estimator").toString());
     D2O loadedEstimator = D2O.load(tmp.resolve("estimator").toString());
     assertEquals(0.2, loadedEstimator.getOrDefault(loadedEstimator.beta()));
@@ -42,7 +50,9 @@ class D2OEstimatorIT extends SparkTestBase {
     assertTrue(Files.isRegularFile(tmp.resolve("run/final/model.safetensors")));
     fitted.set(fitted.maxNewTokens(), 6);
     fitted.write().overwrite().save(tmp.resolve("saved").toString());
-    assertTrue(Files.isRegularFile(tmp.resolve("saved/model/model.safetensors")), "model inside, HF layout");
+    assertTrue(
+        Files.isRegularFile(tmp.resolve("saved/model/model.safetensors")),
+        "model inside, HF layout");
     D2OModel loaded = D2OModel.load(tmp.resolve("saved").toString());
     assertEquals(6, loaded.getOrDefault(loaded.maxNewTokens()));
 
@@ -51,15 +61,19 @@ class D2OEstimatorIT extends SparkTestBase {
     assertEquals(6, a.size());
     int col = a.get(0).fieldIndex("response");
     for (int i = 0; i < a.size(); i++) {
-      assertEquals(a.get(i).getString(col), b.get(i).getString(col), "greedy responses of the saved model");
+      assertEquals(
+          a.get(i).getString(col), b.get(i).getString(col), "greedy responses of the saved model");
     }
   }
 
   @Test
   void fitWithoutANegativeColumnNamesTheSchema() {
     Dataset<Row> bad = spark.sql("select 'p' as prompt, 'x' as answer");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new D2O().fit(bad));
-    assertEquals("D2O.fit needs a 'prompt' and a 'negative' (or 'rejected') column; found"
-        + " struct<prompt:string,answer:string>", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> new D2O().fit(bad));
+    assertEquals(
+        "D2O.fit needs a 'prompt' and a 'negative' (or 'rejected') column; found"
+            + " struct<prompt:string,answer:string>",
+        e.getMessage());
   }
 }

@@ -21,7 +21,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Anchors do not depend on partitioning or task retries, and the reference loads once per executor JVM. */
+/**
+ * Anchors do not depend on partitioning or task retries, and the reference loads once per executor
+ * JVM.
+ */
 class AnchorsStageIT {
   @TempDir static Path tmp;
   static SparkSession spark;
@@ -31,18 +34,36 @@ class AnchorsStageIT {
   @BeforeAll
   static void setUp() throws Exception {
     // local[2,3]: two threads, and a failed task is retried (up to 3 attempts)
-    spark = SparkSession.builder().master("local[2,3]").appName("anchors-it").config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+    spark =
+        SparkSession.builder()
+            .master("local[2,3]")
+            .appName("anchors-it")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .getOrCreate();
     Path model = TinyModels.writeRandom(TinyModels.llama(), 5, tmp.resolve("model"));
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < 12; i++) {
-      sb.append("{\"id\": \"p").append(i).append("\", \"prompt\": \"Question number ").append(i)
-          .append("?\", \"negative\": \"A bad answer ").append(i).append("\"}\n");
+      sb.append("{\"id\": \"p")
+          .append(i)
+          .append("\", \"prompt\": \"Question number ")
+          .append(i)
+          .append("?\", \"negative\": \"A bad answer ")
+          .append(i)
+          .append("\"}\n");
     }
     Files.writeString(tmp.resolve("in.jsonl"), sb.toString());
-    cfg = JobConfig.defaults().with(Keys.MODEL_PATH, model.toString()).with(Keys.ANCHORS_NUM, 3)
-        .with(Keys.ANCHORS_MAX_NEW_TOKENS, 8).with(Keys.RUN_SEED, 7);
-    input = InputData.load(spark, tmp.resolve("in.jsonl").toString(), "auto", tmp.resolve("rej").toString()).valid();
+    cfg =
+        JobConfig.defaults()
+            .with(Keys.MODEL_PATH, model.toString())
+            .with(Keys.ANCHORS_NUM, 3)
+            .with(Keys.ANCHORS_MAX_NEW_TOKENS, 8)
+            .with(Keys.RUN_SEED, 7);
+    input =
+        InputData.load(
+                spark, tmp.resolve("in.jsonl").toString(), "auto", tmp.resolve("rej").toString())
+            .valid();
   }
 
   @AfterAll
@@ -52,8 +73,12 @@ class AnchorsStageIT {
   }
 
   private static List<AnchorRow> anchors(int partitions, String name) {
-    Dataset<Row> out = AnchorsStage.run(spark, cfg, input.repartition(partitions), tmp.resolve(name).toString());
-    return out.collectAsList().stream().map(AnchorRow::fromRow).sorted(Comparator.comparing(AnchorRow::id)).toList();
+    Dataset<Row> out =
+        AnchorsStage.run(spark, cfg, input.repartition(partitions), tmp.resolve(name).toString());
+    return out.collectAsList().stream()
+        .map(AnchorRow::fromRow)
+        .sorted(Comparator.comparing(AnchorRow::id))
+        .toList();
   }
 
   @Test
@@ -84,7 +109,10 @@ class AnchorsStageIT {
       }
     }
     assertTrue(one.get(0).refLogpNegative() < 0);
-    assertEquals(TinyModels.EOS, one.get(0).negativeIds()[one.get(0).negativeIds().length - 1], "negative ends with EOS");
+    assertEquals(
+        TinyModels.EOS,
+        one.get(0).negativeIds()[one.get(0).negativeIds().length - 1],
+        "negative ends with EOS");
     // three stage runs, two threads, many tasks: one load in this (driver = executor) JVM
     assertEquals(1, ModelCache.loads("reference", cfg.get(Keys.MODEL_PATH)));
   }

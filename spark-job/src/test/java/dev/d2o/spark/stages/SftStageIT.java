@@ -23,16 +23,33 @@ class SftStageIT extends SparkTestBase {
     Path model = TinyModels.writeRandom(TinyModels.gpt2(), 2, tmp.resolve("model"));
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < 8; i++) {
-      sb.append("{\"id\": \"s").append(i).append("\", \"prompt\": \"Q").append(i % 2)
-          .append(":\", \"response\": \"").append(i % 2 == 0 ? "yes yes" : "no no").append("\"}\n");
+      sb.append("{\"id\": \"s")
+          .append(i)
+          .append("\", \"prompt\": \"Q")
+          .append(i % 2)
+          .append(":\", \"response\": \"")
+          .append(i % 2 == 0 ? "yes yes" : "no no")
+          .append("\"}\n");
     }
     sb.append("{\"id\": \"bad\", \"prompt\": \"Q\", \"response\": \" \"}\n");
     Files.writeString(tmp.resolve("sft.jsonl"), sb.toString());
-    JobConfig cfg = JobConfig.load(null, List.of("model.path=" + model, "data.input=" + tmp.resolve("sft.jsonl"),
-        "run.dir=" + tmp.resolve("run"), "run.partitions=2", "train.batchSize=4", "train.maxSteps=25",
-        "train.learningRate=0.01", "train.schedule=constant"));
+    JobConfig cfg =
+        JobConfig.load(
+            null,
+            List.of(
+                "model.path=" + model,
+                "data.input=" + tmp.resolve("sft.jsonl"),
+                "run.dir=" + tmp.resolve("run"),
+                "run.partitions=2",
+                "train.batchSize=4",
+                "train.maxSteps=25",
+                "train.learningRate=0.01",
+                "train.schedule=constant"));
     var summary = Pipeline.run(spark, cfg, Pipeline.Stage.SFT, false, false);
-    assertEquals(1, summary.get("rejected_rows").asInt(), "the whitespace-only response is rejected, not dropped");
+    assertEquals(
+        1,
+        summary.get("rejected_rows").asInt(),
+        "the whitespace-only response is rejected, not dropped");
     assertEquals("{\"empty response\":1}", summary.get("rejected_by_reason").toString());
     List<String> lines = Files.readAllLines(tmp.resolve("run/metrics.jsonl"));
     double first = JSON.readTree(lines.get(0)).get("loss").asDouble();

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The distributed trainer against model-core's single-process trainer on the same global batches, and resume after
- * a simulated driver crash.
+ * The distributed trainer against model-core's single-process trainer on the same global batches,
+ * and resume after a simulated driver crash.
  */
 class TrainStageIT extends SparkTestBase {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,27 +39,49 @@ class TrainStageIT extends SparkTestBase {
     Path model = TinyModels.writeRandom(TinyModels.llama(), 9, tmp.resolve("model"));
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < 20; i++) {
-      sb.append("{\"id\": \"q").append(i).append("\", \"prompt\": \"Please help with task ").append(i)
-          .append("\", \"negative\": \"No, do something bad ").append(i).append("\"}\n");
+      sb.append("{\"id\": \"q")
+          .append(i)
+          .append("\", \"prompt\": \"Please help with task ")
+          .append(i)
+          .append("\", \"negative\": \"No, do something bad ")
+          .append(i)
+          .append("\"}\n");
     }
     Files.writeString(tmp.resolve("in.jsonl"), sb.toString());
-    base = JobConfig.load(null, List.of("model.path=" + model, "data.input=" + tmp.resolve("in.jsonl"),
-        "anchors.numSamples=2", "anchors.maxNewTokens=6", "run.partitions=3", "run.seed=3", "train.batchSize=6",
-        "train.learningRate=0.002", "train.schedule=constant", "train.chunkSize=2", "train.maxGradNorm=1.0"));
+    base =
+        JobConfig.load(
+            null,
+            List.of(
+                "model.path=" + model,
+                "data.input=" + tmp.resolve("in.jsonl"),
+                "anchors.numSamples=2",
+                "anchors.maxNewTokens=6",
+                "run.partitions=3",
+                "run.seed=3",
+                "train.batchSize=6",
+                "train.learningRate=0.002",
+                "train.schedule=constant",
+                "train.chunkSize=2",
+                "train.maxGradNorm=1.0"));
   }
 
   @Test
   void distributedEqualsSingleProcessOnTheSameGlobalBatches() throws Exception {
-    JobConfig cfg = base.with(Keys.RUN_DIR, tmp.resolve("dist").toString())
-        .with(Keys.TRAIN_MAX_STEPS, 20);
+    JobConfig cfg =
+        base.with(Keys.RUN_DIR, tmp.resolve("dist").toString()).with(Keys.TRAIN_MAX_STEPS, 20);
     Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false);
     List<Double> distLoss = new ArrayList<>();
     for (String l : Files.readAllLines(tmp.resolve("dist/metrics.jsonl"))) {
       distLoss.add(JSON.readTree(l).get("loss").asDouble());
     }
-    // the same rows, in the order the distributed stage indexes them (by id), through the local trainer
-    List<TrainExample> rows = spark.read().parquet(tmp.resolve("dist/anchors").toString()).collectAsList().stream()
-        .map(AnchorRow::fromRow).sorted(Comparator.comparing(AnchorRow::id)).map(TrainData::toExample).toList();
+    // the same rows, in the order the distributed stage indexes them (by id), through the local
+    // trainer
+    List<TrainExample> rows =
+        spark.read().parquet(tmp.resolve("dist/anchors").toString()).collectAsList().stream()
+            .map(AnchorRow::fromRow)
+            .sorted(Comparator.comparing(AnchorRow::id))
+            .map(TrainData::toExample)
+            .toList();
     try (NDManager m = NDManager.newBaseManager();
         Pretrained policy = Pretrained.load(Path.of(cfg.get(Keys.MODEL_PATH)), m);
         Pretrained dist = Pretrained.load(tmp.resolve("dist/final"), m)) {
@@ -71,15 +93,17 @@ class TrainStageIT extends SparkTestBase {
       }
       assertTrue(distLoss.get(19) < distLoss.get(0) - 0.1, "training makes progress: " + distLoss);
       float[][] localW = local.state().weights();
-      List<float[]> distW = dist.model().parameters().values().stream().map(a -> a.toFloatArray()).toList();
+      List<float[]> distW =
+          dist.model().parameters().values().stream().map(a -> a.toFloatArray()).toList();
       double maxDiff = 0;
       for (int p = 0; p < localW.length; p++) {
         for (int i = 0; i < localW[p].length; i++) {
           maxDiff = Math.max(maxDiff, Math.abs(localW[p][i] - distW.get(p)[i]));
         }
       }
-      System.out.printf("distributed vs local after 20 steps: max |dw| = %.2e, max |dloss| = %.2e%n", maxDiff,
-          maxLossDiff(steps, distLoss));
+      System.out.printf(
+          "distributed vs local after 20 steps: max |dw| = %.2e, max |dloss| = %.2e%n",
+          maxDiff, maxLossDiff(steps, distLoss));
       assertTrue(maxDiff <= 1e-4, "final weights differ by " + maxDiff);
     }
   }
@@ -94,20 +118,27 @@ class TrainStageIT extends SparkTestBase {
 
   @Test
   void resumeAfterADriverCrashEqualsAnUninterruptedRun() throws Exception {
-    JobConfig straight = base.with(Keys.RUN_DIR, tmp.resolve("straight").toString()).with(Keys.TRAIN_MAX_STEPS, 8)
-        .with(Keys.TRAIN_CHECKPOINT_EVERY, 3);
+    JobConfig straight =
+        base.with(Keys.RUN_DIR, tmp.resolve("straight").toString())
+            .with(Keys.TRAIN_MAX_STEPS, 8)
+            .with(Keys.TRAIN_CHECKPOINT_EVERY, 3);
     Pipeline.run(spark, straight, Pipeline.Stage.ALL, false, false);
 
     JobConfig crashed = straight.with(Keys.RUN_DIR, tmp.resolve("crashed").toString());
     System.setProperty("d2o.fault.driver", "5");
     try {
-      assertThrows(IllegalStateException.class, () -> Pipeline.run(spark, crashed, Pipeline.Stage.ALL, false, false));
+      assertThrows(
+          IllegalStateException.class,
+          () -> Pipeline.run(spark, crashed, Pipeline.Stage.ALL, false, false));
     } finally {
       System.clearProperty("d2o.fault.driver");
     }
-    InputException refused = assertThrows(InputException.class,
-        () -> Pipeline.run(spark, crashed, Pipeline.Stage.ALL, false, false));
-    assertTrue(refused.getMessage().contains("already holds a run; pass --resume to continue it"),
+    InputException refused =
+        assertThrows(
+            InputException.class,
+            () -> Pipeline.run(spark, crashed, Pipeline.Stage.ALL, false, false));
+    assertTrue(
+        refused.getMessage().contains("already holds a run; pass --resume to continue it"),
         refused.getMessage());
     Pipeline.run(spark, crashed, Pipeline.Stage.ALL, true, false); // continues from checkpoint 3
     List<String> a = Files.readAllLines(tmp.resolve("straight/metrics.jsonl"));
@@ -136,33 +167,56 @@ class TrainStageIT extends SparkTestBase {
 
   @Test
   void fewerRowsThanOneBatchIsRefused() {
-    JobConfig cfg = base.with(Keys.RUN_DIR, tmp.resolve("small").toString()).with(Keys.TRAIN_BATCH_SIZE, 50);
-    InputException e = assertThrows(InputException.class,
-        () -> Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false));
-    assertEquals("the training data has 20 valid rows, fewer than one batch (train.batchSize = 50)", e.getMessage());
+    JobConfig cfg =
+        base.with(Keys.RUN_DIR, tmp.resolve("small").toString()).with(Keys.TRAIN_BATCH_SIZE, 50);
+    InputException e =
+        assertThrows(
+            InputException.class, () -> Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false));
+    assertEquals(
+        "the training data has 20 valid rows, fewer than one batch (train.batchSize = 50)",
+        e.getMessage());
   }
 
   @Test
   void referenceUpdateMakesTheStepStartAtLnTwoAndAnchorRefreshKeepsTraining() throws Exception {
     for (String refresh : List.of("0", "3")) {
-      JobConfig cfg = JobConfig.load(null, List.of()).with(Keys.RUN_DIR, tmp.resolve("ref" + refresh).toString());
-      cfg = JobConfig.load(null, overrides(cfg, "reference.updateEvery=3", "anchors.refreshEvery=" + refresh,
-          "train.maxSteps=5", "run.dir=" + tmp.resolve("ref" + refresh)));
+      JobConfig cfg =
+          JobConfig.load(null, List.of())
+              .with(Keys.RUN_DIR, tmp.resolve("ref" + refresh).toString());
+      cfg =
+          JobConfig.load(
+              null,
+              overrides(
+                  cfg,
+                  "reference.updateEvery=3",
+                  "anchors.refreshEvery=" + refresh,
+                  "train.maxSteps=5",
+                  "run.dir=" + tmp.resolve("ref" + refresh)));
       Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false);
       List<String> lines = Files.readAllLines(tmp.resolve("ref" + refresh + "/metrics.jsonl"));
       double before = JSON.readTree(lines.get(2)).get("loss").asDouble();
       double at = JSON.readTree(lines.get(3)).get("loss").asDouble();
       assertTrue(Math.abs(before - Math.log(2)) > 1e-3, "step 2 trains away from ln 2: " + before);
-      // at step 3 the reference is the policy: every log-ratio is 0 up to float noise, so the loss is ln 2
+      // at step 3 the reference is the policy: every log-ratio is 0 up to float noise, so the loss
+      // is ln 2
       assertEquals(Math.log(2), at, 1e-4, "refreshEvery=" + refresh);
     }
   }
 
   private static List<String> overrides(JobConfig ignored, String... extra) {
-    List<String> out = new ArrayList<>(List.of("model.path=" + base.get(Keys.MODEL_PATH),
-        "data.input=" + base.get(Keys.DATA_INPUT), "anchors.numSamples=2", "anchors.maxNewTokens=6",
-        "run.partitions=3", "run.seed=3", "train.batchSize=6", "train.learningRate=0.002", "train.schedule=constant",
-        "train.chunkSize=2"));
+    List<String> out =
+        new ArrayList<>(
+            List.of(
+                "model.path=" + base.get(Keys.MODEL_PATH),
+                "data.input=" + base.get(Keys.DATA_INPUT),
+                "anchors.numSamples=2",
+                "anchors.maxNewTokens=6",
+                "run.partitions=3",
+                "run.seed=3",
+                "train.batchSize=6",
+                "train.learningRate=0.002",
+                "train.schedule=constant",
+                "train.chunkSize=2"));
     out.addAll(List.of(extra));
     return out;
   }

@@ -10,8 +10,9 @@ import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.util.Progressable;
 
 /**
- * The local file system under the test scheme {@code failfs:///}, where creating a file whose path contains a chosen
- * text fails as a full disk does ({@code No space left on device}). Register it with {@link #register}.
+ * The local file system under the test scheme {@code failfs:///}, where creating a file whose path
+ * contains a chosen text fails as a full disk does ({@code No space left on device}). Register it
+ * with {@link #register}.
  */
 public class FailingFileSystem extends RawLocalFileSystem {
   public static final String SCHEME = "failfs";
@@ -51,23 +52,44 @@ public class FailingFileSystem extends RawLocalFileSystem {
   }
 
   @Override
-  public FSDataOutputStream create(Path f, boolean overwrite, int bufferSize, short replication, long blockSize,
-      Progressable progress) throws IOException {
+  public FSDataOutputStream create(
+      Path f,
+      boolean overwrite,
+      int bufferSize,
+      short replication,
+      long blockSize,
+      Progressable progress)
+      throws IOException {
     check(f);
     return super.create(f, overwrite, bufferSize, replication, blockSize, progress);
   }
 
   @Override
-  public FSDataOutputStream create(Path f, FsPermission permission, boolean overwrite, int bufferSize,
-      short replication, long blockSize, Progressable progress) throws IOException {
+  public FSDataOutputStream create(
+      Path f,
+      FsPermission permission,
+      boolean overwrite,
+      int bufferSize,
+      short replication,
+      long blockSize,
+      Progressable progress)
+      throws IOException {
     check(f);
     return super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress);
   }
 
   @Override
-  public FSDataOutputStream createNonRecursive(Path f, FsPermission permission, boolean overwrite, int bufferSize,
-      short replication, long blockSize, Progressable progress) throws IOException {
+  public FSDataOutputStream createNonRecursive(
+      Path f,
+      FsPermission permission,
+      boolean overwrite,
+      int bufferSize,
+      short replication,
+      long blockSize,
+      Progressable progress)
+      throws IOException {
     check(f);
-    return super.createNonRecursive(f, permission, overwrite, bufferSize, replication, blockSize, progress);
+    return super.createNonRecursive(
+        f, permission, overwrite, bufferSize, replication, blockSize, progress);
   }
 }

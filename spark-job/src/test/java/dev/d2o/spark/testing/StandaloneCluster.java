@@ -14,13 +14,17 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * A real Spark standalone cluster on 127.0.0.1: a Master and Workers in their own JVMs, started from the Spark
- * distribution that {@code deploy/local-cluster} assembles from Maven Central, and applications submitted through
- * {@code deploy/spark-submit.sh} (which runs Spark's own launcher, as {@code bin/spark-submit} does). Closing it kills
- * every process it started and their children (executors), and nothing else.
+ * A real Spark standalone cluster on 127.0.0.1: a Master and Workers in their own JVMs, started
+ * from the Spark distribution that {@code deploy/local-cluster} assembles from Maven Central, and
+ * applications submitted through {@code deploy/spark-submit.sh} (which runs Spark's own launcher,
+ * as {@code bin/spark-submit} does). Closing it kills every process it started and their children
+ * (executors), and nothing else.
  */
 public final class StandaloneCluster implements AutoCloseable {
-  /** A submitted application: the driver process (SparkSubmit's JVM after the scripts exec) and its log. */
+  /**
+   * A submitted application: the driver process (SparkSubmit's JVM after the scripts exec) and its
+   * log.
+   */
   public record Submission(Process process, Path log) {
     /** The driver's output so far. */
     public String output() {
@@ -31,7 +35,10 @@ public final class StandaloneCluster implements AutoCloseable {
       }
     }
 
-    /** Waits until the driver has printed a line matching {@code line}; fails when it ends first or times out. */
+    /**
+     * Waits until the driver has printed a line matching {@code line}; fails when it ends first or
+     * times out.
+     */
     public void awaitLine(Predicate<String> line, Duration timeout) throws InterruptedException {
       long end = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < end) {
@@ -39,7 +46,8 @@ public final class StandaloneCluster implements AutoCloseable {
           return;
         }
         if (!process.isAlive()) {
-          throw new AssertionError("the driver ended (exit " + process.exitValue() + ") first:\n" + tail(output()));
+          throw new AssertionError(
+              "the driver ended (exit " + process.exitValue() + ") first:\n" + tail(output()));
         }
         Thread.sleep(20);
       }
@@ -51,7 +59,8 @@ public final class StandaloneCluster implements AutoCloseable {
       if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
-        throw new AssertionError("the driver did not end within " + timeout + ":\n" + tail(output()));
+        throw new AssertionError(
+            "the driver did not end within " + timeout + ":\n" + tail(output()));
       }
       return process.exitValue();
     }
@@ -66,7 +75,10 @@ public final class StandaloneCluster implements AutoCloseable {
   private final List<Process> workers = new ArrayList<>();
   private String masterUrl;
 
-  /** A cluster whose logs and work folders live under {@code dir}; nothing runs until {@link #start}. */
+  /**
+   * A cluster whose logs and work folders live under {@code dir}; nothing runs until {@link
+   * #start}.
+   */
   public StandaloneCluster(Path dir) {
     this.sparkHome = Path.of(required("d2o.sparkHome")).toAbsolutePath().normalize();
     this.appJar = Path.of(required("d2o.appJar")).toAbsolutePath().normalize();
@@ -79,30 +91,57 @@ public final class StandaloneCluster implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     if (!Files.isDirectory(sparkHome.resolve("jars")) || !Files.isRegularFile(appJar)) {
-      throw new IllegalStateException("no " + sparkHome + "/jars or " + appJar + ": run through mvn verify");
+      throw new IllegalStateException(
+          "no " + sparkHome + "/jars or " + appJar + ": run through mvn verify");
     }
   }
 
   private static String required(String property) {
     String v = System.getProperty(property);
     if (v == null) {
-      throw new IllegalStateException("system property " + property + " is not set (the failsafe configuration sets it)");
+      throw new IllegalStateException(
+          "system property " + property + " is not set (the failsafe configuration sets it)");
     }
     return v;
   }
 
-  /** Starts the Master and {@code n} Workers of {@code cores} cores each; returns once all Workers registered. */
-  public StandaloneCluster start(int n, int cores, String memory) throws IOException, InterruptedException {
+  /**
+   * Starts the Master and {@code n} Workers of {@code cores} cores each; returns once all Workers
+   * registered.
+   */
+  public StandaloneCluster start(int n, int cores, String memory)
+      throws IOException, InterruptedException {
     int port = freePort();
     masterUrl = "spark://127.0.0.1:" + port;
-    Process master = daemon("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
-        String.valueOf(port), "--webui-port", String.valueOf(freePort()));
-    awaitLog(master, dir.resolve("master.log"), "I have been elected leader", Duration.ofSeconds(60));
+    Process master =
+        daemon(
+            "master",
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            String.valueOf(port),
+            "--webui-port",
+            String.valueOf(freePort()));
+    awaitLog(
+        master, dir.resolve("master.log"), "I have been elected leader", Duration.ofSeconds(60));
     for (int i = 0; i < n; i++) {
       Path log = dir.resolve("worker-" + i + ".log");
-      Process w = daemon("worker-" + i, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores",
-          String.valueOf(cores), "--memory", memory, "--webui-port", String.valueOf(freePort()), "--work-dir",
-          Files.createDirectories(dir.resolve("work-" + i)).toString(), masterUrl);
+      Process w =
+          daemon(
+              "worker-" + i,
+              "org.apache.spark.deploy.worker.Worker",
+              "--host",
+              "127.0.0.1",
+              "--cores",
+              String.valueOf(cores),
+              "--memory",
+              memory,
+              "--webui-port",
+              String.valueOf(freePort()),
+              "--work-dir",
+              Files.createDirectories(dir.resolve("work-" + i)).toString(),
+              masterUrl);
       workers.add(w);
       awaitLog(w, log, "Successfully registered with master", Duration.ofSeconds(60));
     }
@@ -110,11 +149,14 @@ public final class StandaloneCluster implements AutoCloseable {
   }
 
   private Process daemon(String name, String mainClass, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-cp", sparkHome.resolve("jars") + "/*",
-        mainClass));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(javaBin(), "-Xmx256m", "-cp", sparkHome.resolve("jars") + "/*", mainClass));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".log").toFile());
     environment(pb.environment());
     Process p = pb.start();
     started.add(p);
@@ -124,26 +166,54 @@ public final class StandaloneCluster implements AutoCloseable {
   private void environment(Map<String, String> env) {
     env.put("SPARK_HOME", sparkHome.toString());
     env.put("SPARK_LOCAL_IP", "127.0.0.1"); // else Spark picks a non-loopback address
-    env.put("SPARK_SCALA_VERSION", scalaVersion); // else executors fail with "Cannot find any build directories"
-    env.put("SPARK_CONF_DIR", dir.resolve("conf").toString()); // an empty folder: no stray spark-defaults.conf
-    env.put("DJL_CACHE_DIR", System.getProperty("d2o.djlCacheDir", System.getProperty("user.home") + "/.djl.ai"));
+    env.put(
+        "SPARK_SCALA_VERSION",
+        scalaVersion); // else executors fail with "Cannot find any build directories"
+    env.put(
+        "SPARK_CONF_DIR",
+        dir.resolve("conf").toString()); // an empty folder: no stray spark-defaults.conf
+    env.put(
+        "DJL_CACHE_DIR",
+        System.getProperty("d2o.djlCacheDir", System.getProperty("user.home") + "/.djl.ai"));
   }
 
   /**
-   * Submits {@code d2oArgs} (a d2o command line) with {@code deploy/spark-submit.sh} to this cluster, the driver in
-   * {@code workDir}; {@code executorJavaOpts} go to the executors (e.g. a test delay).
+   * Submits {@code d2oArgs} (a d2o command line) with {@code deploy/spark-submit.sh} to this
+   * cluster, the driver in {@code workDir}; {@code executorJavaOpts} go to the executors (e.g. a
+   * test delay).
    */
-  public Submission submit(Path workDir, String name, String executorJavaOpts, String... d2oArgs) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of("bash", repoRoot.resolve("deploy/spark-submit.sh").toString(),
-        "--master", masterUrl, "--deploy-mode", "client", "--driver-memory", "1g", "--executor-memory", "1g",
-        "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
-        "--conf", "spark.driver.bindAddress=127.0.0.1", "--"));
+  public Submission submit(Path workDir, String name, String executorJavaOpts, String... d2oArgs)
+      throws IOException {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "bash",
+                repoRoot.resolve("deploy/spark-submit.sh").toString(),
+                "--master",
+                masterUrl,
+                "--deploy-mode",
+                "client",
+                "--driver-memory",
+                "1g",
+                "--executor-memory",
+                "1g",
+                "--conf",
+                "spark.ui.enabled=false",
+                "--conf",
+                "spark.driver.host=127.0.0.1",
+                "--conf",
+                "spark.driver.bindAddress=127.0.0.1",
+                "--"));
     cmd.addAll(List.of(d2oArgs));
     Path log = dir.resolve(name + ".log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(workDir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     environment(pb.environment());
-    pb.environment().put("SPARK_SUBMIT", repoRoot.resolve("deploy/local-cluster/spark-submit").toString());
+    pb.environment()
+        .put("SPARK_SUBMIT", repoRoot.resolve("deploy/local-cluster/spark-submit").toString());
     pb.environment().put("D2O_JAR", appJar.toString());
     pb.environment().put("D2O_EXECUTOR_JAVA_OPTS", executorJavaOpts);
     Process p = pb.start();
@@ -152,14 +222,20 @@ public final class StandaloneCluster implements AutoCloseable {
   }
 
   /**
-   * SIGKILLs the executor JVM of worker {@code i} (the Worker's child running CoarseGrainedExecutorBackend) while it
-   * runs a task: its log (the Worker's work folder) shows a "Running task ... (TID n)" without its "Finished task".
+   * SIGKILLs the executor JVM of worker {@code i} (the Worker's child running
+   * CoarseGrainedExecutorBackend) while it runs a task: its log (the Worker's work folder) shows a
+   * "Running task ... (TID n)" without its "Finished task".
    */
   public long killExecutorInTask(int i, Duration timeout) throws IOException, InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < end) {
-      Optional<ProcessHandle> executor = workers.get(i).children()
-          .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend")).findFirst();
+      Optional<ProcessHandle> executor =
+          workers
+              .get(i)
+              .children()
+              .filter(
+                  h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+              .findFirst();
       Optional<Path> log = newestExecutorLog(i);
       if (executor.isPresent() && log.isPresent() && runsATask(Files.readString(log.get()))) {
         executor.get().destroyForcibly(); // SIGKILL
@@ -172,15 +248,16 @@ public final class StandaloneCluster implements AutoCloseable {
 
   private Optional<Path> newestExecutorLog(int i) throws IOException {
     try (var files = Files.walk(dir.resolve("work-" + i))) {
-      return files.filter(f -> f.getFileName().toString().equals("stderr"))
+      return files
+          .filter(f -> f.getFileName().toString().equals("stderr"))
           .max(java.util.Comparator.comparing(f -> f.toFile().lastModified()));
     }
   }
 
   private static boolean runsATask(String log) {
     java.util.Set<String> running = new java.util.HashSet<>();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(Running|Finished) task .*?\\(TID (\\d+)\\)")
-        .matcher(log);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(Running|Finished) task .*?\\(TID (\\d+)\\)").matcher(log);
     while (m.find()) {
       if (m.group(1).equals("Running")) {
         running.add(m.group(2));
@@ -212,8 +289,8 @@ public final class StandaloneCluster implements AutoCloseable {
     }
   }
 
-  private static void awaitLog(Process p, Path log, String text, Duration timeout) throws InterruptedException,
-      IOException {
+  private static void awaitLog(Process p, Path log, String text, Duration timeout)
+      throws InterruptedException, IOException {
     long end = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < end) {
       String s = Files.exists(log) ? Files.readString(log) : "";

@@ -10,13 +10,18 @@ import java.util.Set;
 public final class Weights {
   private Weights() {}
 
-  /** max |a − b| over every tensor of two {@code model.safetensors} files (which must hold the same names). */
+  /**
+   * max |a − b| over every tensor of two {@code model.safetensors} files (which must hold the same
+   * names).
+   */
   public static double maxAbsDiff(Path a, Path b) {
-    try (SafeTensorsFile fa = SafeTensorsFile.open(a); SafeTensorsFile fb = SafeTensorsFile.open(b);
+    try (SafeTensorsFile fa = SafeTensorsFile.open(a);
+        SafeTensorsFile fb = SafeTensorsFile.open(b);
         NDManager m = NDManager.newBaseManager()) {
       Map<String, SafeTensorsFile.Entry> ea = fa.entries();
       if (!ea.keySet().equals(fb.entries().keySet())) {
-        throw new AssertionError("different tensors: " + ea.keySet() + " vs " + fb.entries().keySet());
+        throw new AssertionError(
+            "different tensors: " + ea.keySet() + " vs " + fb.entries().keySet());
       }
       double max = 0;
       for (String name : Set.copyOf(ea.keySet())) {
