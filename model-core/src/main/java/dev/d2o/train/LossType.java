@@ -58,8 +58,8 @@ public enum LossType {
             + "'?)");
   }
 
-  /** Levenshtein distance, for "did you mean" suggestions. */
-  static int editDistance(String a, String b) {
+  /** Levenshtein distance, for "did you mean" suggestions (also the job configuration's). */
+  public static int editDistance(String a, String b) {
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

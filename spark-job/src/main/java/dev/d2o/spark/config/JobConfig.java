@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import dev.d2o.train.LossConfig;
+import dev.d2o.train.LossType;
 import dev.d2o.train.TrainConfig;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -204,32 +205,13 @@ public final class JobConfig implements Serializable {
     String best = null;
     int bestD = Integer.MAX_VALUE;
     for (Key<?> k : Keys.ALL) {
-      int d = editDistance(name.toLowerCase(), k.name().toLowerCase());
+      int d = LossType.editDistance(name.toLowerCase(), k.name().toLowerCase());
       if (d < bestD) {
         bestD = d;
         best = k.name();
       }
     }
     return best;
-  }
-
-  private static int editDistance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 
   /** The value of {@code key}. */
