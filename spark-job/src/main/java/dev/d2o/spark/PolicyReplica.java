@@ -29,7 +29,7 @@ public final class PolicyReplica {
   private static final Map<String, PolicyReplica> REPLICAS = new HashMap<>();
 
   private final CausalLM model;
-  private final TextTokenizer tokenizer;
+  private final Pretrained files; // the tokenizer is read only when sampling needs it
   private final GradientComputer computer;
   private String runId;
   private long version = -1;
@@ -39,9 +39,9 @@ public final class PolicyReplica {
    */
   public record View(CausalLM model, TextTokenizer tokenizer) {}
 
-  private PolicyReplica(CausalLM model, TextTokenizer tokenizer, GradientComputer computer) {
+  private PolicyReplica(CausalLM model, Pretrained files, GradientComputer computer) {
     this.model = model;
-    this.tokenizer = tokenizer;
+    this.files = files;
     this.computer = computer;
   }
 
@@ -75,8 +75,7 @@ public final class PolicyReplica {
                   : p.model()
                       .withAdapters(
                           LoraAdapters.init(p.model().config(), lora, 0, p.model().manager()));
-          return new PolicyReplica(
-              policy, p.tokenizer(), new GradientComputer(policy, loss, chunk));
+          return new PolicyReplica(policy, p, new GradientComputer(policy, loss, chunk));
         });
   }
 
@@ -110,7 +109,7 @@ public final class PolicyReplica {
   public synchronized <T> T withModel(
       String run, long v, WeightsSource weights, Function<View, T> body) {
     sync(run, v, weights);
-    return body.apply(new View(model, tokenizer));
+    return body.apply(new View(model, files.tokenizer()));
   }
 
   private void sync(String run, long v, WeightsSource weights) {

@@ -76,6 +76,8 @@ class HdfsIT {
                 "--set",
                 "data.eval=",
                 "--set",
+                "eval.every=0",
+                "--set",
                 "run.master=local[2]",
                 "--set",
                 "anchors.maxNewTokens=8",
