@@ -281,7 +281,9 @@ public abstract class CausalLM implements AutoCloseable {
     NDArray scores =
         q.reshape(b, hkv, rep * t, d).matMul(k.transpose(0, 1, 3, 2)); // (B, Hkv, rep·T, S)
     scores =
-        scores.mul((float) (1.0 / Math.sqrt(d))).reshape(b, hkv, rep, t, s); // (B, Hkv, rep, T, S)
+        scores
+            .mul(Scalars.of(scores, 1.0 / Math.sqrt(d)))
+            .reshape(b, hkv, rep, t, s); // (B, Hkv, rep, T, S)
     scores = mask.apply(scores);
     NDArray probs = scores.softmax(-1).reshape(b, hkv, rep * t, s);
     NDArray out = probs.matMul(v); // (B, Hkv, rep·T, D)

@@ -106,7 +106,7 @@ final class Gpt2Model extends CausalLM {
     // x·σ(2z) (0.5·(1 + tanh z) = σ(2z)) with 2z = x·(a + b·x²): 6 elementwise ops instead of 8 and
     // no pow, which
     // matters in the backward pass of a 124M model on a CPU
-    NDArray twoZ = x.mul(x).mul(GELU_B).add(GELU_A).mul(x);
+    NDArray twoZ = x.mul(x).mul(Scalars.of(x, GELU_B)).add(Scalars.of(x, GELU_A)).mul(x);
     return x.mul(twoZ.getNDArrayInternal().sigmoid());
   }
 }

@@ -102,7 +102,7 @@ final class LlamaModel extends CausalLM {
 
   /** x · rsqrt(mean(x²) + eps) · w, in fp32. */
   private NDArray rmsNorm(NDArray x, String weight) {
-    NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.normEps()).sqrt();
+    NDArray rms = x.square().mean(new int[] {-1}, true).add(Scalars.of(x, config.normEps())).sqrt();
     return x.div(rms).mul(param(weight));
   }
 

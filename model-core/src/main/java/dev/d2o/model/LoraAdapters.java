@@ -145,7 +145,8 @@ public final class LoraAdapters implements AutoCloseable {
       return null;
     }
     NDArray h = CausalLM.linear(x, ab[0], null); // (…, r)
-    return CausalLM.linear(h, ab[1], null).mul(scale); // (…, out)
+    NDArray out = CausalLM.linear(h, ab[1], null); // (…, out)
+    return out.mul(Scalars.of(out, scale));
   }
 
   /**

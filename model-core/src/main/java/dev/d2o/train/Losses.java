@@ -2,6 +2,7 @@ package dev.d2o.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.d2o.model.Scalars;
 
 /**
  * The objectives of ARCHITECTURE.md §2 as pure functions of per-sequence log-prob tensors. A
@@ -55,8 +56,9 @@ public final class Losses {
     NDArray negativeLogRatio = policyLogpNegative.sub(refLogpNegative); // (B)
     double beta = config.beta();
     double alpha = config.alpha();
-    NDArray rewardsAnchors = anchorLogRatio.mean(new int[] {1}).mul(beta); // (B)
-    NDArray rewardsNegative = negativeLogRatio.mul(alpha); // (B)
+    NDArray rewardsAnchors =
+        anchorLogRatio.mean(new int[] {1}).mul(Scalars.of(anchorLogRatio, beta)); // (B)
+    NDArray rewardsNegative = negativeLogRatio.mul(Scalars.of(negativeLogRatio, alpha)); // (B)
     NDArray margin = rewardsAnchors.sub(rewardsNegative); // (B)
     NDArray losses =
         switch (config.type()) {
@@ -73,7 +75,10 @@ public final class Losses {
   public static NDArray d2o(
       NDArray anchorLogRatio, NDArray negativeLogRatio, double beta, double alpha) {
     NDArray margin =
-        anchorLogRatio.mean(new int[] {1}).mul(beta).sub(negativeLogRatio.mul(alpha)); // (B)
+        anchorLogRatio
+            .mean(new int[] {1})
+            .mul(Scalars.of(anchorLogRatio, beta))
+            .sub(negativeLogRatio.mul(Scalars.of(negativeLogRatio, alpha))); // (B)
     return logSigmoid(margin).neg(); // (B)
   }
 
@@ -81,19 +86,22 @@ public final class Losses {
   public static NDArray d2oInstance(
       NDArray anchorLogRatio, NDArray negativeLogRatio, double beta, double alpha) {
     NDArray margins =
-        anchorLogRatio.mul(beta).sub(negativeLogRatio.mul(alpha).expandDims(1)); // (B, K)
+        anchorLogRatio
+            .mul(Scalars.of(anchorLogRatio, beta))
+            .sub(negativeLogRatio.mul(Scalars.of(negativeLogRatio, alpha)).expandDims(1)); // (B, K)
     return logSigmoid(margins).mean(new int[] {1}).neg(); // (B)
   }
 
   /** DPO with the first anchor as "chosen": −log σ(β·Δ₁ − β·Δ⁻), per example (B). */
   public static NDArray dpo(NDArray anchorLogRatio, NDArray negativeLogRatio, double beta) {
     NDArray first = anchorLogRatio.get(":, 0"); // (B)
-    return logSigmoid(first.sub(negativeLogRatio).mul(beta)).neg(); // (B)
+    return logSigmoid(first.sub(negativeLogRatio).mul(Scalars.of(first, beta))).neg(); // (B)
   }
 
   /** NPO: −(2/β)·log σ(−β·Δ⁻), per example (B); the paper's "w/o sample" ablation. */
   public static NDArray npo(NDArray negativeLogRatio, double beta) {
-    return logSigmoid(negativeLogRatio.mul(-beta)).mul(-2.0 / beta); // (B)
+    NDArray ls = logSigmoid(negativeLogRatio.mul(Scalars.of(negativeLogRatio, -beta)));
+    return ls.mul(Scalars.of(ls, -2.0 / beta)); // (B)
   }
 
   /**
@@ -101,12 +109,13 @@ public final class Losses {
    * the model.
    */
   public static NDArray ga(NDArray policyLogpNegative, NDArray negativeTokens) {
-    return policyLogpNegative.div(negativeTokens.maximum(1f)); // (B)
+    return policyLogpNegative.div(negativeTokens.maximum(Scalars.of(negativeTokens, 1))); // (B)
   }
 
   /** log σ(x) = −softplus(−x) = −(max(−x, 0) + log(1 + e^{−|x|})): no overflow for any finite x. */
   public static NDArray logSigmoid(NDArray x) {
-    NDArray softplusNeg = x.neg().maximum(0f).add(x.abs().neg().exp().add(1f).log());
+    NDArray softplusNeg =
+        x.neg().maximum(Scalars.of(x, 0)).add(x.abs().neg().exp().add(Scalars.of(x, 1)).log());
     return softplusNeg.neg();
   }
 
