@@ -14,6 +14,7 @@ import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
 import dev.d2o.spark.stages.Pipeline;
 import dev.d2o.spark.testing.FailingFileSystem;
+import dev.d2o.spark.testing.Prompts;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
 import dev.d2o.train.TrainException;
@@ -43,17 +44,7 @@ class FaultsIT extends SparkTestBase {
   @BeforeAll
   static void data() throws Exception {
     Path model = TinyModels.writeRandom(TinyModels.llama(), 9, tmp.resolve("model"));
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 8; i++) {
-      sb.append("{\"id\": \"q")
-          .append(i)
-          .append("\", \"prompt\": \"Please help with task ")
-          .append(i)
-          .append("\", \"negative\": \"No, do something bad ")
-          .append(i)
-          .append("\"}\n");
-    }
-    Files.writeString(tmp.resolve("in.jsonl"), sb.toString());
+    Prompts.writeJsonl(tmp.resolve("in.jsonl"), 8);
     baseArgs =
         List.of(
             "model.path=" + model,

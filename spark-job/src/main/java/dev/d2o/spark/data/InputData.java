@@ -71,6 +71,20 @@ public final class InputData {
    * rejectsDir} as JSON when there are any.
    */
   public static Loaded load(SparkSession spark, String location, String format, String rejectsDir) {
+    return load(spark, location, format, rejectsDir, "negative", "rejected");
+  }
+
+  /**
+   * As {@link #load(SparkSession, String, String, String)} with another second text column ({@code
+   * response} for SFT data) and its alias (may be null).
+   */
+  public static Loaded load(
+      SparkSession spark,
+      String location,
+      String format,
+      String rejectsDir,
+      String second,
+      String alias) {
     Path path = HadoopFiles.qualify(location);
     if (!HadoopFiles.exists(path, spark.sparkContext().hadoopConfiguration())) {
       throw new InputException("input not found: " + location + " (data.input)");
@@ -101,7 +115,7 @@ public final class InputData {
     if (raw.schema().isEmpty()) { // Spark infers no columns from an empty file or folder
       throw new InputException("input " + location + " holds no rows (data.input)");
     }
-    return fromDataset(raw, location, rejectsDir);
+    return fromDataset(raw, location, rejectsDir, second, alias);
   }
 
   private static String rootMessage(Throwable e) {

@@ -9,7 +9,6 @@ import dev.d2o.spark.data.InputData;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.train.StepResult;
-import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -217,10 +216,5 @@ public final class Pipeline {
   @SuppressWarnings("unchecked")
   private static <E extends Exception> E rethrow(Exception e) throws E {
     throw (E) e;
-  }
-
-  /** Stages that the command line names. */
-  public static List<String> names() {
-    return List.of("anchors", "train", "run");
   }
 }

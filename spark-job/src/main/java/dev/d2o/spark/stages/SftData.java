@@ -8,7 +8,6 @@ import dev.d2o.spark.ModelCache;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
-import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.SerializableConf;
 import dev.d2o.train.SftExample;
 import java.util.ArrayList;
@@ -28,17 +27,8 @@ final class SftData {
 
   /** Loads, checks and tokenizes {@code data.input}; rejected rows go to {@code rejectsDir}. */
   static InputData.Loaded load(SparkSession spark, JobConfig cfg, String rejectsDir) {
-    String location = cfg.get(Keys.DATA_INPUT);
-    if (!HadoopFiles.exists(
-        HadoopFiles.qualify(location), spark.sparkContext().hadoopConfiguration())) {
-      throw new dev.d2o.cli.InputException("input not found: " + location + " (data.input)");
-    }
-    String p = HadoopFiles.qualify(location).toString();
-    Dataset<Row> raw =
-        location.endsWith(".parquet") || cfg.get(Keys.DATA_FORMAT).equals("parquet")
-            ? spark.read().parquet(p)
-            : spark.read().json(p);
-    return InputData.fromDataset(raw, location, rejectsDir, "response", null);
+    return InputData.load(
+        spark, cfg.get(Keys.DATA_INPUT), cfg.get(Keys.DATA_FORMAT), rejectsDir, "response", null);
   }
 
   /** Token ids of the valid rows (id, prompt, response), in id order. */

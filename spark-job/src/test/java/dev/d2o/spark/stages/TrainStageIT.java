@@ -11,6 +11,7 @@ import dev.d2o.cli.InputException;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.testing.Prompts;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
 import dev.d2o.train.LocalTrainer;
@@ -37,17 +38,7 @@ class TrainStageIT extends SparkTestBase {
   @BeforeAll
   static void data() throws Exception {
     Path model = TinyModels.writeRandom(TinyModels.llama(), 9, tmp.resolve("model"));
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 20; i++) {
-      sb.append("{\"id\": \"q")
-          .append(i)
-          .append("\", \"prompt\": \"Please help with task ")
-          .append(i)
-          .append("\", \"negative\": \"No, do something bad ")
-          .append(i)
-          .append("\"}\n");
-    }
-    Files.writeString(tmp.resolve("in.jsonl"), sb.toString());
+    Prompts.writeJsonl(tmp.resolve("in.jsonl"), 20);
     base =
         JobConfig.load(
             null,
