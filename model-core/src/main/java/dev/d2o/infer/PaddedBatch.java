@@ -87,7 +87,7 @@ public final class PaddedBatch {
     return new PaddedBatch(
         manager.create(ids, s),
         manager.create(pos, s),
-        AttentionMask.of(manager, valid, t, model.config().slidingWindow()),
+        AttentionMask.of(manager, valid, t, model.config()),
         manager.create(tgt, new Shape(b, t - 1)),
         manager.create(resp, new Shape(b, t - 1)),
         respLen,

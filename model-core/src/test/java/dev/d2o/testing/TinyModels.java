@@ -94,7 +94,10 @@ public final class TinyModels {
       var posArr = sub.create(pos, new ai.djl.ndarray.types.Shape(1, ids.length));
       var h =
           model.hidden(
-              idArr, posArr, dev.d2o.model.AttentionMask.of(sub, valid, ids.length, 0), null);
+              idArr,
+              posArr,
+              dev.d2o.model.AttentionMask.of(sub, valid, ids.length, model.config()),
+              null);
       return model.logits(h).get("0, -1, :").toFloatArray();
     }
   }
