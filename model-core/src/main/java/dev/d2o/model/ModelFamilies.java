@@ -13,7 +13,13 @@ public final class ModelFamilies {
 
   static {
     for (ModelFamily f :
-        List.of(new Gpt2Family(), new LlamaFamily(), new MistralFamily(), new Qwen2Family())) {
+        List.of(
+            new Gpt2Family(),
+            new LlamaFamily(),
+            new MistralFamily(),
+            new Qwen2Family(),
+            new Qwen3Family(),
+            new Gemma2Family())) {
       BY_TYPE.put(f.modelType(), f);
     }
   }
