@@ -108,9 +108,8 @@ public final class PeftAdapter {
     if (targets.isArray()) {
       targets.forEach(t -> list.add(t.asText()));
     } else if (targets.isTextual()) {
-      list.add(
-          targets
-              .asText()); // a regular expression in PEFT: matched against the file's tensors below
+      // a regular expression in PEFT: matched against the file's tensors below
+      list.add(targets.asText());
     }
     double dropout = n.path("lora_dropout").asDouble(0);
     return new LoraConfig(

@@ -65,8 +65,8 @@ class GeneratorCacheTest {
       assertEquals(full.keySet(), cached.keySet());
       for (int i = 0; i < reqs.size(); i++) {
         GenerationResult.Sample s = a.get(i).samples().get(0);
-        int limit =
-            Math.min(40, 64 - reqs.get(i).promptIds().length); // the 30-token prompt is cut at 34
+        // the 30-token prompt is cut at 34
+        int limit = Math.min(40, 64 - reqs.get(i).promptIds().length);
         assertTrue(
             s.stoppedAtEos() || s.tokenIds().length == limit,
             name + " request " + i + " stopped early");

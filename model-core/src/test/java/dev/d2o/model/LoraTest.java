@@ -58,9 +58,8 @@ class LoraTest {
 
   private static CausalLM base(String family) {
     CausalLM m = CausalLM.random(config(family), 5, manager);
-    m.parameters()
-        .values()
-        .forEach(p -> p.muli(3f)); // log-probs away from uniform, activations moderate
+    // log-probs away from uniform, activations moderate
+    m.parameters().values().forEach(p -> p.muli(3f));
     return m;
   }
 
