@@ -20,11 +20,13 @@ final class Mlp {
     /** The names {@link #of} accepts for GELU. */
     static final List<String> GELU_NAMES = List.of("gelu_new", "gelu_pytorch_tanh", "gelu");
 
+    /** The activation of a Hugging Face name the family's parser has checked. */
     static Activation of(String name) {
       return switch (name) {
         case "silu" -> SILU;
         case "gelu" -> GELU;
-        default -> GELU_TANH;
+        case "gelu_new", "gelu_pytorch_tanh" -> GELU_TANH;
+        default -> throw new IllegalArgumentException("no activation named '" + name + "'");
       };
     }
 

@@ -73,4 +73,9 @@ final class Rotary {
   public int hashCode() {
     return Objects.hash(headDim, theta, scaling);
   }
+
+  @Override
+  public String toString() {
+    return "Rotary[headDim=" + headDim + ", theta=" + theta + ", scaling=" + scaling + "]";
+  }
 }
