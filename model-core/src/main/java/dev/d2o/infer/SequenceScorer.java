@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.d2o.model.CausalLM;
+import dev.d2o.model.NoGrad;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -55,8 +56,16 @@ public final class SequenceScorer {
     return NDArrays.concat(new NDList(prompt, picked), 1); // (B, T-1)
   }
 
-  /** Scores {@code requests} without gradients. */
+  /**
+   * Scores {@code requests} without gradients (no autograd graph on any thread: {@link NoGrad}).
+   */
   public List<ScoreResult> score(List<ScoreRequest> requests) {
+    try (NoGrad g = NoGrad.enter()) {
+      return scoreAll(requests);
+    }
+  }
+
+  private List<ScoreResult> scoreAll(List<ScoreRequest> requests) {
     List<ScoreRequest> fitted = new ArrayList<>(requests.size());
     for (ScoreRequest r : requests) {
       fitted.add(policy.apply(r, model.config().maxPositions()));
