@@ -35,6 +35,8 @@ final class BatchDecoder {
    */
   interface StepObserver {
     /**
+     * Sees one step's logits.
+     *
      * @param step 0 for the prompt pass, then one per generated token
      * @param rows the batch's rows in logits order; null where a row has finished
      * @param logits (B, V) float32
@@ -220,7 +222,7 @@ final class BatchDecoder {
       if (!same) {
         prompts.add(r);
       }
-      source[i] = prompts.size() - 1;
+      source[i] = prompts.size() - 1L;
     }
     if (observer != null) {
       observer.onPromptPass(prompts.size(), rows.size());

@@ -84,8 +84,9 @@ public final class AnchorBuilder {
       }
       requests.add(new GenerationRequest(in.id(), ids));
     }
+    // the group's prompts decode together, each prompt read once for its K anchors
     List<GenerationResult> generated =
-        new Generator(sampler, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
+        Generator.forPromptGroups(sampler, tokenizer, batchSize, numSamples)
             .generate(requests, numSamples, sampling);
     List<ScoreRequest> scoring = new ArrayList<>();
     List<int[]> prompts = new ArrayList<>();
