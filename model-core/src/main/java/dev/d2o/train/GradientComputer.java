@@ -44,7 +44,7 @@ public final class GradientComputer {
   public GradientComputer(CausalLM model, LossConfig loss, int examplesPerChunk) {
     if (examplesPerChunk < 1) {
       throw new IllegalArgumentException(
-          TrainConfig.KEY_CHUNK + " must be ≥ 1, got " + examplesPerChunk);
+          TrainConfig.CHUNK_SIZE.name() + " must be ≥ 1, got " + examplesPerChunk);
     }
     this.model = model;
     this.loss = loss;
@@ -233,7 +233,7 @@ public final class GradientComputer {
     for (TrainExample r : rows) {
       if (r.k() != k) {
         throw new IllegalArgumentException(
-            "row " + r.id() + " has " + r.k() + " anchors but " + LossConfig.KEY_K + " = " + k);
+            "row " + r.id() + " has " + r.k() + " anchors but " + LossConfig.K.name() + " = " + k);
       }
       for (int j = 0; j < k; j++) {
         out.add(new ScoreRequest(r.id() + "/anchor" + j, r.promptIds(), r.anchorIds()[j]));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.bench.BenchShape;
 import dev.d2o.bench.ModelBench;
 import dev.d2o.bench.Stats;
+import dev.d2o.error.InputException;
 import dev.d2o.infer.GenerationBench;
 import dev.d2o.model.CausalLM;
 import dev.d2o.spark.bench.BenchReport;

@@ -1,5 +1,6 @@
 package dev.d2o.cli;
 
+import dev.d2o.error.InputException;
 import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;

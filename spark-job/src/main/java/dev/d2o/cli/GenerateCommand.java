@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.error.InputException;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;

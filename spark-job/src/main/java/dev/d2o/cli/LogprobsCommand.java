@@ -3,6 +3,7 @@ package dev.d2o.cli;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.error.InputException;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.ScoreRequest;
 import dev.d2o.infer.ScoreResult;

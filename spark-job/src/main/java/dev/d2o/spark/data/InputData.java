@@ -7,7 +7,7 @@ import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.io.HadoopFiles;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

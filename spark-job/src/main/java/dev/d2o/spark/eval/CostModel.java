@@ -1,6 +1,6 @@
 package dev.d2o.spark.eval;
 
-import dev.d2o.spark.config.ConfigException;
+import dev.d2o.error.ConfigException;
 import dev.d2o.spark.io.HadoopFiles;
 import java.util.ArrayList;
 import java.util.Arrays;

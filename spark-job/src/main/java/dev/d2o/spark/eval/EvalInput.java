@@ -2,7 +2,7 @@ package dev.d2o.spark.eval;
 
 import static org.apache.spark.sql.functions.col;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.io.HadoopFiles;
 import java.util.Arrays;
 import org.apache.spark.api.java.JavaRDD;

@@ -1,6 +1,6 @@
 package dev.d2o.spark.io;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.config.JobConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;

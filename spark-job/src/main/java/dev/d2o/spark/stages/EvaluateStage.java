@@ -3,7 +3,7 @@ package dev.d2o.spark.stages;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.SamplingConfig;
 import dev.d2o.model.Pretrained;
@@ -16,6 +16,7 @@ import dev.d2o.spark.eval.EvalResult;
 import dev.d2o.spark.eval.EvalRow;
 import dev.d2o.spark.eval.PromptEvaluator;
 import dev.d2o.spark.eval.TrainingPlots;
+import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.SerializableConf;
 import java.io.Serializable;
@@ -95,7 +96,7 @@ public final class EvaluateStage {
         dev.d2o.spark.data.InputData.load(
             spark, evalData, cfg.get(Keys.DATA_FORMAT), outDir + "/rejected-eval-rows");
     if (loaded.rejectedCount() > 0) {
-      dev.d2o.cli.Console.line(
+      Console.line(
           "rejected "
               + loaded.rejectedCount()
               + " of "

@@ -51,7 +51,7 @@ final class HarmfulProbe {
       return null;
     }
     if (cfg.get(Keys.DATA_EVAL).isEmpty() || cfg.get(Keys.EVAL_COST_MODEL).isEmpty()) {
-      throw new dev.d2o.spark.config.ConfigException(
+      throw new dev.d2o.error.ConfigException(
           "eval.every = "
               + cfg.get(Keys.EVAL_EVERY)
               + " needs held-out prompts (data.eval) and a cost model (eval.costModel)");

@@ -2,10 +2,12 @@ package dev.d2o.spark.stages;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.error.D2oException;
 import dev.d2o.spark.ClusterEvents;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.train.StepResult;
@@ -83,7 +85,7 @@ public final class Pipeline {
         anchors = spark.read().parquet(run.path("anchors").toString());
         summary.put("anchors", "reused " + run.path("anchors"));
       } else if (stage == Stage.TRAIN) {
-        throw new dev.d2o.cli.InputException(
+        throw new dev.d2o.error.InputException(
             "no anchors in " + run.path("anchors") + ": run the anchors stage first");
       } else {
         InputData.Loaded in =
@@ -98,7 +100,7 @@ public final class Pipeline {
         summary.put("rejected_rows", in.rejectedCount());
         summary.set("rejected_by_reason", JSON.valueToTree(in.rejected()));
         if (in.rejectedCount() > 0) {
-          dev.d2o.cli.Console.linef(
+          Console.linef(
               "input: %d rows, %d rejected %s -> %s",
               in.total(), in.rejectedCount(), in.rejected(), run.path("rejects"));
         }
@@ -144,15 +146,15 @@ public final class Pipeline {
                   java.util.Map.of(
                       "prompts", e.prompts(), "report", run.path("eval/report.md").toString())));
           summary.put("seconds_evaluate", (System.nanoTime() - t2) / 1e9);
-          dev.d2o.cli.Console.linef(
+          Console.linef(
               "evaluate: %d held-out prompts, before (reference) and after (policy):", e.prompts());
           for (String line :
               HadoopFiles.readString(run.path("eval/report.md"), run.conf()).split("\n")) {
             if (line.startsWith("|")) {
-              dev.d2o.cli.Console.line(line);
+              Console.line(line);
             }
           }
-          dev.d2o.cli.Console.line("report with plots: " + run.path("eval/report.html"));
+          Console.line("report with plots: " + run.path("eval/report.html"));
         }
       }
       summary.set("cluster", JSON.valueToTree(events.summary()));
@@ -198,13 +200,9 @@ public final class Pipeline {
    */
   static RuntimeException surface(Exception e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t != e
-          && (t instanceof dev.d2o.model.ModelException
-              || t instanceof dev.d2o.cli.InputException
-              || t instanceof dev.d2o.spark.config.ConfigException
-              || t instanceof dev.d2o.train.TrainException)) {
-        t.addSuppressed(e);
-        return (RuntimeException) t;
+      if (t != e && t instanceof D2oException own) {
+        own.addSuppressed(e);
+        return own;
       }
     }
     return Pipeline.<RuntimeException>rethrow(e);

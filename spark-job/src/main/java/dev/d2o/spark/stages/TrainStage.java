@@ -1,6 +1,6 @@
 package dev.d2o.spark.stages;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.LoraAdapters;
 import dev.d2o.model.LoraConfig;
@@ -11,6 +11,7 @@ import dev.d2o.spark.PolicyReplica;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.CheckpointStore;
+import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.spark.io.SerializableConf;
@@ -123,7 +124,7 @@ public final class TrainStage {
    * {@code resume}.
    */
   public Result run(TrainData<?> data, boolean resume) {
-    int batchSize = tc.integer("batchSize");
+    int batchSize = tc.get(TrainConfig.BATCH_SIZE);
     if (data.size() < batchSize) {
       throw new InputException(
           "the training data has "
@@ -172,11 +173,11 @@ public final class TrainStage {
           new Spec(
               modelPath,
               new SerializableConf(run.conf()),
-              tc.string("loss"),
-              tc.dbl("beta"),
-              tc.dbl("alpha"),
-              tc.integer("k"),
-              tc.integer(TrainConfig.KEY_CHUNK),
+              tc.get(TrainConfig.LOSS),
+              tc.get(TrainConfig.BETA),
+              tc.get(TrainConfig.ALPHA),
+              tc.get(TrainConfig.K),
+              tc.get(TrainConfig.CHUNK_SIZE),
               UUID.randomUUID().toString(),
               sft,
               lora,
@@ -218,10 +219,11 @@ public final class TrainStage {
       CheckpointStore store,
       dev.d2o.model.ModelConfig modelConfig,
       java.nio.file.Path localModel) {
-    int maxSteps = tc.integer("maxSteps");
-    int every = tc.integer("checkpointEvery");
-    DataOrder order = new DataOrder(((Number) tc.get("seed")).longValue(), (int) data.size());
-    Checkpoints checkpoints = new Checkpoints(store.localRoot(), tc.integer("keepCheckpoints"));
+    int maxSteps = tc.get(TrainConfig.MAX_STEPS);
+    int every = tc.get(TrainConfig.CHECKPOINT_EVERY);
+    DataOrder order = new DataOrder(tc.get(TrainConfig.SEED), (int) data.size());
+    Checkpoints checkpoints =
+        new Checkpoints(store.localRoot(), tc.get(TrainConfig.KEEP_CHECKPOINTS));
     List<StepResult> results = new ArrayList<>();
     HarmfulProbe probe =
         sft ? null : HarmfulProbe.of(spark, cfg, run.path("rejects-eval").toString());
@@ -272,7 +274,7 @@ public final class TrainStage {
               spec,
               published,
               weights,
-              order.batch(state.consumedExamples(), tc.integer("batchSize")));
+              order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE)));
       double aggregate = (System.nanoTime() - t0) / 1e9 - sync;
       StepResult r;
       try {
@@ -412,7 +414,7 @@ public final class TrainStage {
       Checkpoints.Lora lora =
           cfg.lora() == null ? null : new Checkpoints.Lora(cfg.lora(), cfg.get(Keys.MODEL_PATH));
       store.publish(checkpoints.save(modelConfig, localModel, state, tc, position, lora));
-      store.prune(tc.integer("keepCheckpoints"));
+      store.prune(tc.get(TrainConfig.KEEP_CHECKPOINTS));
     } catch (IOException | UncheckedIOException e) {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
       String newest =
@@ -517,7 +519,7 @@ public final class TrainStage {
             r.metric("tokens_per_s"),
             duration(eta),
             r.skipped() ? "  SKIPPED: " + r.reason() : "");
-    dev.d2o.cli.Console.line(line);
+    Console.line(line);
   }
 
   private static String duration(double s) {

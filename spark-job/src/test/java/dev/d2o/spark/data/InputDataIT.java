@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.testing.SparkTestBase;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,6 @@
-package dev.d2o.cli;
+package dev.d2o.spark.io;
+
+import java.util.Locale;
 
 /**
  * The job's console: progress lines and tables meant for the person who started the run. The
@@ -15,6 +17,6 @@ public final class Console {
 
   /** Prints a formatted line ({@link String#format}) to standard output. */
   public static void linef(String format, Object... args) {
-    System.out.println(String.format(java.util.Locale.ROOT, format, args));
+    System.out.println(String.format(Locale.ROOT, format, args));
   }
 }

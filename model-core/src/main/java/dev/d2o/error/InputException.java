@@ -1,7 +1,7 @@
-package dev.d2o.cli;
+package dev.d2o.error;
 
 /** Bad user input (a file, a line, a field): the message names where and what is allowed. */
-public class InputException extends RuntimeException {
+public class InputException extends D2oException {
   private static final long serialVersionUID = 1L;
 
   public InputException(String message) {
