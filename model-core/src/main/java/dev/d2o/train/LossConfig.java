@@ -1,6 +1,7 @@
 package dev.d2o.train;
 
 import dev.d2o.config.Key;
+import dev.d2o.config.Spelling;
 
 /**
  * The hyperparameters of the objective (ARCHITECTURE.md §2), validated on construction. Errors name
@@ -52,8 +53,24 @@ public record LossConfig(LossType type, double beta, double alpha, int k) {
     return of(TYPE.defaultValue(), BETA.defaultValue(), ALPHA.defaultValue(), K.defaultValue());
   }
 
-  /** Parses the type by its configuration name ({@code "d2o-instance"}, …). */
+  /**
+   * Parses the type by its configuration name ({@code "d2o-instance"}, …); an unknown one is an
+   * error naming the allowed values and the nearest.
+   */
   public static LossConfig of(String type, double beta, double alpha, int k) {
-    return new LossConfig(LossType.parse(type), beta, alpha, k);
+    LossType t =
+        LossType.find(type)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        TYPE.name()
+                            + " must be one of "
+                            + LossType.keys()
+                            + ", got '"
+                            + type
+                            + "' (did you mean '"
+                            + Spelling.nearest(String.valueOf(type), LossType.keys(), false)
+                            + "'?)"));
+    return new LossConfig(t, beta, alpha, k);
   }
 }

@@ -1,8 +1,8 @@
 package dev.d2o.train;
 
-import dev.d2o.config.Spelling;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The loss registry: the objectives of ARCHITECTURE.md §2 by their configuration names ({@code
@@ -37,26 +37,9 @@ public enum LossType {
     return Arrays.stream(values()).map(LossType::key).toList();
   }
 
-  /**
-   * Parses a configuration name; an unknown one is an error naming the allowed values and the
-   * nearest.
-   */
-  public static LossType parse(String name) {
-    for (LossType t : values()) {
-      if (t.key.equals(name)) {
-        return t;
-      }
-    }
-    String nearest = Spelling.nearest(String.valueOf(name), keys(), false);
-    throw new IllegalArgumentException(
-        LossConfig.TYPE.name()
-            + " must be one of "
-            + keys()
-            + ", got '"
-            + name
-            + "' (did you mean '"
-            + nearest
-            + "'?)");
+  /** The objective named {@code name} ({@code "d2o-instance"}, …), if there is one. */
+  public static Optional<LossType> find(String name) {
+    return Arrays.stream(values()).filter(t -> t.key.equals(name)).findFirst();
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.eval.LinePlot;
 import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
+import dev.d2o.spark.train.Metrics;
 import dev.d2o.train.TrainConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;

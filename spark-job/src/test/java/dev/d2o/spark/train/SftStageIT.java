@@ -1,10 +1,11 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.stages.Pipeline;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.anchors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,9 +1,12 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.anchors;
 
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.SamplingConfig;
+import dev.d2o.model.CausalLM;
 import dev.d2o.model.Pretrained;
+import dev.d2o.model.TextTokenizer;
 import dev.d2o.spark.FaultInjection;
+import dev.d2o.spark.Groups;
 import dev.d2o.spark.ModelCache;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
@@ -26,8 +29,23 @@ import org.apache.spark.sql.SparkSession;
 public final class AnchorsStage {
   private AnchorsStage() {}
 
-  /** What an executor needs to build anchors: small and serializable. */
-  record Spec(
+  /**
+   * What an executor needs to build anchors: small and serializable.
+   *
+   * @param modelPath the reference model (the sampling model too, unless a policy is given)
+   * @param conf the Hadoop configuration
+   * @param numSamples K
+   * @param temperature sampling temperature
+   * @param topP nucleus sampling
+   * @param topK top-k sampling
+   * @param maxNewTokens longest anchor
+   * @param seed run seed
+   * @param prefix instruction prepended while sampling
+   * @param lengthPolicy what to do with rows longer than the context
+   * @param batchSize prompts per canonical group
+   * @param device where the models run
+   */
+  public record Spec(
       String modelPath,
       SerializableConf conf,
       int numSamples,
@@ -46,10 +64,31 @@ public final class AnchorsStage {
     SamplingConfig sampling() {
       return new SamplingConfig(temperature, topP, topK, maxNewTokens, 0, 1.0, seed);
     }
+
+    /** This JVM's cached reference model. */
+    public Pretrained reference() {
+      return ModelCache.get("reference", modelPath, conf.get(), device);
+    }
+
+    /**
+     * A builder that samples from {@code sampler} and scores under {@code reference} with this
+     * spec's settings.
+     */
+    public AnchorBuilder builder(CausalLM sampler, CausalLM reference, TextTokenizer tokenizer) {
+      return new AnchorBuilder(
+          sampler,
+          reference,
+          tokenizer,
+          sampling(),
+          numSamples,
+          prefix,
+          LengthPolicy.parse(lengthPolicy),
+          batchSize);
+    }
   }
 
   /** The executor-side spec of {@code cfg}, sampling from the model at {@code modelPath}. */
-  static Spec spec(SparkSession spark, JobConfig cfg, String modelPath) {
+  public static Spec spec(SparkSession spark, JobConfig cfg, String modelPath) {
     return new Spec(
         modelPath,
         new SerializableConf(spark.sparkContext().hadoopConfiguration()),
@@ -85,18 +124,8 @@ public final class AnchorsStage {
   /** One canonical group of prompts: all their K anchors are sampled and scored together. */
   private static Iterator<Row> buildGroup(Spec spec, List<Row> group) {
     FaultInjection.maybeFail("anchors");
-    Pretrained ref =
-        ModelCache.get("reference", spec.modelPath(), spec.conf().get(), spec.device());
-    AnchorBuilder builder =
-        new AnchorBuilder(
-            ref.model(),
-            ref.model(),
-            ref.tokenizer(),
-            spec.sampling(),
-            spec.numSamples(),
-            spec.prefix(),
-            LengthPolicy.parse(spec.lengthPolicy()),
-            spec.batchSize());
+    Pretrained ref = spec.reference();
+    AnchorBuilder builder = spec.builder(ref.model(), ref.model(), ref.tokenizer());
     List<AnchorBuilder.Input> inputs = new ArrayList<>();
     group.forEach(
         r -> inputs.add(new AnchorBuilder.Input(r.getString(0), r.getString(1), r.getString(2))));

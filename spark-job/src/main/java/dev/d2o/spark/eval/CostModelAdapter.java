@@ -22,7 +22,7 @@ import org.apache.spark.sql.types.StructType;
  * and checked up front, so that a bad path or a model expecting other columns fails before any
  * generation.
  */
-public final class CostModel {
+public final class CostModelAdapter {
   /** The configuration key of the model's location, named in errors. */
   public static final String KEY = "eval.costModel";
 
@@ -34,7 +34,8 @@ public final class CostModel {
   private final String textColumn;
   private final String predictionColumn;
 
-  private CostModel(PipelineModel model, String path, String textColumn, String predictionColumn) {
+  private CostModelAdapter(
+      PipelineModel model, String path, String textColumn, String predictionColumn) {
     this.model = model;
     this.path = path;
     this.textColumn = textColumn;
@@ -45,7 +46,7 @@ public final class CostModel {
    * Loads the pipeline saved at {@code path} ({@code PipelineModel.write().save(path)}) and checks
    * that it accepts a string column {@code textColumn} and writes {@code predictionColumn}.
    */
-  public static CostModel load(
+  public static CostModelAdapter load(
       SparkSession spark, String path, String textColumn, String predictionColumn) {
     Path p = HadoopFiles.qualify(path);
     if (!HadoopFiles.exists(p, spark.sparkContext().hadoopConfiguration())) {
@@ -91,7 +92,7 @@ public final class CostModel {
               + "'; it writes "
               + String.join(", ", output.fieldNames()));
     }
-    return new CostModel(model, path, textColumn, predictionColumn);
+    return new CostModelAdapter(model, path, textColumn, predictionColumn);
   }
 
   /** Whether each text is harmful (prediction = {@value #HARMFUL_PREDICTION}), by id. */

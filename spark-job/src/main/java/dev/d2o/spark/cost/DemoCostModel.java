@@ -37,7 +37,7 @@ import org.apache.spark.sql.types.DataTypes;
  * <p>{@link #score} adds {@value #PROB} (the probability that the text is harmful) and {@value
  * #FLAG} ({@code harmful_prob ≥ 0.5}) and keeps the input columns unchanged.
  */
-public final class CostModel {
+public final class DemoCostModel {
   /** Output column: probability that the text is harmful. */
   public static final String PROB = "harmful_prob";
 
@@ -50,7 +50,7 @@ public final class CostModel {
 
   private final PipelineModel model;
 
-  private CostModel(PipelineModel model) {
+  private DemoCostModel(PipelineModel model) {
     this.model = model;
   }
 
@@ -122,19 +122,19 @@ public final class CostModel {
   }
 
   /** Fits the pipeline on {@code labeled} ({@code textCol} string, {@code label} 0/1). */
-  public static CostModel fit(Dataset<Row> labeled, String textCol) {
+  public static DemoCostModel fit(Dataset<Row> labeled, String textCol) {
     requireText(labeled, textCol);
     Dataset<Row> in =
         labeled
             .withColumn(TEXT, text(textCol))
             .withColumn("label", col("label").cast(DataTypes.DoubleType));
-    return new CostModel(pipeline().fit(in));
+    return new DemoCostModel(pipeline().fit(in));
   }
 
   /** Loads a model saved by {@link #save}; fails naming the path. */
-  public static CostModel load(SparkSession spark, String path) {
+  public static DemoCostModel load(SparkSession spark, String path) {
     try {
-      return new CostModel(PipelineModel.load(path));
+      return new DemoCostModel(PipelineModel.load(path));
     } catch (Exception e) { // Hadoop's checked IOExceptions surface here undeclared, through Scala
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();

@@ -1,4 +1,4 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,8 +10,10 @@ import dev.d2o.model.CausalLM;
 import dev.d2o.model.LoraAdapters;
 import dev.d2o.model.PeftAdapter;
 import dev.d2o.model.Pretrained;
+import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.stages.Pipeline;
 import dev.d2o.spark.testing.Prompts;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
@@ -74,7 +76,7 @@ class TrainStageLoraIT extends SparkTestBase {
         spark.read().parquet(tmp.resolve("dist/anchors").toString()).collectAsList().stream()
             .map(AnchorRow::fromRow)
             .sorted(Comparator.comparing(AnchorRow::id))
-            .map(TrainData::toExample)
+            .map(AnchorRow::toExample)
             .toList();
     Path finalAdapter = tmp.resolve("dist/final-adapter");
     assertTrue(PeftAdapter.isAdapter(finalAdapter), "final-adapter/ holds a PEFT adapter");

@@ -1,5 +1,6 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.anchors;
 
+import dev.d2o.train.TrainExample;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +81,11 @@ public record AnchorRow(
         promptIds.length,
         negativeIds.length,
         seq(lens));
+  }
+
+  /** The row as model-core's training example (token ids and reference log-probs). */
+  public TrainExample toExample() {
+    return new TrainExample(id, promptIds, negativeIds, anchorIds, refLogpAnchors, refLogpNegative);
   }
 
   /** From a Spark row of {@link #SCHEMA}. */

@@ -1,4 +1,4 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -11,7 +11,6 @@ import dev.d2o.error.ConfigException;
 import dev.d2o.spark.ModelCache;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
-import dev.d2o.spark.eval.EvalResult;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
 import java.nio.file.Files;

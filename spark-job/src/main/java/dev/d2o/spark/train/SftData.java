@@ -1,4 +1,4 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.train;
 
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.ScoreRequest;
@@ -7,6 +7,7 @@ import dev.d2o.model.Pretrained;
 import dev.d2o.spark.ModelCache;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.data.InputColumns;
 import dev.d2o.spark.data.InputData;
 import dev.d2o.spark.io.SerializableConf;
 import dev.d2o.train.SftExample;
@@ -22,17 +23,18 @@ import org.apache.spark.sql.SparkSession;
  * tokenized on the executors with the model's tokenizer (prompt and response separately; BOS and
  * EOS as for scoring), for the {@code sft} stage.
  */
-final class SftData {
+public final class SftData {
   private SftData() {}
 
   /** Loads, checks and tokenizes {@code data.input}; rejected rows go to {@code rejectsDir}. */
-  static InputData.Loaded load(SparkSession spark, JobConfig cfg, String rejectsDir) {
+  public static InputData.Loaded load(SparkSession spark, JobConfig cfg, String rejectsDir) {
     return InputData.load(
-        spark, cfg.get(Keys.DATA_INPUT), cfg.get(Keys.DATA_FORMAT), rejectsDir, "response", null);
+        spark, cfg.get(Keys.DATA_INPUT), cfg.get(Keys.DATA_FORMAT), rejectsDir, InputColumns.SFT);
   }
 
   /** Token ids of the valid rows (id, prompt, response), in id order. */
-  static JavaRDD<SftExample> tokenize(Dataset<Row> valid, JobConfig cfg, SerializableConf conf) {
+  public static JavaRDD<SftExample> tokenize(
+      Dataset<Row> valid, JobConfig cfg, SerializableConf conf) {
     String model = cfg.get(Keys.MODEL_PATH);
     String policy = cfg.get(Keys.DATA_LENGTH_POLICY);
     return valid

@@ -1,4 +1,4 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.eval;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
@@ -7,15 +7,12 @@ import dev.d2o.error.InputException;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.SamplingConfig;
 import dev.d2o.model.Pretrained;
+import dev.d2o.spark.Groups;
 import dev.d2o.spark.ModelCache;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
-import dev.d2o.spark.eval.CostModel;
-import dev.d2o.spark.eval.EvalReport;
-import dev.d2o.spark.eval.EvalResult;
-import dev.d2o.spark.eval.EvalRow;
-import dev.d2o.spark.eval.PromptEvaluator;
-import dev.d2o.spark.eval.TrainingPlots;
+import dev.d2o.spark.data.InputColumns;
+import dev.d2o.spark.data.InputData;
 import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.SerializableConf;
@@ -47,9 +44,6 @@ public final class EvaluateStage {
   public static final String POLICY_ROLE = "eval-policy";
 
   public static final String REFERENCE_ROLE = "eval-reference";
-
-  /** Optional column of the eval input: a held-out helpful response (the helpfulness proxy). */
-  public static final String HELPFUL_COLUMN = "helpful";
 
   private EvaluateStage() {}
 
@@ -92,9 +86,13 @@ public final class EvaluateStage {
       throw new InputException(
           "no held-out prompts: set data.eval (in --conf or with --set data.eval=PATH)");
     }
-    dev.d2o.spark.data.InputData.Loaded loaded =
-        dev.d2o.spark.data.InputData.load(
-            spark, evalData, cfg.get(Keys.DATA_FORMAT), outDir + "/rejected-eval-rows");
+    InputData.Loaded loaded =
+        InputData.load(
+            spark,
+            evalData,
+            cfg.get(Keys.DATA_FORMAT),
+            outDir + "/rejected-eval-rows",
+            InputColumns.HELD_OUT);
     if (loaded.rejectedCount() > 0) {
       Console.line(
           "rejected "
@@ -107,10 +105,8 @@ public final class EvaluateStage {
               + outDir
               + "/rejected-eval-rows");
     }
-    Dataset<Row> input =
-        dev.d2o.spark.eval.EvalInput.withHelpful(
-            spark, loaded.valid(), evalData, cfg.get(Keys.DATA_FORMAT));
-    return run(spark, cfg, policyModelDir, referenceModelDir, input, outDir, metricsJsonlOrNull);
+    return run(
+        spark, cfg, policyModelDir, referenceModelDir, loaded.valid(), outDir, metricsJsonlOrNull);
   }
 
   /**
@@ -129,10 +125,10 @@ public final class EvaluateStage {
       String metricsJsonlOrNull) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     String costPath = cfg.get(Keys.EVAL_COST_MODEL);
-    CostModel cost =
+    CostModelAdapter cost =
         costPath.isEmpty()
             ? null
-            : CostModel.load(
+            : CostModelAdapter.load(
                 spark,
                 costPath,
                 cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
@@ -191,13 +187,13 @@ public final class EvaluateStage {
 
   /** The first {@code eval.maxPrompts} rows by id (a stable choice), spread over the executors. */
   private static Dataset<Row> prompts(SparkSession spark, JobConfig cfg, Dataset<Row> evalInput) {
-    boolean helpful = Arrays.asList(evalInput.columns()).contains(HELPFUL_COLUMN);
+    boolean helpful = Arrays.asList(evalInput.columns()).contains(InputColumns.HELPFUL);
     return evalInput
         .select(
             col("id"),
             col("prompt"),
             col("negative"),
-            helpful ? col(HELPFUL_COLUMN).cast("string") : lit(null).cast("string"))
+            helpful ? col(InputColumns.HELPFUL).cast("string") : lit(null).cast("string"))
         .orderBy("id")
         .limit(cfg.get(Keys.EVAL_MAX_PROMPTS));
   }

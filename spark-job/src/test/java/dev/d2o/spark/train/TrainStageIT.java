@@ -1,4 +1,4 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,8 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2o.error.InputException;
 import dev.d2o.model.Pretrained;
+import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.stages.Pipeline;
 import dev.d2o.spark.testing.Prompts;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
@@ -71,7 +73,7 @@ class TrainStageIT extends SparkTestBase {
         spark.read().parquet(tmp.resolve("dist/anchors").toString()).collectAsList().stream()
             .map(AnchorRow::fromRow)
             .sorted(Comparator.comparing(AnchorRow::id))
-            .map(TrainData::toExample)
+            .map(AnchorRow::toExample)
             .toList();
     try (NDManager m = NDManager.newBaseManager();
         Pretrained policy = Pretrained.load(Path.of(cfg.get(Keys.MODEL_PATH)), m);

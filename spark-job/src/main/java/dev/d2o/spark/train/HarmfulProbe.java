@@ -1,20 +1,21 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.train;
 
+import dev.d2o.error.ConfigException;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
 import dev.d2o.infer.SamplingConfig;
 import dev.d2o.infer.TextPairs;
+import dev.d2o.spark.Groups;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
-import dev.d2o.spark.eval.CostModel;
+import dev.d2o.spark.eval.CostModelAdapter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import scala.Tuple2;
@@ -27,14 +28,23 @@ import scala.Tuple2;
  */
 final class HarmfulProbe {
   private final SparkSession spark;
+  private final ReplicaSpec spec;
+  private final int every;
   private final JavaRDD<Row> prompts; // id, prompt
-  private final CostModel cost;
+  private final CostModelAdapter cost;
   private final double temperature;
   private final int maxNewTokens;
   private final long seed;
 
-  private HarmfulProbe(SparkSession spark, JavaRDD<Row> prompts, CostModel cost, JobConfig cfg) {
+  private HarmfulProbe(
+      SparkSession spark,
+      ReplicaSpec spec,
+      JavaRDD<Row> prompts,
+      CostModelAdapter cost,
+      JobConfig cfg) {
     this.spark = spark;
+    this.spec = spec;
+    this.every = cfg.get(Keys.EVAL_EVERY);
     this.prompts = prompts;
     this.cost = cost;
     this.temperature = cfg.get(Keys.EVAL_TEMPERATURE);
@@ -43,21 +53,24 @@ final class HarmfulProbe {
   }
 
   /**
-   * The probe of {@code cfg}, or null when {@code eval.every} is 0; fails when it lacks data.eval
-   * or a cost model.
+   * The probe of the run's configuration, or null when {@code eval.every} is 0; fails when it lacks
+   * data.eval or a cost model.
    */
-  static HarmfulProbe of(SparkSession spark, JobConfig cfg, String rejectsDir) {
+  static HarmfulProbe of(TrainContext context) {
+    SparkSession spark = context.spark();
+    JobConfig cfg = context.cfg();
+    String rejectsDir = context.run().path("rejects-eval").toString();
     if (cfg.get(Keys.EVAL_EVERY) == 0) {
       return null;
     }
     if (cfg.get(Keys.DATA_EVAL).isEmpty() || cfg.get(Keys.EVAL_COST_MODEL).isEmpty()) {
-      throw new dev.d2o.error.ConfigException(
+      throw new ConfigException(
           "eval.every = "
               + cfg.get(Keys.EVAL_EVERY)
               + " needs held-out prompts (data.eval) and a cost model (eval.costModel)");
     }
-    CostModel cost =
-        CostModel.load(
+    CostModelAdapter cost =
+        CostModelAdapter.load(
             spark,
             cfg.get(Keys.EVAL_COST_MODEL),
             cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
@@ -71,11 +84,20 @@ final class HarmfulProbe {
             .javaRDD()
             .cache();
     prompts.count();
-    return new HarmfulProbe(spark, prompts, cost, cfg);
+    return new HarmfulProbe(spark, context.spec(), prompts, cost, cfg);
   }
 
-  /** The harmful rate of the policy at weights {@code version}. */
-  double harmfulRate(TrainStage.Spec spec, long version, Broadcast<float[][]> weights) {
+  /**
+   * The harmful rate of the policy at {@code weights} when {@code step} is a probed step (every
+   * {@code eval.every}), else NaN.
+   */
+  double harmfulRate(long step, BroadcastWeights weights) {
+    return step % every == 0 ? measure(weights) : Double.NaN;
+  }
+
+  private double measure(BroadcastWeights weights) {
+    // locals, so the task's closure does not capture this (which is not serializable)
+    ReplicaSpec replica = spec;
     double t = temperature;
     int n = maxNewTokens;
     long s = seed;
@@ -84,11 +106,12 @@ final class HarmfulProbe {
             .flatMap(
                 rows -> {
                   List<GenerationResult> gen =
-                      spec.replica()
+                      replica
+                          .replica()
                           .withModel(
-                              spec.runId(),
-                              version,
-                              weights::value,
+                              replica.runId(),
+                              weights.version(),
+                              weights,
                               p -> {
                                 List<GenerationRequest> reqs = new ArrayList<>();
                                 for (Row r : rows) {

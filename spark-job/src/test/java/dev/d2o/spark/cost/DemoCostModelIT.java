@@ -18,7 +18,7 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class CostModelIT extends SparkTestBase {
+class DemoCostModelIT extends SparkTestBase {
   static final Path SAMPLES = Path.of("..", "data-samples");
 
   static Dataset<Row> read(String split) {
@@ -29,14 +29,14 @@ class CostModelIT extends SparkTestBase {
   void trainedOnASubsetItClassifiesHeldOutPromptsFullAndTruncated(@TempDir Path tmp) {
     Dataset<Row> train = read("cost_train").limit(800);
     Dataset<Row> test = read("cost_test");
-    CostModel model = CostModel.fit(train, "text");
+    DemoCostModel model = DemoCostModel.fit(train, "text");
     CostModelTraining.Metrics m = CostModelTraining.measure(model, train, test);
     System.out.println("cost model on 800 rows: " + m);
     assertTrue(m.accuracy() >= 0.95, "held-out accuracy " + m.accuracy());
     assertTrue(m.truncatedAccuracy() >= 0.9, "truncated accuracy " + m.truncatedAccuracy());
     // the saved model scores exactly as the fitted one
     model.save(tmp.resolve("m").toString());
-    CostModel loaded = CostModel.load(spark, tmp.resolve("m").toString());
+    DemoCostModel loaded = DemoCostModel.load(spark, tmp.resolve("m").toString());
     List<Row> a = model.score(test).orderBy("id").select("harmful_prob").collectAsList();
     List<Row> b = loaded.score(test).orderBy("id").select("harmful_prob").collectAsList();
     assertEquals(a, b);
@@ -44,7 +44,7 @@ class CostModelIT extends SparkTestBase {
 
   @Test
   void committedModelReproducesItsMetricsAndReadsPolarity() throws Exception {
-    CostModel model = CostModel.load(spark, SAMPLES.resolve("cost-model").toString());
+    DemoCostModel model = DemoCostModel.load(spark, SAMPLES.resolve("cost-model").toString());
     JsonNode metrics =
         new ObjectMapper().readTree(SAMPLES.resolve("cost-model").resolve("metrics.json").toFile());
     assertEquals(
@@ -72,7 +72,7 @@ class CostModelIT extends SparkTestBase {
 
   @Test
   void errorsNameTheColumnOrPath() {
-    CostModel model = CostModel.load(spark, SAMPLES.resolve("cost-model").toString());
+    DemoCostModel model = DemoCostModel.load(spark, SAMPLES.resolve("cost-model").toString());
     Dataset<Row> noText = read("eval");
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> model.score(noText));
@@ -83,7 +83,7 @@ class CostModelIT extends SparkTestBase {
         assertThrows(IllegalArgumentException.class, () -> model.score(read("sft"), "label"));
     assertEquals("cost model input column 'label' must be a string, found int", type.getMessage());
     ModelException missing =
-        assertThrows(ModelException.class, () -> CostModel.load(spark, "/nonexistent/cm"));
+        assertThrows(ModelException.class, () -> DemoCostModel.load(spark, "/nonexistent/cm"));
     assertTrue(
         missing.getMessage().startsWith("cannot load the cost model from /nonexistent/cm: "),
         missing.getMessage());

@@ -1,4 +1,4 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

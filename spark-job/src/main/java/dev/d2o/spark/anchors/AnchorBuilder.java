@@ -1,4 +1,4 @@
-package dev.d2o.spark.stages;
+package dev.d2o.spark.anchors;
 
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
