@@ -21,8 +21,8 @@ public final class PaddedBatch {
   final NDArray responseMask; // (B, T-1) float: 1 where the predicted token belongs to the response
   final int[] responseLengths;
   final int width;
-  final int
-      firstTarget; // the first target index that is a response token in some row (0 when none is)
+  // the first target index that is a response token in some row (0 when none is)
+  final int firstTarget;
 
   private PaddedBatch(
       NDArray ids,
@@ -67,10 +67,8 @@ public final class PaddedBatch {
       int p = r.promptIds().length;
       int n = r.length();
       respLen[i] = r.responseIds().length;
-      if (respLen[i] > 0) {
-        first =
-            Math.min(
-                first, p - 1); // target j − 1 is token j: the first response token is target p − 1
+      if (respLen[i] > 0) { // target j − 1 is token j: the first response token is target p − 1
+        first = Math.min(first, p - 1);
       }
       for (int j = 0; j < t; j++) {
         long id = j < p ? r.promptIds()[j] : j < n ? r.responseIds()[j - p] : 0;

@@ -156,8 +156,8 @@ public final class Checkpoints {
       }
       Pretrained.writeAtomically(
           tmp.resolve(STATE), os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, json));
-      if (Files.exists(
-          target)) { // the same step saved again: move the old one aside first, then replace it
+      if (Files.exists(target)) {
+        // the same step saved again: move the old one aside first, then replace it
         Path old = root.resolve("." + name + ".old");
         deleteRecursively(old);
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);

@@ -120,8 +120,7 @@ public final class TrainerState {
               + consecutiveSkips
               + " consecutive steps had a non-finite loss or gradient (last: "
               + reason
-              + "; limit "
-              + "maxConsecutiveSkips = "
+              + "; limit maxConsecutiveSkips = "
               + maxConsecutiveSkips
               + "). Lower learningRate, check the rows' reference"
               + " log-probs, or resume from the last checkpoint",

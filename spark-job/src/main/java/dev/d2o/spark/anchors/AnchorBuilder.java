@@ -58,14 +58,13 @@ public final class AnchorBuilder {
   public List<AnchorRow> build(List<Input> inputs) {
     int context = reference.config().maxPositions();
     List<GenerationRequest> requests = new ArrayList<>();
-    List<int[]> plainPrompts =
-        new ArrayList<>(); // tokenized once: a long prompt costs seconds to tokenize
+    // tokenized once: a long prompt costs seconds to tokenize
+    List<int[]> plainPrompts = new ArrayList<>();
     for (Input in : inputs) {
       int[] plain = TextPairs.promptIds(tokenizer, in.prompt());
       plainPrompts.add(plain);
       int[] ids = prefix.isEmpty() ? plain : TextPairs.promptIds(tokenizer, prefix + in.prompt());
-      // leave room to sample: keep the end of an over-long sampling prompt under
-      // truncate-prompt-left
+      // leave room to sample: keep the end of an over-long sampling prompt (truncate-prompt-left)
       int room = Math.min(sampling.maxNewTokens(), context - 1);
       if (ids.length >= context && lengthPolicy == LengthPolicy.FAIL) {
         throw new ModelException(
@@ -73,8 +72,7 @@ public final class AnchorBuilder {
                 + in.id()
                 + ": prompt of "
                 + ids.length
-                + " tokens leaves no room in the"
-                + " model's context of "
+                + " tokens leaves no room in the model's context of "
                 + context
                 + " positions (data.lengthPolicy = fail; truncate-prompt-left keeps"
                 + " the end of the prompt)");

@@ -8,6 +8,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import scala.collection.Iterator;
+import scala.collection.JavaConverters;
+import scala.collection.Seq;
 
 /**
  * One row of the anchors table: a prompt, its human negative, K anchors sampled from the sampling
@@ -122,8 +125,8 @@ public record AnchorRow(
 
   /** Spark's row encoder wants Scala sequences for array columns. */
   @SuppressWarnings("deprecation")
-  private static <T> scala.collection.Seq<T> seq(List<T> l) {
-    return scala.collection.JavaConverters.asScalaBuffer(l);
+  private static <T> Seq<T> seq(List<T> l) {
+    return JavaConverters.asScalaBuffer(l);
   }
 
   /**
@@ -135,7 +138,7 @@ public record AnchorRow(
       return (List<Integer>) l;
     }
     List<Integer> out = new ArrayList<>();
-    scala.collection.Iterator<Object> it = ((scala.collection.Iterable<Object>) o).iterator();
+    Iterator<Object> it = ((scala.collection.Iterable<Object>) o).iterator();
     while (it.hasNext()) {
       out.add((Integer) it.next());
     }

@@ -174,8 +174,7 @@ public final class JobConfig implements Serializable {
               + v.render()
               + " (from "
               + source
-              + ") has the wrong type; "
-              + "allowed: "
+              + ") has the wrong type; allowed: "
               + key.allowed());
     }
     T value = (T) typed;
@@ -186,8 +185,7 @@ public final class JobConfig implements Serializable {
               + v.render()
               + " (from "
               + source
-              + ") is out of range; "
-              + "allowed: "
+              + ") is out of range; allowed: "
               + key.allowed());
     }
     return value;

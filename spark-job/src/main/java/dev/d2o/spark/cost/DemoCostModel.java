@@ -78,8 +78,7 @@ public final class DemoCostModel {
           + PUNCT
           + " THEN 0 WHEN x IN "
           + CUES
-          + " THEN 1 ELSE acc END) = 1, "
-          + "concat('not_', w), w)), w -> w NOT IN "
+          + " THEN 1 ELSE acc END) = 1, concat('not_', w), w)), w -> w NOT IN "
           + PUNCT
           + ") AS cost_w1 FROM __THIS__";
 

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -173,7 +174,7 @@ public final class Comparison {
     sb.append("Produced by `")
         .append(command)
         .append("` (")
-        .append(java.time.LocalDate.now())
+        .append(LocalDate.now())
         .append(").\n\n");
     sb.append(
         String.format(
