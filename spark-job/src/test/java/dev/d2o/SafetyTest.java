@@ -38,7 +38,7 @@ class SafetyTest {
               "spark-job/src/main/java/dev/d2o/datagen/CorpusTokenizer.java: .newInstance(",
               "the same factory, on the tokenizer.json the data generator has just written"),
           Map.entry(
-              "spark-job/src/main/java/dev/d2o/spark/cost/CostModel.java: PipelineModel.load",
+              "spark-job/src/main/java/dev/d2o/spark/cost/DemoCostModel.java: PipelineModel.load",
               "the demo's cost model: MLlib instantiates its stages by the class names in its metadata (trusted directory,"
                   + " as eval.costModel)"),
           Map.entry(
@@ -48,7 +48,7 @@ class SafetyTest {
               "spark-job/src/main/java/dev/d2o/spark/io/SerializableConf.java: readObject(",
               "the same: Spark deserializes tasks it sent itself"),
           Map.entry(
-              "spark-job/src/main/java/dev/d2o/spark/eval/CostModel.java: PipelineModel.load",
+              "spark-job/src/main/java/dev/d2o/spark/eval/CostModelAdapter.java: PipelineModel.load",
               "eval.costModel: Spark MLlib instantiates the saved pipeline's stages by the class names in its metadata;"
                   + " the directory must be trusted, like any Spark ML model"),
           Map.entry(

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Resumes from a checkpoint written by {@link Checkpoints}: the model, the optimizer moments and
  * the counters. A checkpoint written with a different trajectory-changing configuration (see {@link
- * TrainConfig#OPTIONS}) is refused unless forced, and the refusal names every differing key.
+ * TrainConfig#KEYS}) is refused unless forced, and the refusal names every differing key.
  */
 public final class CheckpointReader {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointReader.class);

@@ -156,8 +156,8 @@ public final class Checkpoints {
       }
       Pretrained.writeAtomically(
           tmp.resolve(STATE), os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, json));
-      if (Files.exists(
-          target)) { // the same step saved again: move the old one aside first, then replace it
+      if (Files.exists(target)) {
+        // the same step saved again: move the old one aside first, then replace it
         Path old = root.resolve("." + name + ".old");
         deleteRecursively(old);
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
@@ -185,7 +185,7 @@ public final class Checkpoints {
     n.put("consecutive_skips", state.consecutiveSkips());
     n.set("data_position", JSON.valueToTree(dataPosition));
     ObjectNode rng = n.putObject("rng");
-    rng.put("seed", ((Number) config.get("seed")).longValue());
+    rng.put("seed", config.get(TrainConfig.SEED));
     rng.put(
         "note",
         "the data order of epoch e is a Fisher-Yates shuffle by java.util.Random(seed·1000003 + e);"

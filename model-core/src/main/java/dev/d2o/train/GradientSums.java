@@ -23,8 +23,7 @@ public final class GradientSums implements Serializable {
   private long weightsVersion = -1;
 
   // per parameter, in CausalLM.parameters() order; null while empty. Double, as MLlib's
-  // aggregators: the sum of
-  // chunk gradients then barely depends on the order in which shards merge.
+  // aggregators: the sum of chunk gradients then barely depends on the order in which shards merge.
   private double[][] gradientSum;
   private long count;
   private long tokens;
@@ -52,8 +51,8 @@ public final class GradientSums implements Serializable {
       float[] logpsAnchors,
       float[] logpsNegative,
       long chunkTokens) {
-    GradientSums c =
-        new GradientSums(); // the chunk's scalars; its gradient goes straight into this one's sums
+    // the chunk's scalars; its gradient goes straight into this one's sums
+    GradientSums c = new GradientSums();
     c.weightsVersion = version;
     c.count = losses.length;
     c.tokens = chunkTokens;

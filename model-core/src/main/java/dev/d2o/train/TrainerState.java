@@ -49,14 +49,14 @@ public final class TrainerState {
         new AdamW(
             names,
             sizes,
-            config.dbl("adamBeta1"),
-            config.dbl("adamBeta2"),
-            config.dbl("adamEps"),
-            config.dbl("weightDecay"),
-            AdamW.matching(config.string("noDecay")));
+            config.get(TrainConfig.ADAM_BETA1),
+            config.get(TrainConfig.ADAM_BETA2),
+            config.get(TrainConfig.ADAM_EPS),
+            config.get(TrainConfig.WEIGHT_DECAY),
+            AdamW.matching(config.get(TrainConfig.NO_DECAY)));
     this.schedule = config.schedule();
-    this.maxGradNorm = config.dbl("maxGradNorm");
-    this.maxConsecutiveSkips = config.integer("maxConsecutiveSkips");
+    this.maxGradNorm = config.get(TrainConfig.MAX_GRAD_NORM);
+    this.maxConsecutiveSkips = config.get(TrainConfig.MAX_CONSECUTIVE_SKIPS);
   }
 
   /**
@@ -120,8 +120,7 @@ public final class TrainerState {
               + consecutiveSkips
               + " consecutive steps had a non-finite loss or gradient (last: "
               + reason
-              + "; limit "
-              + "maxConsecutiveSkips = "
+              + "; limit maxConsecutiveSkips = "
               + maxConsecutiveSkips
               + "). Lower learningRate, check the rows' reference"
               + " log-probs, or resume from the last checkpoint",

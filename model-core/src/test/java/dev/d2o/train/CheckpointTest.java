@@ -175,7 +175,7 @@ class CheckpointTest {
 
   @Test
   void onlyTheNewestAreKept(@TempDir Path dir) throws IOException {
-    TrainConfig config = config().with("checkpointEvery", 1);
+    TrainConfig config = config().with(TrainConfig.CHECKPOINT_EVERY, 1);
     try (CausalLM policy = Tiny.gpt2(manager, 46)) {
       Checkpoints checkpoints = new Checkpoints(dir, 2);
       new LocalTrainer(policy, config).train(data(config), 4, checkpoints);
@@ -194,7 +194,10 @@ class CheckpointTest {
     }
     Path ckpt = new Checkpoints(dir, 1).latest().orElseThrow();
     TrainConfig other =
-        config.with("learningRate", 2e-3).with("beta", 0.2).with("keepCheckpoints", 5);
+        config
+            .with(TrainConfig.LEARNING_RATE, 2e-3)
+            .with(TrainConfig.BETA, 0.2)
+            .with(TrainConfig.KEEP_CHECKPOINTS, 5);
     TrainException e =
         assertThrows(TrainException.class, () -> LocalTrainer.resume(ckpt, other, false, manager));
     assertEquals(
@@ -210,7 +213,8 @@ class CheckpointTest {
       assertEquals(0.0, Tiny.maxAbsDiff(forced.state().weights(), Tiny.weights(p)), 0.0);
     }
     try (CausalLM p =
-        LocalTrainer.resume(ckpt, config.with("keepCheckpoints", 5), false, manager).policy()) {
+        LocalTrainer.resume(ckpt, config.with(TrainConfig.KEEP_CHECKPOINTS, 5), false, manager)
+            .policy()) {
       assertTrue(p.parameters().size() > 0); // options that do not change the trajectory may differ
     }
   }

@@ -1,5 +1,6 @@
 package dev.d2o.cli;
 
+import dev.d2o.error.D2oException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -47,10 +48,7 @@ public final class D2oCli {
     @Override
     public int handleExecutionException(
         Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
-      if (ex instanceof dev.d2o.model.ModelException
-          || ex instanceof InputException
-          || ex instanceof dev.d2o.spark.config.ConfigException
-          || ex instanceof dev.d2o.train.TrainException) {
+      if (ex instanceof D2oException) {
         cl.getErr().println("d2o " + cl.getCommandName() + ": error: " + ex.getMessage());
       } else {
         cl.getErr().println("d2o " + cl.getCommandName() + ": unexpected error: " + ex);

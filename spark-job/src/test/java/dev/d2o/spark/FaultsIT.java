@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.model.ModelException;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;

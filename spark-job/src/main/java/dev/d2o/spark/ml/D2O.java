@@ -1,8 +1,11 @@
 package dev.d2o.spark.ml;
 
+import dev.d2o.config.Key;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.stages.Pipeline;
+import dev.d2o.train.LossType;
+import dev.d2o.train.TrainConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -62,8 +65,8 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
         new Param<>(
             this,
             "loss",
-            "objective: d2o, d2o-instance, dpo, npo or ga",
-            ParamValidators.inArray(new String[] {"d2o", "d2o-instance", "dpo", "npo", "ga"}));
+            "objective: one of " + LossType.keys(),
+            ParamValidators.inArray(LossType.keys().toArray(new String[0])));
     maxSteps = new IntParam(this, "maxSteps", "optimizer steps (≥ 1)", ParamValidators.gtEq(1));
     batchSize = new IntParam(this, "batchSize", "examples per step (≥ 1)", ParamValidators.gtEq(1));
     learningRate =
@@ -77,7 +80,7 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
         new Param<>(
             this,
             "runDir",
-            "run directory for anchors, checkpoints and the" + " trained model (any Hadoop URI)");
+            "run directory for anchors, checkpoints and the trained model (any Hadoop URI)");
     seed = new IntParam(this, "seed", "run seed (≥ 0)", ParamValidators.gtEq(0));
     extraConf =
         new StringArrayParam(
@@ -85,13 +88,14 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
             "extraConf",
             "further job configuration as key=value (see the README's table of keys)");
     JobConfig d = JobConfig.defaults();
-    setDefault(beta, d.trainConfig().dbl("beta"));
-    setDefault(alpha, d.trainConfig().dbl("alpha"));
+    TrainConfig t = d.trainConfig();
+    setDefault(beta, t.get(TrainConfig.BETA));
+    setDefault(alpha, t.get(TrainConfig.ALPHA));
     setDefault(numAnchors, d.get(Keys.ANCHORS_NUM));
     setDefault(loss, d.get(Keys.TRAIN_LOSS));
     setDefault(maxSteps, d.get(Keys.TRAIN_MAX_STEPS));
     setDefault(batchSize, d.get(Keys.TRAIN_BATCH_SIZE));
-    setDefault(learningRate, d.trainConfig().dbl("learningRate"));
+    setDefault(learningRate, t.get(TrainConfig.LEARNING_RATE));
     setDefault(modelPath, d.get(Keys.MODEL_PATH));
     setDefault(runDir, d.get(Keys.RUN_DIR));
     setDefault(seed, d.get(Keys.RUN_SEED));
@@ -163,16 +167,16 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
     List<String> sets =
         new ArrayList<>(
             List.of(
-                "train.beta=" + value(beta),
-                "train.alpha=" + value(alpha),
-                "anchors.numSamples=" + value(numAnchors),
-                "train.loss=" + value(loss),
-                "train.maxSteps=" + value(maxSteps),
-                "train.batchSize=" + value(batchSize),
-                "train.learningRate=" + value(learningRate),
-                "model.path=" + value(modelPath),
-                "run.dir=" + value(runDir),
-                "run.seed=" + value(seed)));
+                set(Keys.train(TrainConfig.BETA), beta),
+                set(Keys.train(TrainConfig.ALPHA), alpha),
+                set(Keys.ANCHORS_NUM, numAnchors),
+                set(Keys.TRAIN_LOSS, loss),
+                set(Keys.TRAIN_MAX_STEPS, maxSteps),
+                set(Keys.TRAIN_BATCH_SIZE, batchSize),
+                set(Keys.train(TrainConfig.LEARNING_RATE), learningRate),
+                set(Keys.MODEL_PATH, modelPath),
+                set(Keys.RUN_DIR, runDir),
+                set(Keys.RUN_SEED, seed)));
     sets.addAll(Arrays.asList(this.<String[]>value(extraConf)));
     return JobConfig.load(null, sets);
   }
@@ -213,6 +217,11 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
   /** Loads an Estimator saved with {@code write().save(path)}. */
   public static D2O load(String path) {
     return read().load(path);
+  }
+
+  /** The {@code --set} override that gives {@code key} the value of {@code param}. */
+  private String set(Key<?> key, Param<?> param) {
+    return key.name() + "=" + getOrDefault(param);
   }
 
   @SuppressWarnings("unchecked")

@@ -1,0 +1,131 @@
+package dev.d2o.spark.train;
+
+import ai.djl.ndarray.NDManager;
+import dev.d2o.error.InputException;
+import dev.d2o.spark.FaultInjection;
+import dev.d2o.spark.PolicyReplica;
+import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.io.CheckpointStore;
+import dev.d2o.spark.io.RunDir;
+import dev.d2o.train.DataOrder;
+import dev.d2o.train.GradientSums;
+import dev.d2o.train.StepResult;
+import dev.d2o.train.TrainConfig;
+import dev.d2o.train.TrainStoppedException;
+import dev.d2o.train.TrainerState;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The {@code train} stage: synchronous data parallelism with driver-aggregated gradients. The
+ * driver owns the master fp32 weights and the AdamW state ({@link TrainerState}); each step it
+ * publishes the weights as a versioned broadcast ({@link WeightsPublisher}), the executors holding
+ * the step's global batch compute gradient sums with their cached replica ({@link PolicyReplica},
+ * {@link GradientStep}), and the driver averages, clips and steps AdamW. The gradient work is a
+ * pure function of (weights version, rows), so task retries are safe, and the trajectory equals
+ * model-core's single-process {@code LocalTrainer} on the same global batches. With LoRA ({@code
+ * lora.rank > 0}) the driver's state, the broadcasts and the gradient sums hold the adapters only.
+ * What differs between D²O rows and SFT rows is their {@link RowKind}.
+ */
+public final class TrainStage {
+  /** The outcome: every step's result and where the final model is. */
+  public record Result(List<StepResult> steps, String finalModel) {}
+
+  private final SparkSession spark;
+  private final JobConfig cfg;
+  private final TrainConfig tc;
+  private final RunDir run;
+
+  /** The train stage of {@code cfg}, writing under {@code run}. */
+  public TrainStage(SparkSession spark, JobConfig cfg, RunDir run) {
+    this.spark = spark;
+    this.cfg = cfg;
+    this.tc = cfg.trainConfig();
+    this.run = run;
+  }
+
+  /**
+   * Trains on {@code data} to {@code train.maxSteps}, resuming from the newest checkpoint when
+   * {@code resume}.
+   */
+  public <R extends Serializable> Result run(TrainData<R> data, boolean resume) {
+    int batchSize = tc.get(TrainConfig.BATCH_SIZE);
+    if (data.size() < batchSize) {
+      throw new InputException(
+          "the training data has "
+              + data.size()
+              + " valid rows, fewer than one batch (train.batchSize = "
+              + batchSize
+              + ")");
+    }
+    CheckpointStore store = new CheckpointStore(run);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      TrainStart start = TrainStart.load(cfg, run, store, resume, manager);
+      Metrics metrics = new Metrics(run);
+      if (start.resumed()) {
+        metrics.truncateTo(start.state().step());
+      }
+      TrainOutputs outputs = new TrainOutputs(run, cfg, store, start);
+      StepLog log =
+          new StepLog(metrics, data.kind(), tc.get(TrainConfig.MAX_STEPS), start.state().step());
+      ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
+      List<StepResult> steps;
+      try (WeightsPublisher weights = new WeightsPublisher(spark)) {
+        steps =
+            loop(
+                data,
+                start.state(),
+                new TrainContext(spark, cfg, run, spec, weights),
+                log,
+                outputs);
+      } finally {
+        spark.sparkContext().setJobDescription(null);
+      }
+      return new Result(steps, outputs.saveFinal(start.state(), manager));
+    }
+  }
+
+  private <R extends Serializable> List<StepResult> loop(
+      TrainData<R> data,
+      TrainerState state,
+      TrainContext context,
+      StepLog log,
+      TrainOutputs outputs) {
+    int maxSteps = tc.get(TrainConfig.MAX_STEPS);
+    DataOrder order = new DataOrder(tc.get(TrainConfig.SEED), (int) data.size());
+    StepExtras<R> extras = data.kind().extras(context);
+    GradientStep gradients =
+        new GradientStep(spark.sparkContext(), context.spec(), cfg.get(Keys.TREE_DEPTH));
+    List<StepResult> results = new ArrayList<>();
+    while (state.step() < maxSteps) {
+      long step = state.step();
+      FaultInjection.maybeFailAtStep("driver", step);
+      spark.sparkContext().setJobDescription("d2o train step " + (step + 1) + "/" + maxSteps);
+      long t0 = System.nanoTime();
+      BroadcastWeights weights = context.weights().publish(state); // the replicas sync to this
+      data = extras.refreshed(data.rows(), step, weights).map(data::replace).orElse(data);
+      double sync = secondsSince(t0);
+      double harmfulRate = extras.harmfulRate(step, weights); // after `step` updates, before this
+      int[] batch = order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE));
+      GradientSums sums = gradients.sums(data, weights, batch);
+      double aggregate = secondsSince(t0) - sync;
+      StepResult r;
+      try {
+        r = state.apply(sums, aggregate);
+      } catch (TrainStoppedException stop) { // the stopping step is recorded too, then the run ends
+        log.record(stop.last(), aggregate, sync, harmfulRate);
+        throw stop;
+      }
+      results.add(log.record(r, aggregate, sync, harmfulRate));
+      outputs.checkpointIfDue(state, data.size());
+    }
+    return results;
+  }
+
+  private static double secondsSince(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+}

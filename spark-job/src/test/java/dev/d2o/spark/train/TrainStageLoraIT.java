@@ -1,0 +1,139 @@
+package dev.d2o.spark.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2o.model.CausalLM;
+import dev.d2o.model.LoraAdapters;
+import dev.d2o.model.PeftAdapter;
+import dev.d2o.model.Pretrained;
+import dev.d2o.spark.anchors.AnchorRow;
+import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.stages.Pipeline;
+import dev.d2o.spark.testing.Prompts;
+import dev.d2o.spark.testing.SparkTestBase;
+import dev.d2o.testing.TinyModels;
+import dev.d2o.train.LocalTrainer;
+import dev.d2o.train.StepResult;
+import dev.d2o.train.TrainExample;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The distributed train stage with LoRA adapters against model-core's single-process trainer with
+ * LoRA.
+ */
+class TrainStageLoraIT extends SparkTestBase {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir static Path tmp;
+  static JobConfig base;
+
+  @BeforeAll
+  static void data() throws Exception {
+    Path model = TinyModels.writeRandom(TinyModels.llama(), 9, tmp.resolve("model"));
+    Prompts.writeJsonl(tmp.resolve("in.jsonl"), 20);
+    base =
+        JobConfig.load(
+            null,
+            List.of(
+                "model.path=" + model,
+                "data.input=" + tmp.resolve("in.jsonl"),
+                "anchors.numSamples=2",
+                "anchors.maxNewTokens=6",
+                "run.partitions=3",
+                "run.seed=3",
+                "train.batchSize=6",
+                "train.learningRate=0.003",
+                "train.schedule=constant",
+                "train.chunkSize=2",
+                "train.maxGradNorm=1.0",
+                "lora.rank=4",
+                "lora.alpha=8",
+                "lora.targets=q_proj,v_proj,down_proj"));
+  }
+
+  @Test
+  void distributedLoraEqualsSingleProcessLora() throws Exception {
+    int steps = 10;
+    JobConfig cfg =
+        base.with(Keys.RUN_DIR, tmp.resolve("dist").toString()).with(Keys.TRAIN_MAX_STEPS, steps);
+    Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false);
+    List<Double> distLoss = new ArrayList<>();
+    for (String l : Files.readAllLines(tmp.resolve("dist/metrics.jsonl"))) {
+      distLoss.add(JSON.readTree(l).get("loss").asDouble());
+    }
+    List<TrainExample> rows =
+        spark.read().parquet(tmp.resolve("dist/anchors").toString()).collectAsList().stream()
+            .map(AnchorRow::fromRow)
+            .sorted(Comparator.comparing(AnchorRow::id))
+            .map(AnchorRow::toExample)
+            .toList();
+    Path finalAdapter = tmp.resolve("dist/final-adapter");
+    assertTrue(PeftAdapter.isAdapter(finalAdapter), "final-adapter/ holds a PEFT adapter");
+    assertEquals(cfg.get(Keys.MODEL_PATH), PeftAdapter.baseModel(finalAdapter));
+    try (NDManager m = NDManager.newBaseManager();
+        Pretrained model = Pretrained.load(Path.of(cfg.get(Keys.MODEL_PATH)), m);
+        CausalLM policy =
+            model
+                .model()
+                .withAdapters(
+                    LoraAdapters.init(
+                        model.model().config(), cfg.lora(), cfg.get(Keys.RUN_SEED), m));
+        Pretrained merged = Pretrained.load(tmp.resolve("dist/final"), m);
+        CausalLM distPolicy =
+            model.model().withAdapters(PeftAdapter.load(finalAdapter, model.model().config(), m))) {
+      float[][] baseBefore = weights(model.model().parameters().values());
+      LocalTrainer local = new LocalTrainer(policy, cfg.trainConfig());
+      List<StepResult> results = local.train(rows, steps, null);
+      assertEquals(steps, distLoss.size());
+      double maxLoss = 0;
+      for (int i = 0; i < steps; i++) {
+        maxLoss = Math.max(maxLoss, Math.abs(results.get(i).metric("loss") - distLoss.get(i)));
+      }
+      assertEquals(Math.log(2), distLoss.get(0), 1e-4, "B = 0: the policy starts at the reference");
+      assertTrue(
+          distLoss.get(steps - 1) < distLoss.get(0) - 0.05, "training makes progress: " + distLoss);
+      float[][] localW = local.state().weights();
+      float[][] distW = weights(distPolicy.trainableParameters().values());
+      double maxW = 0;
+      for (int p = 0; p < localW.length; p++) {
+        for (int i = 0; i < localW[p].length; i++) {
+          maxW = Math.max(maxW, Math.abs(localW[p][i] - distW[p][i]));
+        }
+      }
+      System.out.printf(
+          "LoRA distributed vs local after %d steps: max |dw| = %.2e, max |dloss| = %.2e%n",
+          steps, maxW, maxLoss);
+      assertTrue(maxLoss <= 1e-4, "losses differ by " + maxLoss);
+      assertTrue(maxW <= 1e-4, "adapters differ by " + maxW);
+      float[][] baseAfter = weights(model.model().parameters().values());
+      for (int p = 0; p < baseBefore.length; p++) {
+        assertArrayEquals(baseBefore[p], baseAfter[p]);
+      }
+      // final/ is the merged model: the same logits as base + adapters
+      int[] ids = {5, 17, 99, 3, 42};
+      float[] a = TinyModels.lastLogits(distPolicy, m, ids);
+      float[] b = TinyModels.lastLogits(merged.model(), m, ids);
+      for (int i = 0; i < a.length; i++) {
+        assertEquals(a[i], b[i], 1e-4);
+      }
+    }
+    assertTrue(
+        Files.isRegularFile(
+            tmp.resolve("dist/checkpoints/checkpoint-00000010/adapter_model.safetensors")));
+  }
+
+  private static float[][] weights(java.util.Collection<ai.djl.ndarray.NDArray> arrays) {
+    return arrays.stream().map(a -> a.toFloatArray()).toArray(float[][]::new);
+  }
+}
