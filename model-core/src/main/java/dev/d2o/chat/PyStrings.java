@@ -109,7 +109,7 @@ final class PyStrings {
         return out;
       }
       if (max >= 0 && out.size() == max) {
-        out.add(strip(s.substring(i), null, false, true));
+        out.add(s.substring(i)); // Python keeps the remainder's trailing whitespace
         return out;
       }
       int j = i;
