@@ -51,7 +51,8 @@ public final class D2oCli {
       if (ex instanceof dev.d2o.model.ModelException
           || ex instanceof InputException
           || ex instanceof dev.d2o.spark.config.ConfigException
-          || ex instanceof dev.d2o.train.TrainException) {
+          || ex instanceof dev.d2o.train.TrainException
+          || ex instanceof dev.d2o.spark.tracking.TrackingException) {
         cl.getErr().println("d2o " + cl.getCommandName() + ": error: " + ex.getMessage());
       } else {
         cl.getErr().println("d2o " + cl.getCommandName() + ": unexpected error: " + ex);
