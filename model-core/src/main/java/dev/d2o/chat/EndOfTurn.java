@@ -14,8 +14,15 @@ record EndOfTurn(String endOfTurn, String assistantPrefix) {
   private static final String ANSWER = "d2oEndOfTurnProbeAnswer";
 
   static EndOfTurn derive(ChatTemplate t) {
-    String prompt = t.render(List.of(Message.user(PROMPT)), true);
-    String full = t.render(List.of(Message.user(PROMPT), Message.assistant(ANSWER)), false);
+    String prompt;
+    String full;
+    try {
+      prompt = t.render(List.of(Message.user(PROMPT)), true);
+      full = t.render(List.of(Message.user(PROMPT), Message.assistant(ANSWER)), false);
+    } catch (ChatTemplateException e) {
+      throw new ChatTemplateException(
+          "cannot derive the end-of-turn text from a one-turn conversation: " + e.getMessage(), e);
+    }
     int at = full.lastIndexOf(ANSWER);
     if (at < 0) {
       throw new ChatTemplateException(

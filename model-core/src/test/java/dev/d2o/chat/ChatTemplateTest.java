@@ -139,6 +139,16 @@ class ChatTemplateTest {
   }
 
   @Test
+  void aTemplateThatRaisesOnEveryConversationHasNoEndOfTurn() {
+    ChatTemplate t =
+        ChatTemplate.of("{{ raise_exception('needs a system turn') }}", "strict.jinja", Map.of());
+    assertEquals(
+        "cannot derive the end-of-turn text from a one-turn conversation: chat template strict.jinja"
+            + " raised an exception: needs a system turn",
+        assertThrows(ChatTemplateException.class, t::endOfTurn).getMessage());
+  }
+
+  @Test
   void survivesJavaSerialization() throws Exception {
     ChatTemplate t = published("llama-3.1-8b-instruct");
     String before = t.renderPrompt("x");
