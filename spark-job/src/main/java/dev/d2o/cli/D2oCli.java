@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       EvaluateCommand.class,
       LogprobsCommand.class,
       GenerateCommand.class,
+      RenderPromptsCommand.class,
       RandomModelCommand.class,
       KeysCommand.class,
       MakeDataCommand.class,
