@@ -3,6 +3,7 @@ package dev.d2o.spark.eval;
 import static org.apache.spark.sql.functions.col;
 
 import dev.d2o.cli.InputException;
+import dev.d2o.spark.data.TableFormats;
 import dev.d2o.spark.io.HadoopFiles;
 import java.util.Arrays;
 import org.apache.spark.api.java.JavaRDD;
@@ -28,13 +29,10 @@ public final class EvalInput {
    */
   public static Dataset<Row> withHelpful(
       SparkSession spark, Dataset<Row> valid, String location, String format) {
-    String path = HadoopFiles.qualify(location).toString();
-    boolean json =
-        format.equals("jsonl")
-            || format.equals("auto")
-                && location.toLowerCase().matches(".*\\.(jsonl|json|jsonl\\.gz)$");
+    org.apache.hadoop.fs.Path path = HadoopFiles.qualify(location);
+    // the same reader as InputData.load (a Delta table through Delta's reader, never as Parquet)
     Dataset<Row> raw =
-        json ? spark.read().option("mode", "PERMISSIVE").json(path) : spark.read().parquet(path);
+        TableFormats.read(spark, path, TableFormats.resolve(spark, path, location, format));
     String helpful = dev.d2o.spark.stages.EvaluateStage.HELPFUL_COLUMN;
     if (!Arrays.asList(raw.columns()).contains(helpful)) {
       return valid;
