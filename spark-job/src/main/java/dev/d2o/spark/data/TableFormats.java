@@ -10,6 +10,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.datasources.DataSource;
+import org.apache.spark.sql.internal.SQLConf;
 
 /**
  * Which reader reads an input path. A Delta Lake table ({@code _delta_log/} beside its Parquet
@@ -56,7 +57,7 @@ public final class TableFormats {
   /** The format to read {@code location} with: parquet, jsonl or delta, or a refusal. */
   public static String resolve(SparkSession spark, Path path, String location, String configured) {
     Table table = layout(HadoopFiles.fs(path, spark.sparkContext().hadoopConfiguration()), path);
-    boolean delta = table.layout() == Layout.DELTA && deltaOnClassPath(spark);
+    boolean delta = table.layout() == Layout.DELTA && deltaOnClassPath();
     return format(location, configured, table, delta, deltaPackage(spark));
   }
 
@@ -211,9 +212,9 @@ public final class TableFormats {
   }
 
   /** Whether Spark finds a data source named "delta" (Delta Lake's jar on the class path). */
-  static boolean deltaOnClassPath(SparkSession spark) {
+  static boolean deltaOnClassPath() {
     try {
-      DataSource.lookupDataSource("delta", spark.sessionState().conf());
+      DataSource.lookupDataSource("delta", SQLConf.get()); // the active session's settings
       return true;
     } catch (Exception | LinkageError e) { // Spark: DATA_SOURCE_NOT_FOUND (a checked exception)
       return false;
