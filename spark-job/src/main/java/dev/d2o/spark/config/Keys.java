@@ -84,8 +84,9 @@ public final class Keys {
           oneOf(
               "data.format",
               "auto",
-              List.of("auto", "parquet", "jsonl"),
-              "Input format; auto picks by file extension"));
+              List.of("auto", "parquet", "jsonl", "delta"),
+              "Input format; auto reads a Delta Lake table directory (_delta_log/) with Delta, other"
+                  + " paths by file extension; Iceberg table directories are refused"));
   public static final Key<String> DATA_EVAL =
       declare(
           text(
