@@ -148,7 +148,7 @@ public final class ModelBench {
             Map.of(
                 "k",
                 K,
-                TrainConfig.KEY_CHUNK,
+                TrainConfig.CHUNK_SIZE.name(),
                 1,
                 "batchSize",
                 1,

@@ -141,7 +141,8 @@ public final class Generator {
                 i, j, req.promptIds(), SampleStream.of(config.seed(), req.id(), j), limit));
       }
     }
-    // stable: input order within a length, so the K rows of a prompt stay together
+    // longest prompts first; the sort is stable: input order within a length, so the K rows of a
+    // prompt stay together
     rows.sort(Comparator.comparingInt((SampleRow r) -> -r.prompt.length));
     int[] eos = eosIds();
     BatchDecoder decoder = new BatchDecoder(model, config, eos, mode, observer);
