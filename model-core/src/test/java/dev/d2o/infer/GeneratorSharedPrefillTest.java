@@ -22,17 +22,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * batch also compacts mid-decode.
  */
 class GeneratorSharedPrefillTest {
-  static final String[] MODELS = {
-    "gpt2-f32-hub",
-    "llama-f32",
-    "qwen2-f32",
-    "mistral-f16",
-    "mistral-window6",
-    "qwen3-f32",
-    "gemma2-f32",
-    "gemma2-bf16"
-  };
-
   @ParameterizedTest
   @ValueSource(
       strings = {
