@@ -102,6 +102,19 @@ public final class JobConfig implements Serializable {
 
   /** Options that are valid alone but conflict together. */
   private void checkCombinations() {
+    String preset = get(Keys.DATA_PRESET);
+    for (Key<String> k : List.of(Keys.DATA_COLUMN_PROMPT, Keys.DATA_COLUMN_NEGATIVE)) {
+      if (!preset.equals("none") && !get(k).equals(k.defaultValue())) {
+        throw new ConfigException(
+            k.name()
+                + " = "
+                + get(k)
+                + " conflicts with data.preset = "
+                + preset
+                + ": a preset reads its data set's own columns (data.columns.prompt and"
+                + " data.columns.negative apply to data.preset = none; data.columns.id to any)");
+      }
+    }
     int refresh = get(Keys.ANCHORS_REFRESH_EVERY);
     int update = get(Keys.REFERENCE_UPDATE_EVERY);
     if (refresh > 0 && update > 0 && refresh % update != 0) {
