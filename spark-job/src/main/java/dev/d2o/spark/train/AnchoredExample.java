@@ -1,8 +1,10 @@
 package dev.d2o.spark.train;
 
+import dev.d2o.chat.Message;
 import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.train.TrainExample;
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * A D²O training row: model-core's {@link TrainExample} (token ids and reference log-probs), made
@@ -11,14 +13,17 @@ import java.io.Serializable;
  *
  * @param prompt the prompt text
  * @param negative the human negative text
+ * @param conversation the multi-turn prompt, or null (the prompt is one user turn)
  * @param example the example the gradient is computed on
  */
-record AnchoredExample(String prompt, String negative, TrainExample example)
+record AnchoredExample(
+    String prompt, String negative, List<Message> conversation, TrainExample example)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** The training row of an anchors-table row. */
   static AnchoredExample of(AnchorRow a) {
-    return new AnchoredExample(a.prompt(), a.negative(), a.toExample());
+    List<Message> c = a.conversation() == null ? null : List.copyOf(a.conversation());
+    return new AnchoredExample(a.prompt(), a.negative(), c, a.toExample());
   }
 }

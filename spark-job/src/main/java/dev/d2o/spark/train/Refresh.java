@@ -1,6 +1,8 @@
 package dev.d2o.spark.train;
 
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.model.Pretrained;
+import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.anchors.AnchorBuilder;
 import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.spark.anchors.AnchorsStage;
@@ -28,6 +30,7 @@ final class Refresh {
   private final WeightsPublisher weights;
   private final int referenceEvery;
   private final int anchorsEvery;
+  private PromptRenderer renderer; // resolved at the first anchor refresh
 
   Refresh(TrainContext context) {
     this.spark = context.spark();
@@ -57,7 +60,11 @@ final class Refresh {
           .sparkContext()
           .setJobDescription("d2o train step " + step + ": new anchors from the policy");
       JobConfig seeded = cfg.with(Keys.RUN_SEED, cfg.get(Keys.RUN_SEED) + (int) step);
-      AnchorsStage.Spec anchors = AnchorsStage.spec(spark, seeded, cfg.get(Keys.MODEL_PATH));
+      if (renderer == null) {
+        renderer = PromptFormats.resolve(cfg, spark.sparkContext().hadoopConfiguration());
+      }
+      AnchorsStage.Spec anchors =
+          AnchorsStage.spec(spark, seeded, cfg.get(Keys.MODEL_PATH), renderer);
       return Optional.of(newAnchors(rows, spec, anchors, published, updateReference));
     }
     spark.sparkContext().setJobDescription("d2o train step " + step + ": reference <- policy");
@@ -89,7 +96,8 @@ final class Refresh {
             TrainExample updated = a.example().withReference(ref, logps[i][k]);
             out.add(
                 new Tuple2<>(
-                    in.get(i)._1(), new AnchoredExample(a.prompt(), a.negative(), updated)));
+                    in.get(i)._1(),
+                    new AnchoredExample(a.prompt(), a.negative(), a.conversation(), updated)));
           }
           return out.iterator();
         });
@@ -116,7 +124,10 @@ final class Refresh {
           List<AnchorBuilder.Input> inputs =
               in.stream()
                   .map(t -> t._2())
-                  .map(a -> new AnchorBuilder.Input(a.example().id(), a.prompt(), a.negative()))
+                  .map(
+                      a ->
+                          new AnchorBuilder.Input(
+                              a.example().id(), a.prompt(), a.negative(), a.conversation()))
                   .toList();
           Pretrained frozen = anchors.reference();
           List<AnchorRow> built =
