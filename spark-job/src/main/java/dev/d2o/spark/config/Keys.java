@@ -319,6 +319,25 @@ public final class Keys {
   public static final Key<Boolean> EVAL_ENABLED =
       declare(flag("eval.enabled", true, "Run evaluate after train when data.eval is set"));
 
+  // tracking
+  public static final Key<String> TRACKING_MLFLOW_URI =
+      declare(
+          text(
+              "tracking.mlflow.uri",
+              "",
+              "MLflow tracking server (http or https URL; empty = no tracking); a bearer token is"
+                  + " read from the environment variable MLFLOW_TRACKING_TOKEN, never from a key"));
+  public static final Key<String> TRACKING_MLFLOW_EXPERIMENT =
+      declare(
+          text(
+              "tracking.mlflow.experiment",
+              "d2o",
+              "MLflow experiment of the run (created when missing)"));
+  public static final Key<String> TRACKING_MLFLOW_RUN_NAME =
+      declare(
+          text(
+              "tracking.mlflow.runName", "", "MLflow run name (empty = the run directory's name)"));
+
   /** All keys, in declaration order. */
   public static final List<Key<?>> ALL = REGISTRY.all();
 
