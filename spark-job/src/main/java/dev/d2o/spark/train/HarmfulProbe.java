@@ -8,6 +8,7 @@ import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
 import dev.d2o.infer.SamplingConfig;
+import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.config.JobConfig;
@@ -24,6 +25,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.DoubleAccumulator;
 import scala.Tuple2;
 
 /**
@@ -42,15 +44,18 @@ final class HarmfulProbe {
   private final double temperature;
   private final int maxNewTokens;
   private final long seed;
+  private final StepTimes times;
 
   private HarmfulProbe(
       SparkSession spark,
       ReplicaSpec spec,
+      StepTimes times,
       JavaRDD<Row> prompts,
       CostModelAdapter cost,
       JobConfig cfg) {
     this.spark = spark;
     this.spec = spec;
+    this.times = times;
     this.every = cfg.get(Keys.EVAL_EVERY);
     this.prompts = prompts;
     this.renderer = PromptFormats.resolve(cfg, spark.sparkContext().hadoopConfiguration());
@@ -93,7 +98,7 @@ final class HarmfulProbe {
             .javaRDD()
             .cache();
     prompts.count();
-    return new HarmfulProbe(spark, context.spec(), prompts, cost, cfg);
+    return new HarmfulProbe(spark, context.spec(), context.times(), prompts, cost, cfg);
   }
 
   /**
@@ -101,7 +106,14 @@ final class HarmfulProbe {
    * {@code eval.every}), else NaN.
    */
   double harmfulRate(long step, BroadcastWeights weights) {
-    return step % every == 0 ? measure(weights) : Double.NaN;
+    if (step % every != 0) {
+      return Double.NaN;
+    }
+    long t0 = System.nanoTime();
+    FaultInjection.maybeDelay("probe"); // tests: a slow probe must not show in the step's timings
+    double rate = measure(weights);
+    times.put("probe", StepTimes.since(t0));
+    return rate;
   }
 
   private double measure(BroadcastWeights weights) {
@@ -111,6 +123,7 @@ final class HarmfulProbe {
     double t = temperature;
     int n = maxNewTokens;
     long s = seed;
+    DoubleAccumulator generateSeconds = times.generate();
     List<Tuple2<String, String>> answers =
         Groups.of(prompts, 16, 0)
             .flatMap(
@@ -123,6 +136,7 @@ final class HarmfulProbe {
                               weights.version(),
                               weights,
                               p -> {
+                                long g0 = System.nanoTime();
                                 List<GenerationRequest> reqs = new ArrayList<>();
                                 for (Row r : rows) {
                                   String text =
@@ -135,13 +149,17 @@ final class HarmfulProbe {
                                       new GenerationRequest(
                                           r.getString(0), render.promptIds(p.tokenizer(), text)));
                                 }
-                                return new Generator(
-                                        p.model(),
-                                        p.tokenizer(),
-                                        16,
-                                        Generator.TOKEN_BUDGET_DEFAULT)
-                                    .withStopIds(render.stopIds(p.tokenizer()))
-                                    .generate(reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
+                                List<GenerationResult> out =
+                                    new Generator(
+                                            p.model(),
+                                            p.tokenizer(),
+                                            16,
+                                            Generator.TOKEN_BUDGET_DEFAULT)
+                                        .withStopIds(render.stopIds(p.tokenizer()))
+                                        .generate(
+                                            reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
+                                generateSeconds.add(StepTimes.since(g0));
+                                return out;
                               });
                   List<Tuple2<String, String>> out = new ArrayList<>();
                   for (GenerationResult g : gen) {
