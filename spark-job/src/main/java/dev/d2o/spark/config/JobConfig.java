@@ -174,6 +174,7 @@ public final class JobConfig implements Serializable {
                 + name
                 + "' in "
                 + source
+                + TrlNames.whyNot(name).map(why -> ": " + why).orElse("")
                 + "; did you mean '"
                 + Keys.nearest(name)
                 + "'?");

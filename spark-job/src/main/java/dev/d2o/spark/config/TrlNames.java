@@ -4,6 +4,7 @@ import dev.d2o.train.TrainConfig;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * TRL's names for configuration keys whose meaning is the same here (TRL's {@code DPOConfig} and
@@ -34,7 +35,32 @@ public final class TrlNames {
     alias("output_dir", Keys.RUN_DIR.name());
   }
 
+  private static final String GLOBAL_BATCH =
+      "TRL's batch per device, whose global batch is it times gradient_accumulation_steps times the"
+          + " number of devices; here train.batchSize is the global batch whatever the cluster (that"
+          + " is what makes a distributed run equal a single-process one), so set train.batchSize to"
+          + " TRL's global batch";
+
+  /** TRL's names that are not aliases, and why (the unknown-key message says it). */
+  private static final Map<String, String> NOT_ALIASES =
+      Map.of(
+          "per_device_train_batch_size",
+          GLOBAL_BATCH,
+          "gradient_accumulation_steps",
+          GLOBAL_BATCH,
+          "lr_scheduler_type",
+          "TRL's schedule names differ in meaning (its 'constant' ignores warmup): see"
+              + " train.schedule",
+          "loss_type",
+          "TRL's loss_type names DPO's losses: see train.loss");
+
   private TrlNames() {}
+
+  /** Why TRL's {@code name} is not an alias of a key, when it is one TRL's users would try. */
+  public static Optional<String> whyNot(String name) {
+    return Optional.ofNullable(NOT_ALIASES.get(name))
+        .map(w -> "TRL's " + name + " is no alias: " + w);
+  }
 
   private static void alias(String trl, String key) {
     if (Keys.find(key) == null) {

@@ -66,7 +66,11 @@ class TrlNamesTest {
     assertNull(TrlNames.keyOf("gradient_accumulation_steps"));
     assertEquals(
         "unknown configuration key 'per_device_train_batch_size' in --set"
-            + " per_device_train_batch_size=4; did you mean '"
+            + " per_device_train_batch_size=4: TRL's per_device_train_batch_size is no alias: TRL's"
+            + " batch per device, whose global batch is it times gradient_accumulation_steps times"
+            + " the number of devices; here train.batchSize is the global batch whatever the"
+            + " cluster (that is what makes a distributed run equal a single-process one), so set"
+            + " train.batchSize to TRL's global batch; did you mean '"
             + Keys.nearest("per_device_train_batch_size")
             + "'?",
         assertThrows(
