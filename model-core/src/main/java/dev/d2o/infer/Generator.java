@@ -32,6 +32,7 @@ public final class Generator {
   private final int batchSize;
   private final int tokenBudget;
   private final Mode mode;
+  private final int[] stopIds;
   private BatchDecoder.StepObserver observer;
 
   /**
@@ -64,11 +65,16 @@ public final class Generator {
    * @param tokenBudget most rows × (longest prompt + max_new_tokens) decoded together
    */
   public Generator(CausalLM model, TextTokenizer tokenizer, int batchSize, int tokenBudget) {
-    this(model, tokenizer, batchSize, tokenBudget, Mode.DEFAULT);
+    this(model, tokenizer, batchSize, tokenBudget, Mode.DEFAULT, new int[0]);
   }
 
   private Generator(
-      CausalLM model, TextTokenizer tokenizer, int batchSize, int tokenBudget, Mode mode) {
+      CausalLM model,
+      TextTokenizer tokenizer,
+      int batchSize,
+      int tokenBudget,
+      Mode mode,
+      int[] stopIds) {
     if (batchSize < 1) {
       throw new ModelException("batch_size = " + batchSize + " is invalid: must be ≥ 1");
     }
@@ -80,6 +86,7 @@ public final class Generator {
     this.batchSize = batchSize;
     this.tokenBudget = tokenBudget;
     this.mode = mode;
+    this.stopIds = stopIds.clone();
   }
 
   /**
@@ -103,7 +110,15 @@ public final class Generator {
 
   /** The same generator decoding in another {@link Mode}. */
   Generator withMode(Mode m) {
-    return new Generator(model, tokenizer, batchSize, tokenBudget, m);
+    return new Generator(model, tokenizer, batchSize, tokenBudget, m, stopIds);
+  }
+
+  /**
+   * The same generator, also ending a sample at any of {@code ids} (a chat template's end-of-turn
+   * token, {@code dev.d2o.chat.PromptRenderer#stopIds}), which then ends the sample as EOS does.
+   */
+  public Generator withStopIds(int... ids) {
+    return new Generator(model, tokenizer, batchSize, tokenBudget, mode, ids);
   }
 
   Generator observe(BatchDecoder.StepObserver o) {
@@ -112,12 +127,16 @@ public final class Generator {
   }
 
   /**
-   * The token ids that end a sample: the config's {@code eos_token_id}s and the tokenizer's EOS.
+   * The token ids that end a sample: the config's {@code eos_token_id}s, the tokenizer's EOS and
+   * the {@link #withStopIds} ids.
    */
   public int[] eosIds() {
     Set<Integer> ids = new LinkedHashSet<>(model.config().eosTokenIds());
     if (tokenizer != null && tokenizer.eosTokenId() >= 0) {
       ids.add(tokenizer.eosTokenId());
+    }
+    for (int id : stopIds) {
+      ids.add(id);
     }
     return ids.stream()
         .mapToInt(Integer::intValue)
