@@ -8,6 +8,7 @@ import dev.d2o.model.TextTokenizer;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.ModelSpec;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.SerializableConf;
@@ -43,10 +44,10 @@ public final class AnchorsStage {
    * @param prefix instruction prepended while sampling
    * @param lengthPolicy what to do with rows longer than the context
    * @param batchSize prompts per canonical group
-   * @param device where the models run
+   * @param model the reference model and how it is held ({@code model.*})
    */
   public record Spec(
-      String modelPath,
+      ModelSpec model,
       SerializableConf conf,
       int numSamples,
       double temperature,
@@ -56,8 +57,7 @@ public final class AnchorsStage {
       long seed,
       String prefix,
       String lengthPolicy,
-      int batchSize,
-      String device)
+      int batchSize)
       implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -67,7 +67,7 @@ public final class AnchorsStage {
 
     /** This JVM's cached reference model. */
     public Pretrained reference() {
-      return ModelCache.get("reference", modelPath, conf.get(), device);
+      return ModelCache.get(model, conf.get());
     }
 
     /**
@@ -90,7 +90,7 @@ public final class AnchorsStage {
   /** The executor-side spec of {@code cfg}, sampling from the model at {@code modelPath}. */
   public static Spec spec(SparkSession spark, JobConfig cfg, String modelPath) {
     return new Spec(
-        modelPath,
+        ModelSpec.frozen(cfg, modelPath),
         new SerializableConf(spark.sparkContext().hadoopConfiguration()),
         cfg.get(Keys.ANCHORS_NUM),
         cfg.get(Keys.ANCHORS_TEMPERATURE),
@@ -100,8 +100,7 @@ public final class AnchorsStage {
         cfg.get(Keys.RUN_SEED),
         cfg.get(Keys.ANCHORS_PREFIX),
         cfg.get(Keys.DATA_LENGTH_POLICY),
-        cfg.get(Keys.ANCHORS_BATCH_SIZE),
-        cfg.get(Keys.MODEL_DEVICE));
+        cfg.get(Keys.ANCHORS_BATCH_SIZE));
   }
 
   /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.error.D2oException;
 import dev.d2o.error.InputException;
 import dev.d2o.spark.ClusterEvents;
+import dev.d2o.spark.ProcessMemory;
 import dev.d2o.spark.anchors.AnchorsStage;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
@@ -70,16 +71,18 @@ public final class Pipeline {
     LOG.info("effective configuration:\n{}", cfg.render());
     ClusterEvents events = new ClusterEvents();
     spark.sparkContext().addSparkListener(events);
-    try (RunDir run =
-        RunDir.open(
-            cfg.get(Keys.RUN_DIR),
-            cfg,
-            resume,
-            overwrite,
-            spark.sparkContext().hadoopConfiguration())) {
+    try (ProcessMemory.HeapSampler heap = new ProcessMemory.HeapSampler(50);
+        RunDir run =
+            RunDir.open(
+                cfg.get(Keys.RUN_DIR),
+                cfg,
+                resume,
+                overwrite,
+                spark.sparkContext().hadoopConfiguration())) {
       RunSummary summary = new RunSummary(run, cfg);
       if (stage == Stage.SFT) {
         sft(spark, cfg, run, resume, summary);
+        summary.driverHeap(heap.peak());
         return summary.write();
       }
       Dataset<Row> anchors = anchors(spark, cfg, run, stage, resume, input, summary);
@@ -90,6 +93,7 @@ public final class Pipeline {
         }
       }
       summary.cluster(events);
+      summary.driverHeap(heap.peak());
       return summary.write();
     } catch (
         Exception e) { // SparkException is checked in Java, but Scala code throws it undeclared

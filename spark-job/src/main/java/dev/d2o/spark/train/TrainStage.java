@@ -5,11 +5,9 @@ import dev.d2o.error.InputException;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.PolicyReplica;
 import dev.d2o.spark.config.JobConfig;
-import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.CheckpointStore;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.train.DataOrder;
-import dev.d2o.train.GradientSums;
 import dev.d2o.train.StepResult;
 import dev.d2o.train.TrainConfig;
 import dev.d2o.train.TrainStoppedException;
@@ -31,8 +29,22 @@ import org.apache.spark.sql.SparkSession;
  * What differs between D²O rows and SFT rows is their {@link RowKind}.
  */
 public final class TrainStage {
-  /** The outcome: every step's result and where the final model is. */
-  public record Result(List<StepResult> steps, String finalModel) {}
+  /**
+   * The outcome: every step's result, where the final model is, and what moved and how much memory
+   * the executors reached.
+   *
+   * @param steps each step's result
+   * @param finalModel where the final model is
+   * @param gradientTasks G, gradient tasks (and results) per step
+   * @param bytesPerStep mean bytes per step of gradient results and weight broadcasts
+   * @param executorPeakRssBytes the largest peak resident set of an executor JVM, -1 when unknown
+   */
+  public record Result(
+      List<StepResult> steps,
+      String finalModel,
+      int gradientTasks,
+      double bytesPerStep,
+      long executorPeakRssBytes) {}
 
   private final SparkSession spark;
   private final JobConfig cfg;
@@ -72,6 +84,10 @@ public final class TrainStage {
       StepLog log =
           new StepLog(metrics, data.kind(), tc.get(TrainConfig.MAX_STEPS), start.state().step());
       ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
+      int groups = start.gradientTasks(spark.sparkContext(), tc);
+      outputs.recordGradientTasks(groups);
+      GradientStep.checkResultSize(spark.sparkContext(), groups, start.trainableCount());
+      Traffic traffic = new Traffic(start.trainableCount());
       List<StepResult> steps;
       try (WeightsPublisher weights = new WeightsPublisher(spark)) {
         steps =
@@ -79,12 +95,16 @@ public final class TrainStage {
                 data,
                 start.state(),
                 new TrainContext(spark, cfg, run, spec, weights),
+                new GradientStep(spark.sparkContext(), spec, groups),
                 log,
-                outputs);
+                outputs,
+                traffic);
       } finally {
         spark.sparkContext().setJobDescription(null);
       }
-      return new Result(steps, outputs.saveFinal(start.state(), manager));
+      String finalModel = outputs.saveFinal(start.state(), manager);
+      return new Result(
+          steps, finalModel, groups, traffic.meanBytesPerStep(), traffic.peakRssBytes());
     }
   }
 
@@ -92,13 +112,13 @@ public final class TrainStage {
       TrainData<R> data,
       TrainerState state,
       TrainContext context,
+      GradientStep gradients,
       StepLog log,
-      TrainOutputs outputs) {
+      TrainOutputs outputs,
+      Traffic traffic) {
     int maxSteps = tc.get(TrainConfig.MAX_STEPS);
     DataOrder order = new DataOrder(tc.get(TrainConfig.SEED), (int) data.size());
     StepExtras<R> extras = data.kind().extras(context);
-    GradientStep gradients =
-        new GradientStep(spark.sparkContext(), context.spec(), cfg.get(Keys.TREE_DEPTH));
     List<StepResult> results = new ArrayList<>();
     while (state.step() < maxSteps) {
       long step = state.step();
@@ -110,13 +130,13 @@ public final class TrainStage {
       double sync = secondsSince(t0);
       double harmfulRate = extras.harmfulRate(step, weights); // after `step` updates, before this
       int[] batch = order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE));
-      GradientSums sums = gradients.sums(data, weights, batch);
+      GradientStep.Outcome out = gradients.sums(data, weights, batch);
       double aggregate = secondsSince(t0) - sync;
       StepResult r;
       try {
-        r = state.apply(sums, aggregate);
+        r = traffic.record(state.apply(out.sums(), aggregate), out);
       } catch (TrainStoppedException stop) { // the stopping step is recorded too, then the run ends
-        log.record(stop.last(), aggregate, sync, harmfulRate);
+        log.record(traffic.record(stop.last(), out), aggregate, sync, harmfulRate);
         throw stop;
       }
       results.add(log.record(r, aggregate, sync, harmfulRate));

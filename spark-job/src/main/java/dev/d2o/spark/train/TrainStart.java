@@ -17,6 +17,7 @@ import dev.d2o.train.TrainConfig;
 import dev.d2o.train.TrainerState;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -32,8 +33,14 @@ import org.slf4j.LoggerFactory;
  * @param modelConfig the model's configuration
  * @param localModel the reference model's directory on local disk (downloaded once when remote)
  * @param resumed whether the state came from a checkpoint
+ * @param recordedGradientTasks G as the checkpoint recorded it, 0 when fresh or not recorded
  */
-record TrainStart(TrainerState state, ModelConfig modelConfig, Path localModel, boolean resumed) {
+record TrainStart(
+    TrainerState state,
+    ModelConfig modelConfig,
+    Path localModel,
+    boolean resumed,
+    int recordedGradientTasks) {
   private static final Logger LOG = LoggerFactory.getLogger(TrainStart.class);
 
   /** The starting state of {@code cfg}'s run, from the newest checkpoint when {@code resume}. */
@@ -60,36 +67,65 @@ record TrainStart(TrainerState state, ModelConfig modelConfig, Path localModel, 
                 + " (lora.*)");
       }
       LOG.info("resuming from {} at step {}", checkpoint, r.state().step());
-      return new TrainStart(r.state(), r.model().config(), localModel, true);
+      int groups = r.dataPosition().path(TrainOutputs.GRADIENT_TASKS).asInt(0);
+      return new TrainStart(r.state(), r.model().config(), localModel, true, groups);
+    }
+    if (lora != null) { // fresh adapters need the architecture only, never the base's weights
+      ModelConfig config = ModelConfig.load(localModel);
+      return new TrainStart(
+          freshAdapters(config, lora, cfg.get(Keys.RUN_SEED), tc, manager),
+          config,
+          localModel,
+          false,
+          0);
     }
     try (Pretrained p = Pretrained.load(localModel, manager)) {
-      TrainerState state = fresh(p.model(), lora, cfg.get(Keys.RUN_SEED), tc, manager);
-      return new TrainStart(state, p.model().config(), localModel, false);
+      TrainerState state =
+          new TrainerState(
+              new ArrayList<>(p.model().parameters().keySet()), weightsOf(p.model()), tc);
+      return new TrainStart(state, p.model().config(), localModel, false, 0);
     }
   }
 
   /**
-   * A fresh state: every weight of the model, or, with LoRA, fresh adapters (B = 0, A seeded by
-   * {@code run.seed}) and nothing of the base.
+   * G of this run: the checkpoint's when resuming (so the sums add up as before), else {@code
+   * train.gradientTasks}, else the executors now ({@link GradientStep#groups}).
    */
-  private static TrainerState fresh(
-      CausalLM base, LoraConfig lora, int seed, TrainConfig tc, NDManager manager) {
-    if (lora == null) {
-      return new TrainerState(new ArrayList<>(base.parameters().keySet()), weightsOf(base), tc);
+  int gradientTasks(org.apache.spark.SparkContext sc, TrainConfig tc) {
+    if (recordedGradientTasks > 0) {
+      return recordedGradientTasks;
     }
-    try (CausalLM policy =
-        base.withAdapters(LoraAdapters.init(base.config(), lora, seed, manager))) {
-      long trainable = policy.adapters().size();
-      long all = base.config().parameterCount();
+    return GradientStep.groups(sc, tc.get(TrainConfig.GRADIENT_TASKS));
+  }
+
+  /** Trainable floats: what every gradient result and weights broadcast carries. */
+  long trainableCount() {
+    long n = 0;
+    for (float[] w : state.weights()) {
+      n += w.length;
+    }
+    return n;
+  }
+
+  /** Fresh adapters (B = 0, A seeded by {@code run.seed}) on {@code config}'s architecture. */
+  private static TrainerState freshAdapters(
+      ModelConfig config, LoraConfig lora, int seed, TrainConfig tc, NDManager manager) {
+    try (LoraAdapters adapters = LoraAdapters.init(config, lora, seed, manager)) {
+      long trainable = adapters.size();
+      long all = config.parameterCount();
       LOG.info(
           "LoRA {} on {}: {} trainable of {} parameters ({} %)",
           lora,
-          base.config().modelType(),
+          config.modelType(),
           trainable,
           all,
           String.format(Locale.ROOT, "%.3f", 100.0 * trainable / all));
-      return new TrainerState(
-          new ArrayList<>(policy.trainableParameters().keySet()), weightsOf(policy), tc);
+      List<String> names = new ArrayList<>(adapters.parameters().keySet());
+      float[][] w =
+          adapters.parameters().values().stream()
+              .map(a -> a.toFloatArray())
+              .toArray(float[][]::new);
+      return new TrainerState(names, w, tc);
     }
   }
 
