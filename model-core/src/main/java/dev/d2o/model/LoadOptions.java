@@ -10,8 +10,8 @@ import java.util.List;
  * places a model's weights.
  *
  * @param dtype {@code model.dtype}: auto, float32, float16 or bfloat16 ({@link WeightType#resolve})
- * @param devices the devices the weights may be spread over, in order ({@code model.device});
- *     empty for the load manager's device alone
+ * @param devices the devices the weights may be spread over, in order ({@code model.device}); empty
+ *     for the load manager's device alone
  * @param budgets bytes of weights each device may hold, or null for each device's default ({@link
  *     #defaultBudget})
  */

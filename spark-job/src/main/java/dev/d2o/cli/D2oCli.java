@@ -39,6 +39,11 @@ public final class D2oCli {
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new D2oCli());
     cl.setExecutionExceptionHandler(new ErrorHandler());
+    var refusal = dev.d2o.model.NativePlatform.refusal(); // before any native code loads
+    if (refusal.isPresent()) {
+      cl.getErr().println("d2o: error: " + refusal.get());
+      return 1;
+    }
     return cl.execute(args);
   }
 

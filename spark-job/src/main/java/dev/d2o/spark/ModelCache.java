@@ -49,6 +49,7 @@ public final class ModelCache {
     String key = spec + "@" + devices;
     Pretrained p = MODELS.get(key);
     if (p == null) {
+      dev.d2o.model.NativePlatform.require(); // executors too: a node of another platform says so
       while (MODELS.size() >= CAPACITY) {
         Iterator<Map.Entry<String, Pretrained>> eldest = MODELS.entrySet().iterator();
         Map.Entry<String, Pretrained> e = eldest.next();

@@ -78,17 +78,10 @@ public final class InputData {
     if (!HadoopFiles.exists(path, spark.sparkContext().hadoopConfiguration())) {
       throw new InputException("input not found: " + location + " (data.input)");
     }
-    String fmt = format.equals("auto") ? detect(location) : format;
+    String fmt = TableFormats.resolve(spark, path, location, format); // Delta, Iceberg, files
     Dataset<Row> raw;
     try {
-      raw =
-          fmt.equals("parquet")
-              ? spark.read().parquet(path.toString())
-              : spark
-                  .read()
-                  .option("mode", "PERMISSIVE")
-                  .option("columnNameOfCorruptRecord", "_corrupt_record")
-                  .json(path.toString());
+      raw = TableFormats.read(spark, path, fmt);
     } catch (Exception e) { // Spark throws its (checked) SparkException or AnalysisException here
       throw new InputException(
           "input "
@@ -203,20 +196,6 @@ public final class InputData {
     }
     checkUniqueIds(valid, location);
     return new Loaded(valid, total, rejected);
-  }
-
-  private static String detect(String location) {
-    String l = location.toLowerCase();
-    if (l.endsWith(".jsonl") || l.endsWith(".json") || l.endsWith(".jsonl.gz")) {
-      return "jsonl";
-    }
-    if (l.endsWith(".parquet") || !l.matches(".*\\.[a-z0-9]+$")) {
-      return "parquet"; // a directory of part files is Spark's usual Parquet layout
-    }
-    throw new InputException(
-        "cannot tell the format of "
-            + location
-            + " from its extension; set data.format to parquet or jsonl");
   }
 
   private static void checkUniqueIds(Dataset<Row> valid, String location) {

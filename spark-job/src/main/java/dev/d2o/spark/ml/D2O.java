@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
@@ -44,6 +45,8 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
   private final Param<String> runDir;
   private final IntParam seed;
   private final StringArrayParam extraConf;
+  private final BooleanParam overwrite;
+  private final BooleanParam resume;
 
   public D2O() {
     this(Identifiable$.MODULE$.randomUID("d2o"));
@@ -87,6 +90,17 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
             this,
             "extraConf",
             "further job configuration as key=value (see the README's table of keys)");
+    // as the command line's --overwrite and --resume: RunDir refuses an existing run without them
+    overwrite =
+        new BooleanParam(
+            this,
+            "overwrite",
+            "replace an existing run in runDir (the command line's --overwrite)");
+    resume =
+        new BooleanParam(
+            this,
+            "resume",
+            "continue the run in runDir from its newest complete checkpoint (--resume)");
     JobConfig d = JobConfig.defaults();
     TrainConfig t = d.trainConfig();
     setDefault(beta, t.get(TrainConfig.BETA));
@@ -100,6 +114,8 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
     setDefault(runDir, d.get(Keys.RUN_DIR));
     setDefault(seed, d.get(Keys.RUN_SEED));
     setDefault(extraConf, new String[0]);
+    setDefault(overwrite, false);
+    setDefault(resume, false);
   }
 
   /** The beta Param (MLlib finds Params through public no-argument methods). */
@@ -157,6 +173,16 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
     return extraConf;
   }
 
+  /** The overwrite Param (MLlib finds Params through public no-argument methods). */
+  public BooleanParam overwrite() {
+    return overwrite;
+  }
+
+  /** The resume Param (MLlib finds Params through public no-argument methods). */
+  public BooleanParam resume() {
+    return resume;
+  }
+
   @Override
   public String uid() {
     return uid;
@@ -187,7 +213,14 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
     JobConfig cfg = jobConfig();
     @SuppressWarnings("unchecked")
     Dataset<Row> rows = (Dataset<Row>) dataset.toDF();
-    var summary = Pipeline.run(dataset.sparkSession(), cfg, Pipeline.Stage.ALL, false, true, rows);
+    var summary =
+        Pipeline.run(
+            dataset.sparkSession(),
+            cfg,
+            Pipeline.Stage.ALL,
+            (Boolean) value(resume),
+            (Boolean) value(overwrite),
+            rows);
     D2OModel model = new D2OModel(uid, summary.get("final_model").asText());
     model.setParent(this);
     return model.setSeed((Integer) value(seed));

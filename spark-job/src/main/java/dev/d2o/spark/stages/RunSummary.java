@@ -50,10 +50,11 @@ final class RunSummary {
   }
 
   /**
-   * A training stage's steps, final model and last step's metrics, with what moved per step and the
-   * executors' peak memory.
+   * A training stage's start (fresh or resumed), steps, final model and last step's metrics, with
+   * what moved per step and the executors' peak memory.
    */
   void trained(TrainStage.Result r) {
+    node.put("train_start", r.start());
     node.put("steps", r.steps().size());
     node.put("final_model", r.finalModel());
     node.put("train/gradient_tasks", r.gradientTasks());
