@@ -2,6 +2,7 @@ package dev.d2o.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.error.ConfigException;
 import dev.d2o.model.LoraConfig;
 import dev.d2o.model.ModelConfig;
 import dev.d2o.spark.config.JobConfig;
@@ -15,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
 
 /**
  * The size of a training step's results, for {@code spark.driver.maxResultSize}: G gradient results
@@ -71,5 +73,30 @@ public final class ResultSize {
     }
     Matcher m = LOCAL_CLUSTER.matcher(master);
     return m.matches() ? Integer.parseInt(m.group(1)) : 1;
+  }
+
+  /**
+   * Fails when {@code spark.driver.maxResultSize} in {@code conf} (Spark's default 1g when unset; 0
+   * = unlimited) cannot hold a step's {@code groups} results of {@code trainable} floats, naming
+   * the size it needs.
+   */
+  public static void check(SparkConf conf, int groups, long trainable) {
+    long limit = conf.getSizeAsBytes("spark.driver.maxResultSize", "1g");
+    long needed = needed(groups, trainable);
+    if (limit > 0 && limit < needed) {
+      throw new ConfigException(
+          String.format(
+              Locale.ROOT,
+              "spark.driver.maxResultSize = %s is too small for this run's gradient results: %d"
+                  + " tasks (train.gradientTasks) × %d trainable floats × 4 bytes = %.1f MB per"
+                  + " step. Set spark.driver.maxResultSize to at least %s (spark-submit --conf"
+                  + " spark.driver.maxResultSize=%s), or train fewer parameters (lora.rank)",
+              conf.get("spark.driver.maxResultSize", "1g"),
+              groups,
+              trainable,
+              needed / 1e6,
+              megabytes(needed),
+              megabytes(needed)));
+    }
   }
 }

@@ -105,8 +105,9 @@ class PolicyReplicaLoraTest {
   }
 
   /**
-   * A frozen base stored in F16 ({@code model.dtype = float16}) holds 2 bytes per parameter: about
-   * half the resident memory of the same base in F32, and a LoRA replica on it adds only adapters.
+   * A frozen base stored in F16 ({@code model.dtype = float16}) holds 2 bytes per parameter (the
+   * weights' arrays as the engine holds them; the RSS change is printed, not asserted, since it
+   * moves with the heap and the allocator), and a LoRA replica on it shares those arrays.
    */
   @Test
   void aHalfPrecisionBaseHoldsTwoBytesPerParameter() throws Exception {
@@ -118,24 +119,28 @@ class PolicyReplicaLoraTest {
     PolicyReplica lora =
         PolicyReplica.of(
             new PolicyReplica.Recipe(frozen(path, "float16"), LORA, LOSS, 2, 0, null), conf);
-    long rss2 = rss();
-    ModelCache.release(frozen(path, "float16"));
-    Pretrained full = ModelCache.get(frozen(path, "float32"), conf);
-    long rss3 = rss();
     long params = half.model().config().parameterCount();
-    double perParamHalf = (rss1 - rss0) / (double) params;
-    double perParamFull = (rss3 - rss2) / (double) params;
-    System.out.printf(
-        "frozen base: %.2f bytes/parameter in F16, %.2f in F32; LoRA replica on it %+.1f MB%n",
-        perParamHalf, perParamFull, (rss2 - rss1) / 1048576.0);
-    assertTrue(perParamHalf > 1.5 && perParamHalf < 2.6, "F16: " + perParamHalf + " B/param");
-    assertTrue(perParamFull > 3.5, "F32: " + perParamFull + " B/param");
+    assertEquals(2 * params, heldBytes(half), "F16 base: 2 bytes per parameter");
     assertSame(
         half.model().param("model.norm.weight"), lora.model().base().param("model.norm.weight"));
-    assertTrue(rss2 - rss1 < params / 2, "the LoRA replica costs far less than a base copy");
+    ModelCache.release(frozen(path, "float16"));
+    long rss2 = rss();
+    Pretrained full = ModelCache.get(frozen(path, "float32"), conf);
+    long rss3 = rss();
+    assertEquals(4 * params, heldBytes(full), "F32 base: 4 bytes per parameter");
+    System.out.printf(
+        "frozen base RSS change: %.2f bytes/parameter in F16, %.2f in F32%n",
+        (rss1 - rss0) / (double) params, (rss3 - rss2) / (double) params);
     assertTrue(!ModelCache.holds(frozen(path, "float16")), "released");
     assertTrue(ModelCache.holds(frozen(path, "float32")));
-    full.model(); // still open
+  }
+
+  private static long heldBytes(Pretrained p) {
+    long n = 0;
+    for (NDArray a : p.model().parameters().values()) {
+      n += a.size() * a.getDataType().getNumOfBytes();
+    }
+    return n;
   }
 
   /**

@@ -1,10 +1,8 @@
 package dev.d2o.spark.train;
 
-import dev.d2o.error.ConfigException;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.PolicyReplica;
 import dev.d2o.spark.ProcessMemory;
-import dev.d2o.spark.ResultSize;
 import dev.d2o.train.GradientGroups;
 import dev.d2o.train.GradientSums;
 import java.io.ByteArrayInputStream;
@@ -18,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.Partitioner;
 import org.apache.spark.SparkContext;
@@ -75,30 +72,6 @@ final class GradientStep {
       return 1;
     }
     return Math.max(1, sc.getExecutorMemoryStatus().size() - 1); // the driver is listed too
-  }
-
-  /**
-   * Fails when {@code spark.driver.maxResultSize} cannot hold a step's G results of {@code
-   * trainable} floats, naming the size it needs.
-   */
-  static void checkResultSize(SparkContext sc, int groups, long trainable) {
-    long limit = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
-    long needed = ResultSize.needed(groups, trainable);
-    if (limit > 0 && limit < needed) {
-      throw new ConfigException(
-          String.format(
-              Locale.ROOT,
-              "spark.driver.maxResultSize = %s is too small for this run's gradient results: %d"
-                  + " tasks (train.gradientTasks) × %d trainable floats × 4 bytes = %.1f MB per"
-                  + " step. Set spark.driver.maxResultSize to at least %s (spark-submit --conf"
-                  + " spark.driver.maxResultSize=%s), or train fewer parameters (lora.rank)",
-              sc.getConf().get("spark.driver.maxResultSize", "1g"),
-              groups,
-              trainable,
-              needed / 1e6,
-              ResultSize.megabytes(needed),
-              ResultSize.megabytes(needed)));
-    }
   }
 
   /**

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.d2o.error.InputException;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.PolicyReplica;
+import dev.d2o.spark.ResultSize;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.io.CheckpointStore;
 import dev.d2o.spark.io.RunDir;
@@ -87,7 +88,7 @@ public final class TrainStage {
     ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
     int groups = start.gradientTasks(spark.sparkContext(), tc);
     outputs.recordGradientTasks(groups);
-    GradientStep.checkResultSize(spark.sparkContext(), groups, start.trainableCount());
+    ResultSize.check(spark.sparkContext().getConf(), groups, start.trainableCount());
     GradientStep gradients = new GradientStep(spark.sparkContext(), spec, groups);
     Traffic traffic = new Traffic(start.trainableCount());
     List<StepResult> steps;
