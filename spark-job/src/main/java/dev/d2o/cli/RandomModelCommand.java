@@ -132,6 +132,7 @@ public final class RandomModelCommand implements Callable<Integer> {
     ModelConfig config;
     if (shape != null) {
       config = namedShape();
+      Files.createDirectories(out);
       List<String> specials = llama3Specials();
       ByteLevelBpe.synthetic(config.vocabSize(), specials).write(out.resolve("tokenizer.json"));
     } else {
@@ -140,8 +141,8 @@ public final class RandomModelCommand implements Callable<Integer> {
       ObjectNode json =
           family.smallConfig(Size.of(hidden, layers, heads, context), vocab, bos, eos);
       config = ModelConfig.fromJson(json, "--type " + type);
+      Files.createDirectories(out);
     }
-    Files.createDirectories(out);
     RandomWeights.write(config, seed, stored, out, SafeTensorsShards.MAX_SHARD_BYTES);
     if (shape == null && tokenizer == null) {
       ByteLevelBpe.bytesOnly(List.of("<|endoftext|>", "<s>")).write(out.resolve("tokenizer.json"));
