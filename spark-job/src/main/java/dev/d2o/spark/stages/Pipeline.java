@@ -85,6 +85,9 @@ public final class Pipeline {
         summary.driverHeap(heap.peak());
         return summary.write();
       }
+      if (stage != Stage.ANCHORS) {
+        TrainStage.checkResultSize(spark, cfg); // before the anchors stage's work, not after it
+      }
       Dataset<Row> anchors = anchors(spark, cfg, run, stage, resume, input, summary);
       if (stage != Stage.ANCHORS) {
         TrainStage.Result trained = train(spark, cfg, run, anchors, resume, summary);

@@ -6,6 +6,7 @@ import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.PolicyReplica;
 import dev.d2o.spark.ResultSize;
 import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.CheckpointStore;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.train.DataOrder;
@@ -48,6 +49,23 @@ public final class TrainStage {
       int gradientTasks,
       double bytesPerStep,
       long executorPeakRssBytes) {}
+
+  /**
+   * Checks {@code spark.driver.maxResultSize} at start-up, before any stage runs, with the G a
+   * fresh run uses (the stage checks again with the G a resumed checkpoint recorded). A model
+   * directory without a readable {@code config.json} is left for the stages to report.
+   */
+  public static void checkResultSize(SparkSession spark, JobConfig cfg) {
+    org.apache.spark.SparkContext sc = spark.sparkContext();
+    long trainable;
+    try {
+      trainable = ResultSize.trainable(cfg, sc.hadoopConfiguration());
+    } catch (RuntimeException e) {
+      return;
+    }
+    int groups = GradientStep.groups(sc, cfg.get(Keys.train(TrainConfig.GRADIENT_TASKS)));
+    ResultSize.check(sc.getConf(), groups, trainable);
+  }
 
   private final SparkSession spark;
   private final JobConfig cfg;
