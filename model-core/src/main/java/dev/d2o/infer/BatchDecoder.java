@@ -89,7 +89,7 @@ final class BatchDecoder {
       lmax = Math.max(lmax, r.prompt.length);
       steps = Math.max(steps, r.limit);
     }
-    try (NoGrad g = NoGrad.enter();
+    try (NoGrad g = NoGrad.open();
         NDManager call = model.manager().newSubManager();
         KvCache cache = newCache(call, lmax + steps);
         EngineSampler engine =

@@ -10,7 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * intermediate alive until the result is closed. Inference (generation, scoring) runs inside one.
  *
  * <pre>{@code
- * try (NoGrad g = NoGrad.enter()) {
+ * try (NoGrad g = NoGrad.open()) {
  *   ... forward passes whose results need no gradient ...
  * }
  * }</pre>
@@ -23,7 +23,7 @@ public final class NoGrad implements AutoCloseable {
   }
 
   /** Turns recording off on this thread until {@link #close}. */
-  public static NoGrad enter() {
+  public static NoGrad open() {
     boolean was = JniUtils.isGradMode();
     if (was) {
       JniUtils.setGradMode(false);
@@ -36,7 +36,7 @@ public final class NoGrad implements AutoCloseable {
     return JniUtils.isGradMode();
   }
 
-  /** Restores the mode this thread had before {@link #enter}. */
+  /** Restores the mode this thread had before {@link #open}. */
   @Override
   public void close() {
     if (previous) {

@@ -40,7 +40,7 @@ class NoGradTest {
                 NDArray w = model.parameters().values().iterator().next();
                 try (NDManager m = manager.newSubManager()) {
                   out.add(recorded(w.mul(m.create(2f)).sum()));
-                  try (NoGrad g = NoGrad.enter()) {
+                  try (NoGrad g = NoGrad.open()) {
                     out.add(NoGrad.isRecording());
                     out.add(recorded(w.mul(m.create(2f)).sum()));
                   }
