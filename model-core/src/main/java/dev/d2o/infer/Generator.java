@@ -10,16 +10,18 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Batched sampling generation with a key/value cache: K samples per prompt, drawn in Java from each
- * row's float logits with the row's own random stream ({@link SampleStream}), so sample j of
- * example {@code id} depends only on (seed, id, j, the weights) and not on how requests are
- * batched.
+ * Batched sampling generation with a key/value cache: K samples per prompt, each drawn with the
+ * sample's own random stream ({@link SampleStream}), so sample j of example {@code id} depends only
+ * on (seed, id, j, the weights) and not on how requests are batched.
  *
  * <p>Samples are grouped longest prompt first into sub-batches of at most {@code batchSize} rows
  * whose rows × (longest prompt + max_new_tokens) stays within {@code tokenBudget} (a single row may
- * exceed it): this bounds the cache and the activations of one decode. A sample stops at EOS, at
- * {@code max_new_tokens}, or when prompt + sample fill the model's context (so the pair can still
- * be scored).
+ * exceed it): this bounds the cache and the activations of one decode. The K rows of a prompt sit
+ * together in a sub-batch and share one prompt pass (the prompt's keys and values are copied to the
+ * K rows); the cache is preallocated per sub-batch; tokens are drawn on the engine ({@link
+ * EngineSampler}), so only the chosen ids and their log-probs come back to Java. A sample stops at
+ * EOS, at {@code max_new_tokens}, or when prompt + sample fill the model's context (so the pair can
+ * still be scored).
  */
 public final class Generator {
   /** Default bound on rows × (prompt + max_new_tokens) per sub-batch. */
@@ -29,9 +31,33 @@ public final class Generator {
   private final TextTokenizer tokenizer;
   private final int batchSize;
   private final int tokenBudget;
-  private final boolean useCache;
+  private final Mode mode;
   private final int[] stopIds;
   private BatchDecoder.StepObserver observer;
+
+  /**
+   * How sub-batches are decoded. Everything is on by default; {@link #BASELINE} is the decoder as
+   * it was before issue 19, kept reachable for the benchmark's comparison and the tests.
+   *
+   * @param cache keep keys and values (otherwise recompute the whole sequence every step)
+   * @param preallocatedCache write into a fixed buffer per sub-batch (otherwise concatenate, one
+   *     copy of the cache per token), and compact finished rows lazily
+   * @param sharedPrefill one prompt pass per prompt of a sub-batch (otherwise one per sample)
+   * @param engineSampler draw on the engine (otherwise copy the logits to Java, {@link
+   *     TokenSampler})
+   */
+  record Mode(
+      boolean cache, boolean preallocatedCache, boolean sharedPrefill, boolean engineSampler) {
+    /** Every improvement on. */
+    static final Mode DEFAULT = new Mode(true, true, true, true);
+
+    /** Each sample prefilled alone, a growing cache, sampling in Java. */
+    static final Mode BASELINE = new Mode(true, false, false, false);
+
+    Mode withoutCache() {
+      return new Mode(false, false, sharedPrefill, engineSampler);
+    }
+  }
 
   /**
    * @param tokenizer decodes the samples to text and contributes its EOS id; may be null (ids only)
@@ -39,7 +65,7 @@ public final class Generator {
    * @param tokenBudget most rows × (longest prompt + max_new_tokens) decoded together
    */
   public Generator(CausalLM model, TextTokenizer tokenizer, int batchSize, int tokenBudget) {
-    this(model, tokenizer, batchSize, tokenBudget, true, new int[0]);
+    this(model, tokenizer, batchSize, tokenBudget, Mode.DEFAULT, new int[0]);
   }
 
   private Generator(
@@ -47,7 +73,7 @@ public final class Generator {
       TextTokenizer tokenizer,
       int batchSize,
       int tokenBudget,
-      boolean useCache,
+      Mode mode,
       int[] stopIds) {
     if (batchSize < 1) {
       throw new ModelException("batch_size = " + batchSize + " is invalid: must be ≥ 1");
@@ -59,8 +85,19 @@ public final class Generator {
     this.tokenizer = tokenizer;
     this.batchSize = batchSize;
     this.tokenBudget = tokenBudget;
-    this.useCache = useCache;
+    this.mode = mode;
     this.stopIds = stopIds.clone();
+  }
+
+  /**
+   * The generator the anchors stage uses: {@code promptsPerGroup} prompts of {@code
+   * samplesPerPrompt} samples each decode together (within the default token budget), so each
+   * prompt is read once for all its samples.
+   */
+  public static Generator forPromptGroups(
+      CausalLM model, TextTokenizer tokenizer, int promptsPerGroup, int samplesPerPrompt) {
+    int rows = Math.multiplyExact(promptsPerGroup, samplesPerPrompt);
+    return new Generator(model, tokenizer, rows, TOKEN_BUDGET_DEFAULT);
   }
 
   /**
@@ -68,7 +105,12 @@ public final class Generator {
    * baseline).
    */
   public Generator withoutCache() {
-    return new Generator(model, tokenizer, batchSize, tokenBudget, false, stopIds);
+    return withMode(mode.withoutCache());
+  }
+
+  /** The same generator decoding in another {@link Mode}. */
+  Generator withMode(Mode m) {
+    return new Generator(model, tokenizer, batchSize, tokenBudget, m, stopIds);
   }
 
   /**
@@ -76,7 +118,7 @@ public final class Generator {
    * token, {@code dev.d2o.chat.PromptRenderer#stopIds}), which then ends the sample as EOS does.
    */
   public Generator withStopIds(int... ids) {
-    return new Generator(model, tokenizer, batchSize, tokenBudget, useCache, ids);
+    return new Generator(model, tokenizer, batchSize, tokenBudget, mode, ids);
   }
 
   Generator observe(BatchDecoder.StepObserver o) {
@@ -118,16 +160,11 @@ public final class Generator {
                 i, j, req.promptIds(), SampleStream.of(config.seed(), req.id(), j), limit));
       }
     }
-    // longest prompts first; the sort is stable: input order within a length
+    // longest prompts first; the sort is stable: input order within a length, so the K rows of a
+    // prompt stay together
     rows.sort(Comparator.comparingInt((SampleRow r) -> -r.prompt.length));
     int[] eos = eosIds();
-    BatchDecoder decoder =
-        new BatchDecoder(
-            model,
-            new TokenSampler(config, eos, model.config().vocabSize()),
-            eos,
-            useCache,
-            observer);
+    BatchDecoder decoder = new BatchDecoder(model, config, eos, mode, observer);
     for (List<SampleRow> chunk : chunks(rows, config.maxNewTokens())) {
       decoder.run(chunk);
     }

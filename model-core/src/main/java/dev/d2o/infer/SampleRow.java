@@ -53,9 +53,24 @@ final class SampleRow {
     return tokens[count - 1];
   }
 
-  /** Token {@code j} of prompt + sample. */
+  /**
+   * Token {@code j} of prompt + sample; past the end, the last token (a finished row that stays in
+   * its batch until the next compaction keeps feeding its last token, whose output is ignored).
+   */
   int tokenAt(int j) {
-    return j < prompt.length ? prompt[j] : tokens[j - prompt.length];
+    return j < prompt.length ? prompt[j] : tokens[Math.min(j - prompt.length, count - 1)];
+  }
+
+  /**
+   * The position of token {@code j}: {@code j}, capped at the last token's (see {@link #tokenAt}).
+   */
+  int positionOf(int j) {
+    return Math.min(j, prompt.length + count - 1);
+  }
+
+  /** Whether the sample is finished (EOS, or {@link #limit} tokens). */
+  boolean finished() {
+    return eos || count >= limit;
   }
 
   int[] tokens() {

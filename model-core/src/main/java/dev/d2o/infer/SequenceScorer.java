@@ -3,6 +3,7 @@ package dev.d2o.infer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.d2o.model.CausalLM;
+import dev.d2o.model.NoGrad;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -37,8 +38,16 @@ public final class SequenceScorer {
     return model.tokenLogps(hidden, batch.targets, batch.responseMask, batch.firstTarget);
   }
 
-  /** Scores {@code requests} without gradients. */
+  /**
+   * Scores {@code requests} without gradients (no autograd graph on any thread: {@link NoGrad}).
+   */
   public List<ScoreResult> score(List<ScoreRequest> requests) {
+    try (NoGrad g = NoGrad.open()) {
+      return scoreAll(requests);
+    }
+  }
+
+  private List<ScoreResult> scoreAll(List<ScoreRequest> requests) {
     List<ScoreRequest> fitted = new ArrayList<>(requests.size());
     for (ScoreRequest r : requests) {
       fitted.add(policy.apply(r, model.config().maxPositions()));

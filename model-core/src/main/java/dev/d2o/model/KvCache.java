@@ -4,39 +4,101 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Per-layer keys and values of the tokens seen so far, (B, Hkv, S, D) each: grouped-query models
  * cache only their KV heads. The cache owns its arrays (in its own manager), so they survive the
  * {@link NDScope} of each decoding step.
+ *
+ * <p>A {@linkplain #preallocated preallocated} cache writes each step's keys and values into a
+ * fixed buffer (B, Hkv, capacity, D) per layer, in place (PyTorch's {@code index_put_} on a slice),
+ * and attention reads a view of the filled slots: no copy per token. A {@linkplain
+ * #KvCache(NDManager, int) growing} cache concatenates instead, copying the whole cache at every
+ * step (the decoder before issue 19, kept as the benchmark's baseline). Rows leave or repeat
+ * through {@link #selectRows}, one copy of the buffers.
  */
 public final class KvCache implements AutoCloseable {
   private final NDManager manager;
   private final NDArray[] keys;
   private final NDArray[] values;
+  private final int[] filled;
+  private final int capacity; // slots per buffer; 0 = grow by concatenation
 
+  /** A cache that grows by concatenation (a copy of the cache per step). */
   public KvCache(NDManager parent, int numLayers) {
+    this(parent, numLayers, 0);
+  }
+
+  private KvCache(NDManager parent, int numLayers, int capacity) {
     this.manager = parent.newSubManager();
     this.keys = new NDArray[numLayers];
     this.values = new NDArray[numLayers];
+    this.filled = new int[numLayers];
+    this.capacity = capacity;
+  }
+
+  /**
+   * A cache with room for {@code capacity} key slots per row; a longer sequence grows it (by
+   * doubling, one copy).
+   */
+  public static KvCache preallocated(NDManager parent, int numLayers, int capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity must be ≥ 1, got " + capacity);
+    }
+    return new KvCache(parent, numLayers, capacity);
   }
 
   /** Number of cached key slots S. */
   public long length() {
-    return keys[0] == null ? 0 : keys[0].getShape().get(2);
+    return filled[0];
   }
 
   /**
    * Appends this step's keys and values (B, Hkv, T, D) to {@code layer}; returns the full (B, Hkv,
-   * S, D) pair.
+   * S, D) pair (views into the buffers when preallocated).
    */
   NDList append(int layer, NDArray k, NDArray v) {
-    keys[layer] = keep(keys[layer], k);
-    values[layer] = keep(values[layer], v);
-    return new NDList(keys[layer], values[layer]);
+    int t = Math.toIntExact(k.getShape().get(2));
+    int from = filled[layer];
+    filled[layer] = from + t;
+    if (capacity == 0) {
+      keys[layer] = grow(keys[layer], k);
+      values[layer] = grow(values[layer], v);
+      return new NDList(keys[layer], values[layer]);
+    }
+    keys[layer] = write(keys[layer], k, from);
+    values[layer] = write(values[layer], v, from);
+    NDIndex filledSlots = new NDIndex().addAllDim(2).addSliceDim(0, from + t);
+    NDManager step = k.getManager(); // the views die with the step's arrays
+    return new NDList(keys[layer].get(step, filledSlots), values[layer].get(step, filledSlots));
   }
 
-  private NDArray keep(NDArray old, NDArray fresh) {
+  /** Copies {@code fresh} (B, Hkv, T, D) into slots [from, from + T) of the buffer. */
+  private NDArray write(NDArray buffer, NDArray fresh, int from) {
+    Shape s = fresh.getShape();
+    long need = from + s.get(2);
+    if (buffer == null || buffer.getShape().get(2) < need) {
+      long slots = Math.max(need, buffer == null ? capacity : 2 * buffer.getShape().get(2));
+      NDArray next =
+          manager.zeros(new Shape(s.get(0), s.get(1), slots, s.get(3)), fresh.getDataType());
+      NDScope.unregister(next);
+      if (buffer != null) {
+        next.set(slots(0, from), buffer.get(fresh.getManager(), slots(0, from)));
+        buffer.close();
+      }
+      buffer = next;
+    }
+    buffer.set(slots(from, need), fresh); // in place: the buffer keeps its storage
+    return buffer;
+  }
+
+  private static NDIndex slots(long from, long to) {
+    return new NDIndex().addAllDim(2).addSliceDim(from, to);
+  }
+
+  private NDArray grow(NDArray old, NDArray fresh) {
     NDArray next = old == null ? fresh.duplicate() : old.concat(fresh, 2);
     NDScope.unregister(next);
     next.attach(manager);
@@ -47,8 +109,8 @@ public final class KvCache implements AutoCloseable {
   }
 
   /**
-   * Keeps only the given batch rows, in the given order (for example when finished rows leave the
-   * batch); safe to call inside an {@link NDScope}.
+   * Keeps only the given batch rows, in the given order; a row may repeat (the prompt cache of one
+   * prompt expanded to its samples). Safe to call inside an {@link NDScope}.
    */
   public void selectRows(long[] rows) {
     for (int l = 0; l < keys.length; l++) {

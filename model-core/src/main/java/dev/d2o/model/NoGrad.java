@@ -3,25 +3,44 @@ package dev.d2o.model;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * A scope without autograd recording on this thread: PyTorch's grad mode is thread-local and on by
- * default on threads the engine did not start (Spark's task threads), so a pass meant to be
- * graph-free says so. Restores the previous mode on close.
+ * A scope in which the engine records no autograd graph on the current thread, restoring the
+ * thread's previous mode on close. PyTorch's grad mode is per thread and starts on: DJL turns it
+ * off only on the thread that first loads the engine, so any other thread (a Spark task, a test's
+ * worker) records a graph for every op on a weight that requires gradients, keeping every
+ * intermediate alive until the result is closed. Inference (generation, scoring) runs inside one.
+ *
+ * <pre>{@code
+ * try (NoGrad g = NoGrad.open()) {
+ *   ... forward passes whose results need no gradient ...
+ * }
+ * }</pre>
  */
 public final class NoGrad implements AutoCloseable {
   private final boolean previous;
 
-  private NoGrad() {
-    previous = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
+  private NoGrad(boolean previous) {
+    this.previous = previous;
   }
 
-  /** Turns recording off until {@link #close}. */
+  /** Turns recording off on this thread until {@link #close}. */
   public static NoGrad open() {
-    return new NoGrad();
+    boolean was = JniUtils.isGradMode();
+    if (was) {
+      JniUtils.setGradMode(false);
+    }
+    return new NoGrad(was);
   }
 
+  /** Whether the engine records autograd graphs on this thread now. */
+  public static boolean isRecording() {
+    return JniUtils.isGradMode();
+  }
+
+  /** Restores the mode this thread had before {@link #open}. */
   @Override
   public void close() {
-    JniUtils.setGradMode(previous);
+    if (previous) {
+      JniUtils.setGradMode(true);
+    }
   }
 }

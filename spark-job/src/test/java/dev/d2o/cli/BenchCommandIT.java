@@ -45,11 +45,22 @@ class BenchCommandIT {
     assertEquals(4 * 256, tiny.get("train").get("tokens_per_step").asInt(), "batch 4 × 256");
     assertTrue(tiny.get("train").get("mfu").asDouble() > 0);
     assertTrue(tiny.get("score").get("tokens_per_s").asDouble() > 0);
-    assertEquals(4, tiny.get("generate").size(), "batch 1 and 16, with and without the cache");
+    assertEquals(
+        6, tiny.get("generate").size(), "batch 1 and 16: generator, its baseline, no cache");
+    JsonNode anchors = tiny.get("anchors");
+    assertEquals(11, anchors.get("samples_per_prompt").asInt());
+    assertEquals(8 * 11 * 64, anchors.get("tokens_per_call").asInt());
+    assertEquals(1, anchors.get("call").get("seconds").size());
+    assertEquals(1, anchors.get("baseline_call").get("seconds").size());
+    assertEquals(
+        anchors.get("tokens_per_s").asDouble() / anchors.get("baseline_tokens_per_s").asDouble(),
+        anchors.get("speedup").asDouble(),
+        1e-9);
     assertTrue(tiny.get("spark").get("ratio").asDouble() > 0);
     String md = Files.readString(tmp.resolve("latest.md"));
     assertTrue(md.contains("| measurement | shape | value | note |"), md);
     assertTrue(md.contains("generate, batch 16, KV cache"), md);
+    assertTrue(md.contains("anchors, 8 prompts × K = 11"), md);
   }
 
   @Test

@@ -108,8 +108,9 @@ public final class AnchorBuilder {
       requests.add(new GenerationRequest(in.id(), ids));
     }
     long t0 = System.nanoTime();
+    // the group's prompts decode together, each prompt read once for its K anchors
     List<GenerationResult> generated =
-        new Generator(sampler, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
+        Generator.forPromptGroups(sampler, tokenizer, batchSize, numSamples)
             .withStopIds(renderer.stopIds(tokenizer))
             .generate(requests, numSamples, sampling);
     generateSeconds += (System.nanoTime() - t0) / 1e9;
