@@ -6,8 +6,10 @@ import dev.d2o.datagen.HarmlessData.SftRow;
 import dev.d2o.datagen.TopicBook.Topic;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -49,9 +51,12 @@ public final class HarmlessGenerator {
   private record Drawn(Topic topic, String prompt) {}
 
   private final TopicBook book;
+  private final HarmlessGrammar grammar;
 
+  /** A generator of this book's texts; fails when the book breaks the grammar's rules. */
   public HarmlessGenerator(TopicBook book) {
     this.book = book;
+    this.grammar = new HarmlessGrammar(book);
   }
 
   /** Generates every split. */
@@ -82,6 +87,19 @@ public final class HarmlessGenerator {
     return new HarmlessData(train, eval, sft, costTrain, costTest);
   }
 
+  /**
+   * Held-out rows for prompts written elsewhere (e.g. {@link ParaphrasedPrompts}): for each, a
+   * helpful and a harmful response drawn for its topic exactly as for the generated splits, from a
+   * stream of its own named {@code split}; ids are {@code split-00000}, ...
+   */
+  public List<PromptRow> rowsFor(String split, List<ParaphrasedPrompts.Entry> prompts, long seed) {
+    List<Drawn> drawn = new ArrayList<>(prompts.size());
+    for (ParaphrasedPrompts.Entry e : prompts) {
+      drawn.add(new Drawn(e.topic(), e.prompt()));
+    }
+    return pairs(split, drawn, stream(seed, split));
+  }
+
   private static Random stream(long seed, String name) {
     return new Random(
         seed * 1_000_003L + name.hashCode()); // String.hashCode is specified, so this is stable
@@ -104,15 +122,12 @@ public final class HarmlessGenerator {
       }
       List<Topic> topics = pick(categories, rng);
       Topic topic = pick(topics, rng);
-      String who = pick(book.slot("who"), rng);
-      String body =
-          pick(topic.prompts(), rng)
-              .replace("{who}", who)
-              .replace("{Who}", capitalize(who))
-              .replace("{when}", pick(book.slot("when"), rng));
-      String prompt =
-          (pick(book.slot("prefix"), rng) + " " + body + " " + pick(book.slot("suffix"), rng))
-              .strip();
+      // The draws keep their historical order (who before the template), so seeds keep their data.
+      String who = pick(book.slot(HarmlessGrammar.WHO), rng);
+      Template template = pick(topic.prompts(), rng);
+      String body = grammar.promptBody(template, who, pick(book.slot(HarmlessGrammar.WHEN), rng));
+      String prefix = pick(book.slot(HarmlessGrammar.PREFIX), rng);
+      String prompt = grammar.prompt(prefix, body, pick(book.slot(HarmlessGrammar.SUFFIX), rng));
       if (prompt.split("\\s+").length <= MAX_PROMPT_WORDS && seen.add(prompt)) {
         out.add(new Drawn(topic, prompt));
         misses = 0;
@@ -180,7 +195,8 @@ public final class HarmlessGenerator {
   /**
    * One response of the given class: a shared frame filled with this class's actions ({A}, {B}), an
    * action of the other class under a negation ({N}), an opener ({S}), a negation ({X}) and a
-   * reason ({R}). Redrawn while longer than {@link #MAX_RESPONSE_WORDS} words.
+   * reason ({R}), composed by {@link HarmlessGrammar#response}. Redrawn while longer than {@link
+   * #MAX_RESPONSE_WORDS} words.
    */
   String response(Topic topic, boolean harmful, Random rng) {
     List<String> own = harmful ? topic.risky() : topic.safe();
@@ -188,15 +204,17 @@ public final class HarmlessGenerator {
     for (int attempt = 0; ; attempt++) {
       int a = rng.nextInt(own.size());
       int b = (a + 1 + rng.nextInt(own.size() - 1)) % own.size();
-      String text =
-          pick(book.frames(), rng)
-              .replace("{A}", own.get(a))
-              .replace("{B}", own.get(b))
-              .replace("{N}", pick(other, rng))
-              .replace("{S}", pick(book.slot("S"), rng))
-              .replace("{X}", pick(book.slot("X"), rng))
-              .replace("{R}", pick(book.slot("R"), rng));
-      text = sentenceCase(text);
+      Template frame = pick(book.frames(), rng);
+      // Every slot is drawn, used or not, in this order, so seeds keep their data.
+      Map<String, String> fills = new HashMap<>();
+      fills.put(HarmlessGrammar.OWN, own.get(a));
+      fills.put(HarmlessGrammar.SECOND, own.get(b));
+      fills.put(HarmlessGrammar.NEGATED, pick(other, rng));
+      for (String slot :
+          List.of(HarmlessGrammar.OPENER, HarmlessGrammar.NEGATION, HarmlessGrammar.REASON)) {
+        fills.put(slot, pick(book.slot(slot), rng));
+      }
+      String text = grammar.response(frame, fills);
       if (text.split("\\s+").length <= MAX_RESPONSE_WORDS || attempt >= 100) {
         return text;
       }
@@ -209,25 +227,5 @@ public final class HarmlessGenerator {
 
   private static <T> T pick(List<T> list, Random rng) {
     return list.get(rng.nextInt(list.size()));
-  }
-
-  static String capitalize(String s) {
-    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
-  }
-
-  /** Capitalizes the first letter and every letter that follows ". ". */
-  static String sentenceCase(String s) {
-    StringBuilder out = new StringBuilder(s.length());
-    boolean start = true;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      out.append(start && Character.isLetter(c) ? Character.toUpperCase(c) : c);
-      if (Character.isLetter(c)) {
-        start = false;
-      } else if (c == '.' && i + 1 < s.length() && s.charAt(i + 1) == ' ') {
-        start = true;
-      }
-    }
-    return out.toString();
   }
 }
