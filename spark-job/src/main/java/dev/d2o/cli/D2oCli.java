@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
       KeysCommand.class,
       MakeDataCommand.class,
       TrainCostModelCommand.class,
+      MakeParaphrasedCommand.class,
+      JudgeCommand.class,
       CompareCommand.class,
       BenchCommand.class
     })
