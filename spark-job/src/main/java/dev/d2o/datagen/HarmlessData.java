@@ -64,8 +64,8 @@ public record HarmlessData(
    */
   public List<Table> tables() {
     return List.of(
-        new Table("train", PROMPT_SCHEMA, train.stream().map(HarmlessData::values).toList()),
-        new Table("eval", PROMPT_SCHEMA, eval.stream().map(HarmlessData::values).toList()),
+        promptTable("train", train),
+        promptTable("eval", eval),
         new Table(
             "sft",
             SFT_SCHEMA,
@@ -76,6 +76,11 @@ public record HarmlessData(
             "cost_train", LABELED_SCHEMA, costTrain.stream().map(HarmlessData::values).toList()),
         new Table(
             "cost_test", LABELED_SCHEMA, costTest.stream().map(HarmlessData::values).toList()));
+  }
+
+  /** Prompt rows (the train and eval schema) as a table. */
+  public static Table promptTable(String name, List<PromptRow> rows) {
+    return new Table(name, PROMPT_SCHEMA, rows.stream().map(HarmlessData::values).toList());
   }
 
   /** Share of harmful responses in the SFT corpus. */
