@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       MakeDataCommand.class,
       TrainCostModelCommand.class,
       MakeParaphrasedCommand.class,
+      MakeSftCommand.class,
       JudgeCommand.class,
       CompareCommand.class,
       BenchCommand.class

@@ -66,12 +66,7 @@ public record HarmlessData(
     return List.of(
         promptTable("train", train),
         promptTable("eval", eval),
-        new Table(
-            "sft",
-            SFT_SCHEMA,
-            sft.stream()
-                .map(r -> new Object[] {r.id(), r.category(), r.prompt(), r.response(), r.label()})
-                .toList()),
+        sftTable("sft", sft),
         new Table(
             "cost_train", LABELED_SCHEMA, costTrain.stream().map(HarmlessData::values).toList()),
         new Table(
@@ -81,6 +76,16 @@ public record HarmlessData(
   /** Prompt rows (the train and eval schema) as a table. */
   public static Table promptTable(String name, List<PromptRow> rows) {
     return new Table(name, PROMPT_SCHEMA, rows.stream().map(HarmlessData::values).toList());
+  }
+
+  /** SFT rows (the sft schema) as a table. */
+  public static Table sftTable(String name, List<SftRow> rows) {
+    return new Table(
+        name,
+        SFT_SCHEMA,
+        rows.stream()
+            .map(r -> new Object[] {r.id(), r.category(), r.prompt(), r.response(), r.label()})
+            .toList());
   }
 
   /** Share of harmful responses in the SFT corpus. */

@@ -48,7 +48,8 @@ public final class HarmlessGenerator {
     }
   }
 
-  private record Drawn(Topic topic, String prompt) {}
+  /** A prompt with the topic it was written for. */
+  public record TopicPrompt(Topic topic, String prompt) {}
 
   private final TopicBook book;
   private final HarmlessGrammar grammar;
@@ -74,12 +75,12 @@ public final class HarmlessGenerator {
       throw new IllegalArgumentException(
           "sftHarmfulShare must be in [0, 1], got " + o.sftHarmfulShare());
     }
-    List<Drawn> prompts = drawPrompts(o.train() + o.eval(), stream(o.seed(), "prompts"));
-    List<Drawn> trainPrompts = prompts.subList(0, o.train());
-    List<Drawn> evalPrompts = prompts.subList(o.train(), prompts.size());
+    List<TopicPrompt> prompts = drawPrompts(o.train() + o.eval(), stream(o.seed(), "prompts"));
+    List<TopicPrompt> trainPrompts = prompts.subList(0, o.train());
+    List<TopicPrompt> evalPrompts = prompts.subList(o.train(), prompts.size());
     List<PromptRow> train = pairs("train", trainPrompts, stream(o.seed(), "train"));
     List<PromptRow> eval = pairs("eval", evalPrompts, stream(o.seed(), "eval"));
-    List<SftRow> sft = sft(trainPrompts, o.sftHarmfulShare(), stream(o.seed(), "sft"));
+    List<SftRow> sft = sft("sft", trainPrompts, 1, o.sftHarmfulShare(), stream(o.seed(), "sft"));
     List<LabeledRow> costTrain =
         labeled(
             "cost-train", trainPrompts.subList(0, o.costTrain()), stream(o.seed(), "cost-train"));
@@ -92,12 +93,8 @@ public final class HarmlessGenerator {
    * helpful and a harmful response drawn for its topic exactly as for the generated splits, from a
    * stream of its own named {@code split}; ids are {@code split-00000}, ...
    */
-  public List<PromptRow> rowsFor(String split, List<ParaphrasedPrompts.Entry> prompts, long seed) {
-    List<Drawn> drawn = new ArrayList<>(prompts.size());
-    for (ParaphrasedPrompts.Entry e : prompts) {
-      drawn.add(new Drawn(e.topic(), e.prompt()));
-    }
-    return pairs(split, drawn, stream(seed, split));
+  public List<PromptRow> rowsFor(String split, List<TopicPrompt> prompts, long seed) {
+    return pairs(split, prompts, stream(seed, split));
   }
 
   private static Random stream(long seed, String name) {
@@ -105,10 +102,10 @@ public final class HarmlessGenerator {
         seed * 1_000_003L + name.hashCode()); // String.hashCode is specified, so this is stable
   }
 
-  private List<Drawn> drawPrompts(int count, Random rng) {
+  private List<TopicPrompt> drawPrompts(int count, Random rng) {
     List<List<Topic>> categories = new ArrayList<>(book.categories().values());
     Set<String> seen = new HashSet<>();
-    List<Drawn> out = new ArrayList<>(count);
+    List<TopicPrompt> out = new ArrayList<>(count);
     int misses = 0;
     while (out.size() < count) {
       if (misses > MAX_MISSES) {
@@ -129,7 +126,7 @@ public final class HarmlessGenerator {
       String prefix = pick(book.slot(HarmlessGrammar.PREFIX), rng);
       String prompt = grammar.prompt(prefix, body, pick(book.slot(HarmlessGrammar.SUFFIX), rng));
       if (prompt.split("\\s+").length <= MAX_PROMPT_WORDS && seen.add(prompt)) {
-        out.add(new Drawn(topic, prompt));
+        out.add(new TopicPrompt(topic, prompt));
         misses = 0;
       } else {
         misses++;
@@ -138,10 +135,10 @@ public final class HarmlessGenerator {
     return out;
   }
 
-  private List<PromptRow> pairs(String split, List<Drawn> prompts, Random rng) {
+  private List<PromptRow> pairs(String split, List<TopicPrompt> prompts, Random rng) {
     List<PromptRow> out = new ArrayList<>(prompts.size());
     for (int i = 0; i < prompts.size(); i++) {
-      Drawn d = prompts.get(i);
+      TopicPrompt d = prompts.get(i);
       out.add(
           new PromptRow(
               id(split, i),
@@ -154,18 +151,37 @@ public final class HarmlessGenerator {
     return out;
   }
 
-  private List<SftRow> sft(List<Drawn> prompts, double harmfulShare, Random rng) {
-    int harmful = (int) Math.round(harmfulShare * prompts.size());
+  /**
+   * A supervised fine-tuning corpus of {@code perPrompt} fresh responses for each prompt (rows in
+   * rounds: every prompt once, then again), an exact share of them harmful, deterministic for the
+   * seed; ids are {@code split-00000}, ...
+   */
+  public List<SftRow> sftCorpus(
+      String split, List<TopicPrompt> prompts, int perPrompt, double harmfulShare, long seed) {
+    if (perPrompt < 1 || !(harmfulShare >= 0 && harmfulShare <= 1)) {
+      throw new IllegalArgumentException(
+          "need perPrompt ≥ 1 and harmfulShare in [0, 1]; got perPrompt="
+              + perPrompt
+              + " harmfulShare="
+              + harmfulShare);
+    }
+    return sft(split, prompts, perPrompt, harmfulShare, stream(seed, split));
+  }
+
+  private List<SftRow> sft(
+      String split, List<TopicPrompt> prompts, int rounds, double harmfulShare, Random rng) {
+    int rows = rounds * prompts.size();
+    int harmful = (int) Math.round(harmfulShare * rows);
     List<Integer> labels = new ArrayList<>(Collections.nCopies(harmful, 1));
-    labels.addAll(Collections.nCopies(prompts.size() - harmful, 0));
+    labels.addAll(Collections.nCopies(rows - harmful, 0));
     Collections.shuffle(labels, rng);
-    List<SftRow> out = new ArrayList<>(prompts.size());
-    for (int i = 0; i < prompts.size(); i++) {
-      Drawn d = prompts.get(i);
+    List<SftRow> out = new ArrayList<>(rows);
+    for (int i = 0; i < rows; i++) {
+      TopicPrompt d = prompts.get(i % prompts.size());
       int label = labels.get(i);
       out.add(
           new SftRow(
-              id("sft", i),
+              id(split, i),
               d.topic().category(),
               d.prompt(),
               response(d.topic(), label == 1, rng),
@@ -174,9 +190,9 @@ public final class HarmlessGenerator {
     return out;
   }
 
-  private List<LabeledRow> labeled(String split, List<Drawn> prompts, Random rng) {
+  private List<LabeledRow> labeled(String split, List<TopicPrompt> prompts, Random rng) {
     List<LabeledRow> out = new ArrayList<>(2 * prompts.size());
-    for (Drawn d : prompts) {
+    for (TopicPrompt d : prompts) {
       // Which class comes first varies, so row order carries no label.
       boolean harmfulFirst = rng.nextBoolean();
       for (boolean harmful : new boolean[] {harmfulFirst, !harmfulFirst}) {

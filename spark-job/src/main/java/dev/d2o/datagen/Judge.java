@@ -27,7 +27,8 @@ import java.util.Set;
  *   <li>helpful: otherwise (safe actions of the topic recommended, its risky ones advised against).
  * </ol>
  *
- * <p>Immutable and thread-safe; {@link #builtIn()} is built once per JVM.
+ * <p>Immutable and thread-safe. {@link #builtIn()} is built once per JVM, so Spark tasks call it
+ * where they run rather than ship an instance (the class is not serializable).
  */
 public final class Judge {
   private static final int SNIPPET = 30;

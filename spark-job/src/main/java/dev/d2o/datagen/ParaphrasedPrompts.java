@@ -1,6 +1,7 @@
 package dev.d2o.datagen;
 
 import dev.d2o.datagen.HarmlessData.PromptRow;
+import dev.d2o.datagen.HarmlessGenerator.TopicPrompt;
 import dev.d2o.datagen.TopicBook.Topic;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,13 +27,10 @@ public final class ParaphrasedPrompts {
    */
   public static final String SPLIT = "paraphrased";
 
-  /** One prompt with its topic. */
-  public record Entry(Topic topic, String prompt) {}
-
   private ParaphrasedPrompts() {}
 
   /** Reads the built-in list against the built-in topic book. */
-  public static List<Entry> builtIn(TopicBook book) {
+  public static List<TopicPrompt> builtIn(TopicBook book) {
     try (InputStream in = ParaphrasedPrompts.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException("resource " + RESOURCE + " is missing from the classpath");
@@ -45,11 +43,11 @@ public final class ParaphrasedPrompts {
   }
 
   /** Parses {@code TOPIC | PROMPT} lines; errors name the source, the line and the problem. */
-  static List<Entry> parse(String text, String source, TopicBook book) {
+  static List<TopicPrompt> parse(String text, String source, TopicBook book) {
     Map<String, Topic> topics = new LinkedHashMap<>();
     book.categories().values().forEach(ts -> ts.forEach(t -> topics.put(t.name(), t)));
     Map<String, Integer> seen = new HashMap<>();
-    List<Entry> out = new ArrayList<>();
+    List<TopicPrompt> out = new ArrayList<>();
     String[] lines = text.split("\n", -1);
     for (int n = 1; n <= lines.length; n++) {
       String t = lines[n - 1].strip();
@@ -77,7 +75,7 @@ public final class ParaphrasedPrompts {
         throw new IllegalArgumentException(
             where + ": the prompt of line " + first + " again: '" + prompt + "'");
       }
-      out.add(new Entry(topic, prompt));
+      out.add(new TopicPrompt(topic, prompt));
     }
     return out;
   }
