@@ -2,12 +2,15 @@
 """Generate golden test fixtures for d2o-spark's model-core.
 
 Independent float64 PyTorch reference implementation (no transformers, no
-safetensors package) of GPT-2 and the Llama family (llama, mistral, qwen2).
-For each case it writes, under model-core/src/test/resources/golden/<case>/:
+safetensors package) of GPT-2, the Llama family (llama, mistral, qwen2), Qwen3
+and Gemma 2, written from Hugging Face transformers' modeling_<family>.py and
+configuration_<family>.py. For each case it writes, under
+model-core/src/test/resources/golden/<case>/:
 
   config.json        Hugging Face style config
   model.safetensors  hand-written safetensors file
   golden.json        reference sequence log-probs and last-position logits
+  greedy.json        greedy continuations of a few prompts
 
 Run from the repository root with Debian's python3-torch:
 
@@ -397,6 +400,284 @@ def llama_forward_naive(w, cfg, ids):
 
 
 # ---------------------------------------------------------------------------
+# attention windows, as the Hugging Face configs decide them
+# ---------------------------------------------------------------------------
+
+def qwen_windows(cfg):
+    """configuration_qwen3.py / configuration_qwen2.py: sliding_window only with
+    use_sliding_window; then layer i slides when i >= max_window_layers (or as
+    layer_types says)."""
+    L = cfg["num_hidden_layers"]
+    window = cfg.get("sliding_window") if cfg.get("use_sliding_window", False) else None
+    types = cfg.get("layer_types") or [
+        "sliding_attention" if window is not None and i >= cfg.get("max_window_layers", 28)
+        else "full_attention" for i in range(L)]
+    return [window if t == "sliding_attention" and window is not None else 0 for t in types]
+
+
+def gemma2_windows(cfg):
+    """configuration_gemma2.py: layer_types defaults to "sliding_attention" if
+    bool((i + 1) % 2) else "full_attention"; Gemma2Attention uses sliding_window
+    on the sliding layers only."""
+    L = cfg["num_hidden_layers"]
+    types = cfg.get("layer_types") or [
+        "sliding_attention" if bool((i + 1) % 2) else "full_attention" for i in range(L)]
+    window = cfg.get("sliding_window")
+    return [window if t == "sliding_attention" and window is not None else 0 for t in types]
+
+
+def attention_mask(T, window):
+    """True where query i may attend key j: j <= i, and with a window, the key is
+    not masked by torch.tril(ones, diagonal=-window) (i - j < window)."""
+    i = torch.arange(T).reshape(-1, 1)
+    j = torch.arange(T).reshape(1, -1)
+    ok = j <= i
+    if window:
+        ok = ok & (i - j < window)
+    return ok
+
+
+# ---------------------------------------------------------------------------
+# Qwen3 (modeling_qwen3.py)
+# ---------------------------------------------------------------------------
+
+def make_qwen3(seed, dtype, cfg):
+    E, I, L, V = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
+    H, KV, D = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    bias = cfg["attention_bias"]
+    ini = Init(seed, dtype)
+    w = {}
+    w["model.embed_tokens.weight"] = ini.weight(V, E, std=0.5)
+    for i in range(L):
+        p = "model.layers.%d." % i
+        w[p + "input_layernorm.weight"] = ini.norm(E)
+        for name, rows in (("q_proj", H * D), ("k_proj", KV * D), ("v_proj", KV * D)):
+            w[p + "self_attn.%s.weight" % name] = ini.weight(rows, E)
+            if bias:
+                w[p + "self_attn.%s.bias" % name] = ini.bias(rows)
+        w[p + "self_attn.o_proj.weight"] = ini.weight(E, H * D)
+        if bias:
+            w[p + "self_attn.o_proj.bias"] = ini.bias(E)
+        w[p + "self_attn.q_norm.weight"] = ini.norm(D)
+        w[p + "self_attn.k_norm.weight"] = ini.norm(D)
+        w[p + "post_attention_layernorm.weight"] = ini.norm(E)
+        w[p + "mlp.gate_proj.weight"] = ini.weight(I, E)
+        w[p + "mlp.up_proj.weight"] = ini.weight(I, E)
+        w[p + "mlp.down_proj.weight"] = ini.weight(E, I)
+    w["model.norm.weight"] = ini.norm(E)
+    if not cfg["tie_word_embeddings"]:
+        w["lm_head.weight"] = ini.weight(V, E)
+    return w, dict(w)
+
+
+def qwen3_forward(w, cfg, ids):
+    """Vectorised float64 forward of Qwen3ForCausalLM. Returns logits (T, V)."""
+    H, KV, D = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    eps = cfg["rms_norm_eps"]
+    T = len(ids)
+    cos, sin = rope_cos_sin(T, D, cfg["rope_theta"])
+    windows = qwen_windows(cfg)
+    x = w["model.embed_tokens.weight"][torch.tensor(ids, dtype=torch.long)]
+    for i in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        a = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        # q_norm / k_norm: RMSNorm over head_dim on (T, heads, D), before the rotary embedding
+        q = rms_norm(linear(a, w, p + "self_attn.q_proj").reshape(T, H, D), w[p + "self_attn.q_norm.weight"], eps)
+        k = rms_norm(linear(a, w, p + "self_attn.k_proj").reshape(T, KV, D), w[p + "self_attn.k_norm.weight"], eps)
+        v = linear(a, w, p + "self_attn.v_proj").reshape(T, KV, D)
+        q, k, v = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // KV, dim=0)
+        v = v.repeat_interleave(H // KV, dim=0)
+        s = q @ k.transpose(-1, -2) * D ** -0.5
+        s = s.masked_fill(~attention_mask(T, windows[i]), float("-inf"))
+        o = (torch.softmax(s, dim=-1) @ v).transpose(0, 1).reshape(T, H * D)
+        x = x + linear(o, w, p + "self_attn.o_proj")
+        m = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+        m = F.silu(linear(m, w, p + "mlp.gate_proj")) * linear(m, w, p + "mlp.up_proj")
+        x = x + linear(m, w, p + "mlp.down_proj")
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    head = w["lm_head.weight"] if "lm_head.weight" in w else w["model.embed_tokens.weight"]
+    return x @ head.T
+
+
+# ---------------------------------------------------------------------------
+# Gemma 2 (modeling_gemma2.py)
+# ---------------------------------------------------------------------------
+
+def make_gemma2(seed, dtype, cfg):
+    E, I, L, V = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
+    H, KV, D = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    ini = Init(seed, dtype)
+
+    def norm(n):  # Gemma2RMSNorm scales by (1 + w): weights near 0
+        return ini.bias(n)
+
+    w = {}
+    # smaller than the other families' 0.5: the embeddings are scaled by sqrt(hidden) and, tied,
+    # would otherwise dominate the residual stream and make greedy decoding repeat the last token
+    w["model.embed_tokens.weight"] = ini.weight(V, E, std=0.15)
+    for i in range(L):
+        p = "model.layers.%d." % i
+        w[p + "input_layernorm.weight"] = norm(E)
+        w[p + "self_attn.q_proj.weight"] = ini.weight(H * D, E)
+        w[p + "self_attn.k_proj.weight"] = ini.weight(KV * D, E)
+        w[p + "self_attn.v_proj.weight"] = ini.weight(KV * D, E)
+        w[p + "self_attn.o_proj.weight"] = ini.weight(E, H * D)
+        w[p + "post_attention_layernorm.weight"] = norm(E)
+        w[p + "pre_feedforward_layernorm.weight"] = norm(E)
+        w[p + "mlp.gate_proj.weight"] = ini.weight(I, E)
+        w[p + "mlp.up_proj.weight"] = ini.weight(I, E)
+        w[p + "mlp.down_proj.weight"] = ini.weight(E, I)
+        w[p + "post_feedforward_layernorm.weight"] = norm(E)
+    w["model.norm.weight"] = norm(E)
+    if not cfg["tie_word_embeddings"]:
+        w["lm_head.weight"] = ini.weight(V, E)
+    return w, dict(w)
+
+
+def gemma_rms_norm(x, w, eps):
+    """Gemma2RMSNorm: x * rsqrt(mean(x^2) + eps) * (1 + w)."""
+    return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + eps) * (1.0 + w)
+
+
+def softcap(x, cap):
+    return x if cap is None else torch.tanh(x / cap) * cap
+
+
+def gemma2_normalizer(E):
+    """Gemma2Model multiplies the embeddings by torch.tensor(hidden_size**0.5,
+    dtype=hidden_states.dtype); the project runs the model in fp32, so the fp32
+    value."""
+    return float(torch.tensor(E ** 0.5, dtype=torch.float32))
+
+
+def gemma2_forward(w, cfg, ids):
+    """Vectorised float64 forward of Gemma2ForCausalLM. Returns logits (T, V)."""
+    E, H, KV, D = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    eps = cfg["rms_norm_eps"]
+    T = len(ids)
+    cos, sin = rope_cos_sin(T, D, cfg["rope_theta"])
+    windows = gemma2_windows(cfg)
+    x = w["model.embed_tokens.weight"][torch.tensor(ids, dtype=torch.long)] * gemma2_normalizer(E)
+    for i in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        a = gemma_rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        q = linear(a, w, p + "self_attn.q_proj").reshape(T, H, D).transpose(0, 1)
+        k = linear(a, w, p + "self_attn.k_proj").reshape(T, KV, D).transpose(0, 1)
+        v = linear(a, w, p + "self_attn.v_proj").reshape(T, KV, D).transpose(0, 1)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // KV, dim=0)
+        v = v.repeat_interleave(H // KV, dim=0)
+        s = q @ k.transpose(-1, -2) * cfg["query_pre_attn_scalar"] ** -0.5
+        s = softcap(s, cfg["attn_logit_softcapping"])
+        s = s.masked_fill(~attention_mask(T, windows[i]), float("-inf"))
+        o = (torch.softmax(s, dim=-1) @ v).transpose(0, 1).reshape(T, H * D)
+        o = linear(o, w, p + "self_attn.o_proj")
+        x = x + gemma_rms_norm(o, w[p + "post_attention_layernorm.weight"], eps)
+        m = gemma_rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], eps)
+        m = F.gelu(linear(m, w, p + "mlp.gate_proj"), approximate="tanh") * linear(m, w, p + "mlp.up_proj")
+        m = linear(m, w, p + "mlp.down_proj")
+        x = x + gemma_rms_norm(m, w[p + "post_feedforward_layernorm.weight"], eps)
+    x = gemma_rms_norm(x, w["model.norm.weight"], eps)
+    head = w["lm_head.weight"] if "lm_head.weight" in w else w["model.embed_tokens.weight"]
+    return softcap(x @ head.T, cfg["final_logit_softcapping"])
+
+
+def attention_naive(q, cache_k, cache_v, t, window, scale, cap):
+    """One query against the cached keys of one head, looping over the visible
+    positions (the window counts back from position t)."""
+    visible = [j for j in range(t + 1) if not window or t - j < window]
+    scores = [float(torch.dot(q, cache_k[j])) * scale for j in visible]
+    if cap is not None:
+        scores = [math.tanh(sc / cap) * cap for sc in scores]
+    top = max(scores)
+    probs = [math.exp(sc - top) for sc in scores]
+    total = math.fsum(probs)
+    return sum((pr / total) * cache_v[j] for pr, j in zip(probs, visible))
+
+
+def rope_naive(vec, pos, theta):
+    """Pairs (j, j + D/2) rotated by pos * theta^(-2j/D), as complex numbers."""
+    D = vec.shape[0]
+    out = torch.empty_like(vec)
+    for j in range(D // 2):
+        ang = pos * theta ** (-2.0 * j / D)
+        z = complex(float(vec[j]), float(vec[j + D // 2])) * complex(math.cos(ang), math.sin(ang))
+        out[j], out[j + D // 2] = z.real, z.imag
+    return out
+
+
+def decoder_naive(w, cfg, ids, kind):
+    """Per-token, per-head loop (KV-cache style) for Qwen3 and Gemma 2, for
+    cross-checking the vectorised forwards."""
+    E, H, KV, D = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    L, eps, theta = cfg["num_hidden_layers"], cfg["rms_norm_eps"], cfg["rope_theta"]
+    gemma = kind == "gemma2"
+    windows = gemma2_windows(cfg) if gemma else qwen_windows(cfg)
+    scale = cfg["query_pre_attn_scalar"] ** -0.5 if gemma else 1.0 / math.sqrt(D)
+    cap = cfg["attn_logit_softcapping"] if gemma else None
+
+    def norm(x, name):
+        r = x / torch.sqrt((x ** 2).sum() / x.shape[0] + eps)
+        return r * (1.0 + w[name]) if gemma else r * w[name]
+
+    def lin(x, name):
+        y = w[name + ".weight"] @ x
+        return y + w[name + ".bias"] if name + ".bias" in w else y
+
+    cache_k = [[[] for _ in range(KV)] for _ in range(L)]
+    cache_v = [[[] for _ in range(KV)] for _ in range(L)]
+    head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
+    rows = []
+    for t, tok in enumerate(ids):
+        x = w["model.embed_tokens.weight"][tok].clone()
+        if gemma:
+            x = x * gemma2_normalizer(E)
+        for i in range(L):
+            p = "model.layers.%d." % i
+            a = norm(x, p + "input_layernorm.weight")
+            q, k, v = lin(a, p + "self_attn.q_proj"), lin(a, p + "self_attn.k_proj"), lin(a, p + "self_attn.v_proj")
+            for g in range(KV):
+                kg = k[g * D:(g + 1) * D]
+                if not gemma:
+                    kg = norm(kg, p + "self_attn.k_norm.weight")
+                cache_k[i][g].append(rope_naive(kg, t, theta))
+                cache_v[i][g].append(v[g * D:(g + 1) * D])
+            o = torch.zeros(H * D, dtype=torch.float64)
+            for h in range(H):
+                qh = q[h * D:(h + 1) * D]
+                if not gemma:
+                    qh = norm(qh, p + "self_attn.q_norm.weight")
+                g = h // (H // KV)
+                o[h * D:(h + 1) * D] = attention_naive(
+                    rope_naive(qh, t, theta), cache_k[i][g], cache_v[i][g], t, windows[i], scale, cap)
+            o = lin(o, p + "self_attn.o_proj")
+            x = x + (norm(o, p + "post_attention_layernorm.weight") if gemma else o)
+            m = norm(x, p + ("pre_feedforward_layernorm.weight" if gemma else "post_attention_layernorm.weight"))
+            gate = lin(m, p + "mlp.gate_proj")
+            act = gelu_new(gate) if gemma else gate / (1.0 + torch.exp(-gate))
+            m = lin(act * lin(m, p + "mlp.up_proj"), p + "mlp.down_proj")
+            x = x + (norm(m, p + "post_feedforward_layernorm.weight") if gemma else m)
+        x = norm(x, "model.norm.weight")
+        logits = head @ x
+        if gemma and cfg["final_logit_softcapping"] is not None:
+            logits = torch.tanh(logits / cfg["final_logit_softcapping"]) * cfg["final_logit_softcapping"]
+        rows.append(logits)
+    return torch.stack(rows)
+
+
+def qwen3_forward_naive(w, cfg, ids):
+    return decoder_naive(w, cfg, ids, "qwen3")
+
+
+def gemma2_forward_naive(w, cfg, ids):
+    return decoder_naive(w, cfg, ids, "gemma2")
+
+
+# ---------------------------------------------------------------------------
 # configs
 # ---------------------------------------------------------------------------
 
@@ -460,6 +741,71 @@ def llama_family_config(model_type, dtype, **over):
     return dict(sorted(cfg.items()))
 
 
+def qwen3_config(dtype, **over):
+    cfg = {
+        "architectures": ["Qwen3ForCausalLM"],
+        "attention_bias": False,
+        "attention_dropout": 0.0,
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        "head_dim": 16,
+        "hidden_act": "silu",
+        "hidden_size": 32,
+        "initializer_range": 0.02,
+        "intermediate_size": 64,
+        "max_position_embeddings": MAX_POS,
+        "max_window_layers": 1,
+        "model_type": "qwen3",
+        "num_attention_heads": 4,
+        "num_hidden_layers": 2,
+        "num_key_value_heads": 2,
+        "rms_norm_eps": 1e-06,
+        "rope_scaling": None,
+        "rope_theta": 1000000.0,
+        "sliding_window": 8,
+        "tie_word_embeddings": False,
+        "torch_dtype": HF_DTYPE_NAMES[dtype],
+        "use_cache": True,
+        "use_sliding_window": True,
+        "vocab_size": VOCAB,
+    }
+    cfg.update(over)
+    return dict(sorted(cfg.items()))
+
+
+def gemma2_config(dtype, **over):
+    cfg = {
+        "architectures": ["Gemma2ForCausalLM"],
+        "attention_bias": False,
+        "attention_dropout": 0.0,
+        "attn_logit_softcapping": 4.0,
+        "bos_token_id": 2,
+        "eos_token_id": 1,
+        "final_logit_softcapping": 6.0,
+        "head_dim": 16,
+        "hidden_activation": "gelu_pytorch_tanh",
+        "hidden_size": 32,
+        "initializer_range": 0.02,
+        "intermediate_size": 64,
+        "max_position_embeddings": MAX_POS,
+        "model_type": "gemma2",
+        "num_attention_heads": 4,
+        "num_hidden_layers": 3,
+        "num_key_value_heads": 2,
+        "pad_token_id": 0,
+        "query_pre_attn_scalar": 24,
+        "rms_norm_eps": 1e-06,
+        "rope_theta": 10000.0,
+        "sliding_window": 6,
+        "tie_word_embeddings": True,
+        "torch_dtype": HF_DTYPE_NAMES[dtype],
+        "use_cache": True,
+        "vocab_size": VOCAB,
+    }
+    cfg.update(over)
+    return dict(sorted(cfg.items()))
+
+
 CASES = [
     # name, family, dtype, seed, config, extra
     ("gpt2-f32-hub", "gpt2", "F32", 1001, gpt2_config("F32", saved=False), {"hub_names": True}),
@@ -474,6 +820,23 @@ CASES = [
      {"qkv_bias": True}),
     ("mistral-f16", "llama", "F16", 1006,
      llama_family_config("mistral", "F16", sliding_window=4096), {"qkv_bias": False}),
+    # head_dim 16 on width 32 (q width 64); layer 0 full, layer 1 slides over 8 (max_window_layers 1)
+    ("qwen3-f32", "qwen3", "F32", 1007, qwen3_config("F32"), {}),
+    # q/k/v/o biases, one KV head, head_dim 12, tied, no window
+    ("qwen3-bf16", "qwen3", "BF16", 1008,
+     qwen3_config("BF16", attention_bias=True, num_key_value_heads=1, head_dim=12,
+                  tie_word_embeddings=True, use_sliding_window=False, sliding_window=None,
+                  max_window_layers=2), {}),
+    # 3 layers: 0 and 2 slide over 6, 1 is global; query_pre_attn_scalar 24 != head_dim; tied;
+    # soft-caps small enough that tanh bends the scores and logits
+    ("gemma2-f32", "gemma2", "F32", 1009, gemma2_config("F32"), {}),
+    # untied head, explicit layer_types (layer 0 global, layer 1 slides over 8), no attention cap,
+    # one KV head, head_dim 8
+    ("gemma2-bf16", "gemma2", "BF16", 1010,
+     gemma2_config("BF16", num_hidden_layers=2, num_key_value_heads=1, head_dim=8,
+                   query_pre_attn_scalar=8, tie_word_embeddings=False, sliding_window=8,
+                   layer_types=["full_attention", "sliding_attention"],
+                   attn_logit_softcapping=None, final_logit_softcapping=10.0), {}),
 ]
 
 
@@ -568,10 +931,69 @@ def format_golden(golden):
     return text
 
 
+GREEDY_PROMPT_LENGTHS = (3, 7, 12)
+GREEDY_NEW_TOKENS = 20
+# float64 here vs fp32 in Java: a prompt whose greedy path has two logits closer than this at
+# some step is replaced by the next random prompt, so that argmax cannot flip on rounding
+GREEDY_MIN_GAP = 1e-3
+
+
+def greedy(fwd, w64, cfg, prompt, eos):
+    """Greedy decoding, recomputing the whole sequence each step; stops after EOS."""
+    ids, out, gap = list(prompt), [], float("inf")
+    for _ in range(GREEDY_NEW_TOKENS):
+        logits = fwd(w64, cfg, ids)[-1]
+        top = torch.topk(logits, 2).values
+        gap = min(gap, float(top[0] - top[1]))
+        nxt = int(torch.argmax(logits))
+        out.append(nxt)
+        ids.append(nxt)
+        if nxt in eos:
+            break
+    return out, gap
+
+
+def make_greedy(name, fwd, w64, cfg, seed):
+    g = torch.Generator().manual_seed(seed + 700000)
+    eos = cfg["eos_token_id"] if isinstance(cfg["eos_token_id"], list) else [cfg["eos_token_id"]]
+    prompts = []
+    for length in GREEDY_PROMPT_LENGTHS:
+        for _ in range(50):
+            # ids 3..94: no special token of the configs (0-2, 95) in the prompt
+            prompt = [int(t) for t in torch.randint(3, VOCAB - 1, (length,), generator=g)]
+            tokens, gap = greedy(fwd, w64, cfg, prompt, eos)
+            if gap > GREEDY_MIN_GAP:
+                break
+        else:
+            raise AssertionError("%s: no prompt of length %d with a clear greedy path" % (name, length))
+        prompts.append({"prompt_ids": prompt, "tokens": tokens, "min_top2_gap": gap})
+    c = lambda v: json.dumps(v, separators=(", ", ": "))
+    lines = ["{"]
+    for key, value in (("case", name), ("generator", GENERATOR), ("torch_version", torch.__version__),
+                       ("max_new_tokens", GREEDY_NEW_TOKENS), ("eos_token_ids", eos)):
+        lines.append("  %s: %s," % (c(key), c(value)))
+    lines.append('  "prompts": [')
+    for n, pr in enumerate(prompts):
+        lines.append("    {%s: %s, %s: %s, %s: %s}%s" % (
+            c("prompt_ids"), c(pr["prompt_ids"]), c("tokens"), c(pr["tokens"]),
+            c("min_top2_gap"), c(pr["min_top2_gap"]), "," if n + 1 < len(prompts) else ""))
+    lines.append("  ]")
+    lines.append("}")
+    text = "\n".join(lines) + "\n"
+    assert json.loads(text)["prompts"] == prompts
+    return text, min(pr["min_top2_gap"] for pr in prompts)
+
+
 def build_case(name, family, dtype, seed, cfg, extra):
     if family == "gpt2":
         w, stored = make_gpt2(seed, dtype, cfg, extra["hub_names"])
         fwd, naive = gpt2_forward, gpt2_forward_naive
+    elif family == "qwen3":
+        w, stored = make_qwen3(seed, dtype, cfg)
+        fwd, naive = qwen3_forward, qwen3_forward_naive
+    elif family == "gemma2":
+        w, stored = make_gemma2(seed, dtype, cfg)
+        fwd, naive = gemma2_forward, gemma2_forward_naive
     else:
         w, stored = make_llama(seed, dtype, cfg, extra["qkv_bias"])
         fwd, naive = llama_forward, llama_forward_naive
@@ -618,11 +1040,14 @@ def build_case(name, family, dtype, seed, cfg, extra):
     }
     with open(os.path.join(out_dir, "golden.json"), "w") as f:
         f.write(format_golden(golden))
+    greedy_text, gap = make_greedy(name, fwd, w64, cfg, seed)
+    with open(os.path.join(out_dir, "greedy.json"), "w") as f:
+        f.write(greedy_text)
 
     all_tl = [v for s in sequences for v in s["token_logps"]]
-    print("%-16s %-5s tensors=%3d  token_logp range [%.3f, %.3f]  mean %.3f  lens %s" % (
+    print("%-16s %-5s tensors=%3d  token_logp range [%.3f, %.3f]  mean %.3f  lens %s  greedy gap %.3g" % (
         name, dtype, len(stored), min(all_tl), max(all_tl), sum(all_tl) / len(all_tl),
-        [(len(s["prompt_ids"]), len(s["response_ids"])) for s in sequences]))
+        [(len(s["prompt_ids"]), len(s["response_ids"])) for s in sequences], gap))
 
 
 def main():

@@ -2,11 +2,13 @@ package dev.d2o.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.ScoreRequest;
 import dev.d2o.infer.SequenceScorer;
 import dev.d2o.model.CausalLM;
+import dev.d2o.model.TensorLayout;
 import dev.d2o.train.GradientComputer;
 import dev.d2o.train.GradientSums;
 import dev.d2o.train.StepResult;
@@ -14,6 +16,7 @@ import dev.d2o.train.TrainConfig;
 import dev.d2o.train.TrainExample;
 import dev.d2o.train.TrainerState;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -74,26 +77,23 @@ public final class ModelBench {
   }
 
   /**
-   * A model of {@code shape} with weights drawn by the engine (N(0, 0.02²), norm scales 1, biases
-   * 0): the same initialisation as {@link CausalLM#random}, seconds instead of a minute at 124M
-   * parameters.
+   * A model of {@code shape} with weights drawn by the engine (N(0, 0.02²), norm scales and biases
+   * as the family declares): the same initialisation as {@link CausalLM#random}, seconds instead of
+   * a minute at 124M parameters.
    */
   public static CausalLM randomModel(BenchShape shape, NDManager parent) {
     NDManager m = parent.newSubManager();
-    Map<String, NDArray> params = new java.util.LinkedHashMap<>();
-    CausalLM.parameterShapes(shape.config())
-        .forEach(
-            (name, s) -> {
-              boolean norm =
-                  (name.contains("ln_") || name.contains("norm")) && name.endsWith(".weight");
-              params.put(
-                  name,
-                  norm
-                      ? m.ones(s)
-                      : name.endsWith(".bias")
-                          ? m.zeros(s)
-                          : m.randomNormal(0f, 0.02f, s, ai.djl.ndarray.types.DataType.FLOAT32));
-            });
+    Map<String, NDArray> params = new LinkedHashMap<>();
+    for (TensorLayout.Tensor t : shape.config().tensors().tensors()) {
+      Shape s = t.shape();
+      NDArray a =
+          switch (t.init()) {
+            case ONES -> m.ones(s);
+            case ZEROS -> m.zeros(s);
+            case NORMAL -> m.randomNormal(0f, 0.02f, s, DataType.FLOAT32);
+          };
+      params.put(t.name(), a);
+    }
     return CausalLM.of(shape.config(), params, m);
   }
 
@@ -148,7 +148,7 @@ public final class ModelBench {
             Map.of(
                 "k",
                 K,
-                TrainConfig.KEY_CHUNK,
+                TrainConfig.CHUNK_SIZE.name(),
                 1,
                 "batchSize",
                 1,

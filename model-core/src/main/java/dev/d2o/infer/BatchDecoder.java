@@ -53,7 +53,6 @@ final class BatchDecoder {
   /** Runs {@code rows} to completion; each row holds its tokens and log-prob afterwards. */
   void run(List<SampleRow> rows) {
     int vocab = model.config().vocabSize();
-    int window = model.config().slidingWindow();
     int lmax = 0;
     for (SampleRow r : rows) {
       lmax = Math.max(lmax, r.prompt.length);
@@ -64,7 +63,7 @@ final class BatchDecoder {
       float[] logits;
       try (NDManager step = call.newSubManager();
           NDScope scope = new NDScope()) {
-        logits = forward(step, active, lmax, lmax, window, cache); // the prompt pass
+        logits = forward(step, active, lmax, lmax, cache); // the prompt pass
       }
       for (int n = 0; ; n++) {
         if (observer != null) {
@@ -90,7 +89,7 @@ final class BatchDecoder {
         try (NDManager step = call.newSubManager();
             NDScope scope = new NDScope()) {
           int width = lmax + n + 1; // every active row has generated n + 1 tokens
-          logits = forward(step, active, lmax, cache != null ? 1 : width, window, cache);
+          logits = forward(step, active, lmax, cache != null ? 1 : width, cache);
         }
       }
     }
@@ -101,7 +100,7 @@ final class BatchDecoder {
    * slot's logits (B', V) as floats.
    */
   private float[] forward(
-      NDManager m, List<SampleRow> rows, int lmax, int queryLen, int window, KvCache cache) {
+      NDManager m, List<SampleRow> rows, int lmax, int queryLen, KvCache cache) {
     int b = rows.size();
     int width = lmax + rows.get(0).count(); // S: key slots after this pass
     long[] ids = new long[b * queryLen];
@@ -121,7 +120,7 @@ final class BatchDecoder {
       }
     }
     Shape s = new Shape(b, queryLen);
-    AttentionMask mask = AttentionMask.of(m, valid, queryLen, window);
+    AttentionMask mask = AttentionMask.of(m, valid, queryLen, model.config());
     NDArray hidden = model.hidden(m.create(ids, s), m.create(pos, s), mask, cache); // (B', T, E)
     NDArray last = queryLen == 1 ? hidden : hidden.get(":, -1:, :"); // (B', 1, E)
     return model.logits(last).toFloatArray(); // (B', 1, V)

@@ -1,10 +1,10 @@
 package dev.d2o.infer;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.ModelConfig;
+import dev.d2o.model.ModelFamilies;
+import dev.d2o.model.ModelFamily.Size;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -80,16 +80,7 @@ public final class GenerationBench {
 
   /** GPT-2 small's shape: 12 layers, 768 wide, 12 heads, vocabulary 50257, 1024 positions. */
   public static ModelConfig gpt2Small() {
-    ObjectNode n = new ObjectMapper().createObjectNode();
-    n.put("model_type", "gpt2")
-        .put("vocab_size", 50257)
-        .put("n_embd", 768)
-        .put("n_layer", 12)
-        .put("n_head", 12)
-        .put("n_positions", 1024)
-        .put("eos_token_id", 50256)
-        .put("bos_token_id", 50256);
-    return ModelConfig.fromJson(n, "gpt2-124m-shape");
+    return ModelFamilies.get("gpt2").config(Size.of(768, 12, 12, 1024), 50257, 50256, 50256);
   }
 
   /**

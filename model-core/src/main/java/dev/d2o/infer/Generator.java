@@ -99,9 +99,8 @@ public final class Generator {
                 i, j, req.promptIds(), SampleStream.of(config.seed(), req.id(), j), limit));
       }
     }
-    rows.sort(
-        Comparator.comparingInt(
-            (SampleRow r) -> -r.prompt.length)); // stable: input order within a length
+    // longest prompts first; the sort is stable: input order within a length
+    rows.sort(Comparator.comparingInt((SampleRow r) -> -r.prompt.length));
     int[] eos = eosIds();
     BatchDecoder decoder =
         new BatchDecoder(

@@ -51,8 +51,7 @@ public enum LengthPolicy {
               + maxPositions
               + " positions"
               + (this == FAIL
-                  ? " (length policy 'fail'; 'truncate-prompt-left' keeps the end of the"
-                      + " prompt)"
+                  ? " (length policy 'fail'; 'truncate-prompt-left' keeps the end of the prompt)"
                   : ", and the response alone does not fit"));
     }
     int keep = maxPositions - r.responseIds().length;

@@ -21,8 +21,8 @@ public final class PaddedBatch {
   final NDArray responseMask; // (B, T-1) float: 1 where the predicted token belongs to the response
   final int[] responseLengths;
   final int width;
-  final int
-      firstTarget; // the first target index that is a response token in some row (0 when none is)
+  // the first target index that is a response token in some row (0 when none is)
+  final int firstTarget;
 
   private PaddedBatch(
       NDArray ids,
@@ -68,9 +68,8 @@ public final class PaddedBatch {
       int n = r.length();
       respLen[i] = r.responseIds().length;
       if (respLen[i] > 0) {
-        first =
-            Math.min(
-                first, p - 1); // target j − 1 is token j: the first response token is target p − 1
+        // target j − 1 is token j: the first response token is target p − 1
+        first = Math.min(first, p - 1);
       }
       for (int j = 0; j < t; j++) {
         long id = j < p ? r.promptIds()[j] : j < n ? r.responseIds()[j - p] : 0;
@@ -87,7 +86,7 @@ public final class PaddedBatch {
     return new PaddedBatch(
         manager.create(ids, s),
         manager.create(pos, s),
-        AttentionMask.of(manager, valid, t, model.config().slidingWindow()),
+        AttentionMask.of(manager, valid, t, model.config()),
         manager.create(tgt, new Shape(b, t - 1)),
         manager.create(resp, new Shape(b, t - 1)),
         respLen,

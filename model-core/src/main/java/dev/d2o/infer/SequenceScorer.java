@@ -38,8 +38,8 @@ public final class SequenceScorer {
   public static NDArray tokenLogps(CausalLM model, PaddedBatch batch) {
     NDArray hidden = model.hidden(batch.ids, batch.positions, batch.mask, null); // (B, T, E)
     // The vocabulary projection and log-softmax are the costliest ops of a small model (V = 50257
-    // at E = 768): run
-    // them only from the first position that predicts a response token, f = min(prompt length) − 1.
+    // at E = 768): run them only from the first position that predicts a response token, f =
+    // min(prompt length) − 1.
     int f = batch.firstTarget;
     String window = ":, " + f + ":";
     NDArray logits = model.logits(hidden.get(":, " + f + ":-1, :")); // (B, T-1-f, V)

@@ -1,6 +1,7 @@
 package dev.d2o.infer;
 
 import dev.d2o.model.TextTokenizer;
+import java.util.Arrays;
 
 /**
  * Text (prompt, response) pairs to token ids. Prompt and response are tokenized separately and
@@ -29,7 +30,7 @@ public final class TextPairs {
     if (!appendEos || tok.eosTokenId() < 0) {
       return body;
     }
-    int[] out = java.util.Arrays.copyOf(body, body.length + 1);
+    int[] out = Arrays.copyOf(body, body.length + 1);
     out[body.length] = tok.eosTokenId();
     return out;
   }

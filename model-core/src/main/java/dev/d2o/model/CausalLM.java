@@ -1,12 +1,9 @@
 package dev.d2o.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,19 +13,21 @@ import java.util.Random;
 
 /**
  * A decoder-only language model as a set of named weight tensors (the Hugging Face names, so that
- * loading, saving, gradients and optimizer state share one vocabulary) and a forward function over
- * them. The forward pass is batched tensor work only; masks and positions come from the caller so
- * that right-padded scoring and left-padded generation use one code path.
+ * loading, saving, gradients and optimizer state share one vocabulary) and the forward pass its
+ * {@link ModelFamily} runs over them. The forward pass is batched tensor work only; masks and
+ * positions come from the caller so that right-padded scoring and left-padded generation use one
+ * code path.
  *
  * <p>Arrays created by a forward pass belong to the manager of the input ids; callers wrap calls in
  * an {@link ai.djl.ndarray.NDScope} and keep only what they need.
  */
-public abstract class CausalLM implements AutoCloseable {
+public final class CausalLM implements AutoCloseable {
   /** Additive mask value: exp(-1e9) is exactly 0 in fp32, and a fully masked row stays finite. */
   static final float MASKED = -1e9f;
 
-  protected final ModelConfig config;
-  protected final NDManager manager;
+  private final ModelConfig config;
+  private final TensorLayout layout;
+  private final NDManager manager;
   private final Map<String, NDArray> params;
 
   /**
@@ -39,8 +38,10 @@ public abstract class CausalLM implements AutoCloseable {
 
   private CausalLM base;
 
-  protected CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
+  private CausalLM(
+      ModelConfig config, TensorLayout layout, NDManager manager, Map<String, NDArray> params) {
     this.config = config;
+    this.layout = layout;
     this.manager = manager;
     this.params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
   }
@@ -49,10 +50,7 @@ public abstract class CausalLM implements AutoCloseable {
    * The expected parameter names and shapes of {@code config}'s architecture, in checkpoint order.
    */
   public static Map<String, Shape> parameterShapes(ModelConfig config) {
-    return switch (config.family()) {
-      case GPT2 -> Gpt2Model.shapes(config);
-      case LLAMA -> LlamaModel.shapes(config);
-    };
+    return config.tensors().shapes();
   }
 
   /**
@@ -60,7 +58,8 @@ public abstract class CausalLM implements AutoCloseable {
    * #parameterShapes}; the model takes ownership of {@code manager}.
    */
   public static CausalLM of(ModelConfig config, Map<String, NDArray> params, NDManager manager) {
-    Map<String, Shape> shapes = parameterShapes(config);
+    TensorLayout layout = config.tensors();
+    Map<String, Shape> shapes = layout.shapes();
     for (Map.Entry<String, Shape> e : shapes.entrySet()) {
       NDArray a = params.get(e.getKey());
       if (a == null) {
@@ -74,10 +73,7 @@ public abstract class CausalLM implements AutoCloseable {
     }
     Map<String, NDArray> ordered = new LinkedHashMap<>();
     shapes.keySet().forEach(k -> ordered.put(k, params.get(k)));
-    return switch (config.family()) {
-      case GPT2 -> new Gpt2Model(config, manager, ordered);
-      case LLAMA -> new LlamaModel(config, manager, ordered);
-    };
+    return new CausalLM(config, layout, manager, ordered);
   }
 
   /**
@@ -114,25 +110,26 @@ public abstract class CausalLM implements AutoCloseable {
   }
 
   /**
-   * A randomly initialised model (weights N(0, 0.02²), norm scales 1, biases 0), drawn with {@link
-   * Random} so the same seed gives the same weights on every engine and thread count.
+   * A randomly initialised model as its family declares (weights N(0, 0.02²), norm scales 1 or 0,
+   * biases 0), drawn in checkpoint order with {@link Random} so the same seed gives the same
+   * weights on every engine and thread count.
    */
   public static CausalLM random(ModelConfig config, long seed, NDManager parent) {
     NDManager m = parent.newSubManager();
     Random rnd = new Random(seed);
     Map<String, NDArray> params = new LinkedHashMap<>();
-    for (Map.Entry<String, Shape> e : parameterShapes(config).entrySet()) {
-      String name = e.getKey();
-      float[] data = new float[Math.toIntExact(e.getValue().size())];
-      boolean isNorm = name.contains("ln_") || name.contains("norm");
-      if (isNorm && name.endsWith(".weight")) {
-        Arrays.fill(data, 1f);
-      } else if (!name.endsWith(".bias")) {
-        for (int i = 0; i < data.length; i++) {
-          data[i] = (float) (rnd.nextGaussian() * 0.02);
+    for (TensorLayout.Tensor t : config.tensors().tensors()) {
+      float[] data = new float[Math.toIntExact(t.size())];
+      switch (t.init()) {
+        case ONES -> Arrays.fill(data, 1f);
+        case ZEROS -> {}
+        case NORMAL -> {
+          for (int i = 0; i < data.length; i++) {
+            data[i] = (float) (rnd.nextGaussian() * 0.02);
+          }
         }
       }
-      params.put(name, m.create(data, e.getValue()));
+      params.put(t.name(), m.create(data, t.shape()));
     }
     return of(config, params, m);
   }
@@ -140,6 +137,11 @@ public abstract class CausalLM implements AutoCloseable {
   /** The architecture. */
   public ModelConfig config() {
     return config;
+  }
+
+  /** The tensors of this model as its family declares them (groups: embedding, layers, head). */
+  public TensorLayout layout() {
+    return layout;
   }
 
   /** The manager that owns the weights. */
@@ -221,7 +223,7 @@ public abstract class CausalLM implements AutoCloseable {
    * {@code y} plus the adapter update of {@code module} for input {@code x}, when this view adapts
    * it.
    */
-  protected final NDArray adapted(String module, NDArray x, NDArray y) {
+  NDArray adapted(String module, NDArray x, NDArray y) {
     NDArray delta = adapters == null ? null : adapters.delta(module, x);
     return delta == null ? y : y.add(delta);
   }
@@ -248,59 +250,28 @@ public abstract class CausalLM implements AutoCloseable {
    * @param cache key/value cache to read and extend, or null
    * @return hidden states (B, T, E) after the final norm
    */
-  public abstract NDArray hidden(NDArray ids, NDArray positions, AttentionMask mask, KvCache cache);
-
-  /** Output logits (B, T, V) from hidden states (B, T, E). */
-  public abstract NDArray logits(NDArray hidden);
-
-  /**
-   * Scaled dot-product attention with grouped-query heads, no key/value copies: the query heads
-   * that share a KV head are folded into the query-length axis (query head h uses KV head h / (H /
-   * Hkv), as Hugging Face's repeat_kv).
-   *
-   * @param q queries (B, H, T, D)
-   * @param k keys (B, Hkv, T, D)
-   * @param v values (B, Hkv, T, D)
-   * @return (B, T, H·D)
-   */
-  protected NDArray attention(
-      NDArray q, NDArray k, NDArray v, AttentionMask mask, KvCache cache, int layer) {
-    if (cache != null) {
-      NDList kv = cache.append(layer, k, v);
-      k = kv.get(0);
-      v = kv.get(1);
-    }
-    Shape qs = q.getShape();
-    long b = qs.get(0);
-    long h = qs.get(1);
-    long t = qs.get(2);
-    long d = qs.get(3);
-    long hkv = k.getShape().get(1);
-    long s = k.getShape().get(2);
-    long rep = h / hkv;
-    NDArray scores =
-        q.reshape(b, hkv, rep * t, d).matMul(k.transpose(0, 1, 3, 2)); // (B, Hkv, rep·T, S)
-    scores =
-        scores
-            .mul(Scalars.of(scores, 1.0 / Math.sqrt(d)))
-            .reshape(b, hkv, rep, t, s); // (B, Hkv, rep, T, S)
-    scores = mask.apply(scores);
-    NDArray probs = scores.softmax(-1).reshape(b, hkv, rep * t, s);
-    NDArray out = probs.matMul(v); // (B, Hkv, rep·T, D)
-    return out.reshape(b, h, t, d).transpose(0, 2, 1, 3).reshape(b, t, h * d); // (B, T, H·D)
+  public NDArray hidden(NDArray ids, NDArray positions, AttentionMask mask, KvCache cache) {
+    return config.family().hidden(this, ids, positions, mask, cache);
   }
 
-  static NDArray embedding(NDArray ids, NDArray weight) {
-    return ids.getNDArrayInternal().embedding(ids, weight, SparseFormat.DENSE).singletonOrThrow();
+  /** Output logits (B, T, V) from hidden states (B, T, E). */
+  public NDArray logits(NDArray hidden) {
+    return config.family().logits(this, hidden);
+  }
+
+  /** The weights of layer {@code i}, by names relative to the layer's prefix. */
+  Weights layer(int i) {
+    return new Weights(this, layout.layers().get(i).prefix());
+  }
+
+  /** The weights under {@code prefix}, by names relative to it. */
+  Weights weights(String prefix) {
+    return new Weights(this, prefix);
   }
 
   /** x·Wᵀ + b for nn.Linear weights stored (out, in); {@code bias} may be null. */
   static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
     return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
-  }
-
-  static NDArray concatLast(NDArray a, NDArray b) {
-    return NDArrays.concat(new NDList(a, b), -1);
   }
 
   static NDArray toFloat(NDArray a) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ public final class LoraAdapters implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> params;
   private final Map<String, NDArray[]> byModule = new HashMap<>();
+  private final Map<String, Boolean> conv1d = new HashMap<>();
   private final float scale;
 
   private LoraAdapters(
@@ -35,6 +37,7 @@ public final class LoraAdapters implements AutoCloseable {
       byModule.put(
           m.path(),
           new NDArray[] {param(m.path() + ".lora_A.weight"), param(m.path() + ".lora_B.weight")});
+      conv1d.put(m.path(), m.conv1d());
     }
   }
 
@@ -73,7 +76,7 @@ public final class LoraAdapters implements AutoCloseable {
       float[][] weights,
       NDManager parent) {
     Map<String, Shape> shapes = config.shapes(model);
-    if (!shapes.keySet().equals(new java.util.HashSet<>(names)) || names.size() != weights.length) {
+    if (!shapes.keySet().equals(new HashSet<>(names)) || names.size() != weights.length) {
       throw new ModelException(
           "adapter weights "
               + names
@@ -155,7 +158,6 @@ public final class LoraAdapters implements AutoCloseable {
    */
   public CausalLM merge(CausalLM base, NDManager parent) {
     NDManager m = parent.newSubManager();
-    boolean conv1d = base.config().family() == ModelConfig.Family.GPT2;
     Map<String, NDArray> merged = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : base.parameters().entrySet()) {
       String module =
@@ -167,7 +169,7 @@ public final class LoraAdapters implements AutoCloseable {
       } else {
         try (NDArray ba = ab[1].matMul(ab[0]);
             NDArray delta = ba.mul(scale)) { // (out, in)
-          w = e.getValue().add(conv1d ? delta.transpose() : delta);
+          w = e.getValue().add(conv1d.get(module) ? delta.transpose() : delta);
         }
       }
       w.attach(m);

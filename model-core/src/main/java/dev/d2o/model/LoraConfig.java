@@ -28,13 +28,16 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
   private static final long serialVersionUID = 1L;
 
   /**
-   * The attention projections: Llama {@code q_proj,k_proj,v_proj,o_proj}; GPT-2 {@code
-   * c_attn,attn.c_proj}.
+   * The attention projections, as the family names them ({@link ModelFamily#loraAutoTargets()}):
+   * Llama-style {@code q_proj,k_proj,v_proj,o_proj}; GPT-2 {@code c_attn,attn.c_proj}.
    */
   public static final String AUTO = "auto";
 
-  /** A projection that can carry an adapter: its module path and the Linear's in/out features. */
-  public record Module(String path, long in, long out) {}
+  /**
+   * A projection that can carry an adapter: its module path, the Linear's in/out features, and
+   * whether its weight is stored (in, out) as GPT-2's Conv1D (PEFT's {@code fan_in_fan_out}).
+   */
+  public record Module(String path, long in, long out, boolean conv1d) {}
 
   public LoraConfig {
     if (rank < 1) {
@@ -68,10 +71,7 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
     Set<String> out = new LinkedHashSet<>();
     for (String t : targets) {
       if (t.equals(AUTO)) {
-        out.addAll(
-            model.family() == ModelConfig.Family.GPT2
-                ? List.of("c_attn", "attn.c_proj")
-                : List.of("q_proj", "k_proj", "v_proj", "o_proj"));
+        out.addAll(model.family().loraAutoTargets());
       } else {
         out.add(t);
       }
@@ -84,19 +84,9 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
    * (naming the projections there are).
    */
   public List<Module> modules(ModelConfig model) {
-    boolean conv1d =
-        model.family() == ModelConfig.Family.GPT2; // GPT-2's Conv1D stores W as (in, out)
     List<Module> all = new ArrayList<>();
-    for (Map.Entry<String, Shape> e : CausalLM.parameterShapes(model).entrySet()) {
-      String name = e.getKey();
-      Shape s = e.getValue();
-      if (name.endsWith(".weight")
-          && s.dimension() == 2
-          && !name.matches(".*(embed_tokens|wte|wpe|lm_head).*")) {
-        String path = name.substring(0, name.length() - ".weight".length());
-        all.add(
-            conv1d ? new Module(path, s.get(0), s.get(1)) : new Module(path, s.get(1), s.get(0)));
-      }
+    for (TensorLayout.Projection p : model.tensors().projections()) {
+      all.add(new Module(p.module(), p.in(), p.out(), p.conv1d()));
     }
     List<String> wanted = resolvedTargets(model);
     List<Module> out = new ArrayList<>();

@@ -57,9 +57,8 @@ public final class PeftAdapter {
     n.set("target_modules", JSON.valueToTree(c.resolvedTargets(model)));
     n.put("base_model_name_or_path", baseModel == null ? "" : baseModel);
     n.put("bias", "none");
-    n.put(
-        "fan_in_fan_out",
-        model.family() == ModelConfig.Family.GPT2); // GPT-2's Conv1D stores W as (in, out)
+    // PEFT's one flag for weights stored (in, out), as GPT-2's Conv1D stores them
+    n.put("fan_in_fan_out", c.modules(model).stream().anyMatch(LoraConfig.Module::conv1d));
     n.put("inference_mode", true);
     n.put("init_lora_weights", true);
     n.put("use_rslora", false);
@@ -109,9 +108,8 @@ public final class PeftAdapter {
     if (targets.isArray()) {
       targets.forEach(t -> list.add(t.asText()));
     } else if (targets.isTextual()) {
-      list.add(
-          targets
-              .asText()); // a regular expression in PEFT: matched against the file's tensors below
+      // a regular expression in PEFT: matched against the file's tensors below
+      list.add(targets.asText());
     }
     double dropout = n.path("lora_dropout").asDouble(0);
     return new LoraConfig(

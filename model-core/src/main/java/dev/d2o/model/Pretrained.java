@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
@@ -18,7 +19,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,12 +31,6 @@ import org.slf4j.LoggerFactory;
 public final class Pretrained implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Pretrained.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  /**
-   * Buffers some checkpoints carry that are not weights (GPT-2's causal masks, old rotary caches).
-   */
-  private static final Pattern IGNORED =
-      Pattern.compile(".*(\\.attn\\.bias|\\.attn\\.masked_bias|rotary_emb\\.inv_freq)$");
 
   /** Files copied verbatim when saving. */
   private static final List<String> SIDE_FILES =
@@ -141,13 +135,13 @@ public final class Pretrained implements AutoCloseable {
     Map<String, Shape> expected = CausalLM.parameterShapes(config);
     Map<String, String> storedName = new HashMap<>();
     for (String canonical : expected.keySet()) {
-      storedName.put(canonical, resolve(canonical, sources));
+      storedName.put(canonical, resolve(config.family().storedNames(canonical), sources));
     }
     List<String> unused = new ArrayList<>();
     for (String stored : sources.keySet()) {
       boolean used =
           storedName.containsValue(stored)
-              || IGNORED.matcher(stored).matches()
+              || config.family().isBuffer(stored)
               || (config.tieWordEmbeddings() && stored.equals("lm_head.weight"));
       if (!used) {
         unused.add(stored);
@@ -204,19 +198,11 @@ public final class Pretrained implements AutoCloseable {
   }
 
   /**
-   * The stored name of a canonical parameter: Hub GPT-2 files omit the {@code transformer.} prefix.
+   * The first of a tensor's possible stored names ({@link ModelFamily#storedNames}) that the
+   * checkpoint holds, or null.
    */
-  private static String resolve(String canonical, Map<String, Path> sources) {
-    if (sources.containsKey(canonical)) {
-      return canonical;
-    }
-    if (canonical.startsWith(Gpt2Model.PREFIX)) {
-      String bare = canonical.substring(Gpt2Model.PREFIX.length());
-      if (sources.containsKey(bare)) {
-        return bare;
-      }
-    }
-    return null;
+  private static String resolve(List<String> names, Map<String, Path> sources) {
+    return names.stream().filter(sources::containsKey).findFirst().orElse(null);
   }
 
   /** The directory this was loaded from. */
@@ -277,7 +263,7 @@ public final class Pretrained implements AutoCloseable {
   /** Writes through {@code body} into a temporary sibling, then renames it over {@code target}. */
   public static void writeAtomically(Path target, IoBody body) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    try (OutputStream os = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+    try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
       body.write(os);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);

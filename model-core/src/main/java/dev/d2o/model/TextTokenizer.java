@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -79,8 +78,9 @@ public final class TextTokenizer implements AutoCloseable {
     if (tc != null && tc.has("add_bos_token")) {
       addBos = tc.get("add_bos_token").asBoolean();
     } else {
-      // LlamaTokenizer and Mistral's default to a leading BOS; GPT-2 and Qwen2 add none.
-      addBos = List.of("llama", "mistral").contains(config.modelType()) && bos >= 0;
+      // the default of the family's tokenizer class: LlamaTokenizer and GemmaTokenizer add BOS,
+      // GPT-2's and Qwen's none
+      addBos = config.family().addsBosByDefault() && bos >= 0;
     }
     return new TextTokenizer(tok, file, bos, eos, addBos);
   }

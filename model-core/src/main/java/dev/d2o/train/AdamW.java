@@ -77,9 +77,8 @@ public final class AdamW {
     double stepSize = lr / bc1;
     double decay = 1 - lr * weightDecay;
     // parameters in parallel (the common pool and this thread): each element's arithmetic is
-    // unchanged, so the
-    // result is the same bit for bit; at 124M parameters the sequential loop took ~10% of a CPU
-    // train step
+    // unchanged, so the result is the same bit for bit; at 124M parameters the sequential loop took
+    // ~10% of a CPU train step
     IntStream.range(0, weights.length)
         .parallel()
         .forEach(p -> update(p, weights[p], grads[p], stepSize, bc2Sqrt, decay));

@@ -9,7 +9,9 @@ import dev.d2o.infer.ScoreRequest;
 import dev.d2o.infer.SequenceScorer;
 import dev.d2o.model.CausalLM;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * The gradient work of one training step on a shard of rows: a pure function of (weights, rows).
@@ -44,13 +46,12 @@ public final class GradientComputer {
   public GradientComputer(CausalLM model, LossConfig loss, int examplesPerChunk) {
     if (examplesPerChunk < 1) {
       throw new IllegalArgumentException(
-          TrainConfig.KEY_CHUNK + " must be ≥ 1, got " + examplesPerChunk);
+          TrainConfig.CHUNK_SIZE.name() + " must be ≥ 1, got " + examplesPerChunk);
     }
     this.model = model;
     this.loss = loss;
     this.examplesPerChunk = examplesPerChunk;
-    this.params =
-        new ArrayList<>(model.trainableParameters().values()); // only the adapters under LoRA
+    this.params = new ArrayList<>(model.trainableParameters().values()); // adapters only (LoRA)
     model.setTrainable(true);
   }
 
@@ -70,9 +71,8 @@ public final class GradientComputer {
     }
     for (int p = 0; p < weights.length; p++) {
       // PyTorch's set points the tensor at a direct buffer that the parameter's own wrapper keeps
-      // alive: safe
-      // here because the model holds these wrappers (never do this through a temporary wrapper, see
-      // zeroGradients)
+      // alive: safe here because the model holds these wrappers (never do this through a temporary
+      // wrapper, see zeroGradients)
       params.get(p).set(weights[p]);
     }
     weightsVersion = version;
@@ -103,8 +103,7 @@ public final class GradientComputer {
    * Runs {@code body} on consecutive chunks of {@code rows}, one gradient-collector scope each,
    * zeroed around it.
    */
-  private <R> GradientSums inChunks(
-      List<R> rows, java.util.function.BiConsumer<List<R>, GradientSums> body) {
+  private <R> GradientSums inChunks(List<R> rows, BiConsumer<List<R>, GradientSums> body) {
     GradientSums sums = GradientSums.zero();
     for (int start = 0; start < rows.size(); start += examplesPerChunk) {
       List<R> chunk = rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
@@ -220,7 +219,7 @@ public final class GradientComputer {
         float[] seq =
             SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).toFloatArray(); // (B·(K+1))
         for (int i = 0; i < chunk.size(); i++) {
-          out[start + i] = java.util.Arrays.copyOfRange(seq, i * (k + 1), (i + 1) * (k + 1));
+          out[start + i] = Arrays.copyOfRange(seq, i * (k + 1), (i + 1) * (k + 1));
         }
       }
     }
@@ -233,7 +232,7 @@ public final class GradientComputer {
     for (TrainExample r : rows) {
       if (r.k() != k) {
         throw new IllegalArgumentException(
-            "row " + r.id() + " has " + r.k() + " anchors but " + LossConfig.KEY_K + " = " + k);
+            "row " + r.id() + " has " + r.k() + " anchors but " + LossConfig.K.name() + " = " + k);
       }
       for (int j = 0; j < k; j++) {
         out.add(new ScoreRequest(r.id() + "/anchor" + j, r.promptIds(), r.anchorIds()[j]));
@@ -270,9 +269,8 @@ public final class GradientComputer {
     for (NDArray p : params) {
       try (NDArray g = p.getGradient()) {
         // An indexed fill copies 0 into the gradient's own storage. Not g·0 (NaN·0 stays NaN), and
-        // not set(Buffer):
-        // PyTorch's set re-points the tensor at the Java buffer, which this wrapper's close would
-        // leave dangling.
+        // not set(Buffer): PyTorch's set re-points the tensor at the Java buffer, which this
+        // wrapper's close would leave dangling.
         g.set(ALL, 0f);
       }
     }

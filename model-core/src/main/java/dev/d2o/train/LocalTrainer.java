@@ -47,8 +47,7 @@ public final class LocalTrainer {
     this.policy = policy;
     this.config = config;
     this.state = state;
-    this.computer =
-        new GradientComputer(policy, config.loss(), config.integer(TrainConfig.KEY_CHUNK));
+    this.computer = new GradientComputer(policy, config.loss(), config.get(TrainConfig.CHUNK_SIZE));
     computer.setWeights(state.weightsVersion(), state.weights());
     LOG.info(
         "training {} ({} parameters{}) from step {} with {} (hash {})",
@@ -82,13 +81,15 @@ public final class LocalTrainer {
 
   /** One optimizer step on {@code globalBatch}. */
   public StepResult step(List<TrainExample> globalBatch) {
-    int pieces = Math.min(config.integer("microBatches"), globalBatch.size());
+    int pieces = Math.min(config.get(TrainConfig.MICRO_BATCHES), globalBatch.size());
     long start = System.nanoTime();
     GradientSums sums = GradientSums.zero();
     for (int i = 0; i < pieces; i++) { // gradient accumulation: sums over micro-batches
       int from = globalBatch.size() * i / pieces;
       int to = globalBatch.size() * (i + 1) / pieces;
+      long t0 = System.nanoTime();
       computer.add(sums, globalBatch.subList(from, to));
+      sums.addComputeSeconds((System.nanoTime() - t0) / 1e9);
     }
     StepResult r = state.apply(sums, (System.nanoTime() - start) / 1e9);
     if (!r.skipped()) {
@@ -105,7 +106,7 @@ public final class LocalTrainer {
   public List<StepResult> train(List<TrainExample> dataset, int steps, Checkpoints checkpoints)
       throws IOException {
     List<StepResult> out = new ArrayList<>(steps);
-    int every = config.integer("checkpointEvery");
+    int every = config.get(TrainConfig.CHECKPOINT_EVERY);
     for (int i = 0; i < steps; i++) {
       out.add(step(nextBatch(dataset)));
       boolean last = i == steps - 1;
@@ -121,16 +122,19 @@ public final class LocalTrainer {
    */
   public List<TrainExample> nextBatch(List<TrainExample> dataset) {
     if (order == null || order.size() != dataset.size()) {
-      order = new DataOrder(((Number) config.get("seed")).longValue(), dataset.size());
+      order = new DataOrder(config.get(TrainConfig.SEED), dataset.size());
     }
     List<TrainExample> batch = new ArrayList<>();
-    for (int i : order.batch(state.consumedExamples(), config.integer("batchSize"))) {
+    for (int i : order.batch(state.consumedExamples(), config.get(TrainConfig.BATCH_SIZE))) {
       batch.add(dataset.get(i));
     }
     return batch;
   }
 
-  /** Writes a checkpoint of the current state; {@code datasetSize} locates the data position. */
+  /**
+   * Writes a checkpoint of the current state, then prunes the old ones; {@code datasetSize} locates
+   * the data position.
+   */
   public Path checkpoint(Checkpoints checkpoints, int datasetSize) throws IOException {
     Map<String, Object> position = new LinkedHashMap<>();
     position.put("epoch", state.consumedExamples() / datasetSize);
@@ -138,7 +142,9 @@ public final class LocalTrainer {
     position.put("dataset_size", datasetSize);
     Checkpoints.Lora lora =
         policy.adapters() == null ? null : new Checkpoints.Lora(policy.adapters().config(), "");
-    return checkpoints.save(policy.config(), null, state, config, position, lora);
+    Path saved = checkpoints.save(policy.config(), null, state, config, position, lora);
+    checkpoints.prune(); // complete once renamed into place
+    return saved;
   }
 
   private static float[][] weightsOf(CausalLM model) {

@@ -1,8 +1,7 @@
 package dev.d2o.train;
 
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.infer.GenerationBench;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.LoraConfig;
 import dev.d2o.model.ModelConfig;
@@ -151,25 +150,10 @@ public final class LoraTrafficBench {
     return n[0];
   }
 
-  /** The GPT-2 124M shape: 12 layers, 768 wide, 12 heads, vocabulary 50257, 1024 positions. */
-  public static ModelConfig gpt2Small() {
-    try {
-      ObjectNode n =
-          (ObjectNode)
-              new ObjectMapper()
-                  .readTree(
-                      "{\"model_type\":\"gpt2\",\"vocab_size\":50257,"
-                          + "\"n_embd\":768,\"n_layer\":12,\"n_head\":12,\"n_positions\":1024}");
-      return ModelConfig.fromJson(n, "gpt2-124m shape");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
   public static void main(String[] args) {
     int rank = args.length > 0 ? Integer.parseInt(args[0]) : 8;
     int executors = args.length > 1 ? Integer.parseInt(args[1]) : 2;
-    ModelConfig model = gpt2Small();
+    ModelConfig model = GenerationBench.gpt2Small();
     Result lora = measure(model, LoraConfig.of(rank, 2.0 * rank, 0, "auto"), executors, 5);
     System.out.println(lora);
     Result full = measure(model, null, executors, 3);

@@ -129,7 +129,7 @@ public final class Losses {
     if (anchors.dimension() != 2 || anchors.get(1) != config.k()) {
       throw new IllegalArgumentException(
           "policyLogpAnchors must be (B, K) with K = "
-              + LossConfig.KEY_K
+              + LossConfig.K.name()
               + " = "
               + config.k()
               + ", got "

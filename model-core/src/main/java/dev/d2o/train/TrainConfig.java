@@ -1,156 +1,109 @@
 package dev.d2o.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.config.Key;
+import dev.d2o.config.KeyRegistry;
+import dev.d2o.config.Spelling;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
- * The training options, each declared once in {@link #OPTIONS} with its key, default, what is
- * allowed, whether it changes the trajectory (and so must match on resume) and a line of
- * documentation. Values are validated when the configuration is built; an unknown key is an error
- * that suggests the nearest known key.
+ * The training options, each declared once below as a typed {@link Key} with its name, default,
+ * what is allowed, whether it changes the trajectory (and so must match on resume) and a line of
+ * documentation; {@link #KEYS} lists them in declaration order. Values are validated when the
+ * configuration is built; an unknown key is an error that suggests the nearest known key. The Spark
+ * job offers every option under {@code train.} (except K and the seed, which it takes from its own
+ * keys).
  */
 public final class TrainConfig {
-  public static final String KEY_CHUNK = "chunkSize";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /**
-   * One option: key, default, allowed values, whether resuming requires the same value,
-   * documentation.
-   */
-  public record Option(
-      String key,
-      Object defaultValue,
-      String allowed,
-      Predicate<Object> valid,
-      boolean resumeRelevant,
-      String doc) {}
+  // Must come first: every key below registers itself here as it is initialized.
+  private static final KeyRegistry REGISTRY = new KeyRegistry();
 
-  private static final Predicate<Object> POSITIVE = v -> ((Number) v).doubleValue() > 0;
-  private static final Predicate<Object> NON_NEGATIVE = v -> ((Number) v).doubleValue() >= 0;
-  private static final Predicate<Object> UNIT =
-      v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() < 1;
+  public static final Key<String> LOSS = REGISTRY.add(LossConfig.TYPE);
+  public static final Key<Double> BETA = REGISTRY.add(LossConfig.BETA);
+  public static final Key<Double> ALPHA = REGISTRY.add(LossConfig.ALPHA);
+  public static final Key<Integer> K = REGISTRY.add(LossConfig.K);
+  public static final Key<Double> LEARNING_RATE =
+      REGISTRY.add(
+          Key.positive("learningRate", 1e-6, "peak learning rate (TRL's DPO default)")
+              .mustMatchOnResume());
+  public static final Key<String> SCHEDULE =
+      REGISTRY.add(
+          Key.oneOf(
+                  "schedule",
+                  "linear",
+                  List.of("cosine", "linear", "constant"),
+                  "shape after warmup, decaying to 0")
+              .mustMatchOnResume());
+  public static final Key<Integer> WARMUP_STEPS =
+      REGISTRY.add(Key.integer("warmupSteps", 0, 0, "linear warmup steps").mustMatchOnResume());
+  public static final Key<Integer> MAX_STEPS =
+      REGISTRY.add(
+          Key.integer("maxSteps", 1000, 1, "total optimizer steps (the schedule's length)")
+              .mustMatchOnResume());
+  public static final Key<Integer> BATCH_SIZE =
+      REGISTRY.add(
+          Key.integer("batchSize", 8, 1, "examples per optimizer step (the global batch)")
+              .mustMatchOnResume());
+  public static final Key<Integer> MICRO_BATCHES =
+      REGISTRY.add(
+          Key.integer("microBatches", 1, 1, "gradient accumulation: pieces of a global batch"));
+  public static final Key<Integer> CHUNK_SIZE =
+      REGISTRY.add(
+          Key.integer("chunkSize", 4, 1, "examples per forward/backward pass (memory only)"));
+  public static final Key<Double> WEIGHT_DECAY =
+      REGISTRY.add(
+          Key.nonNegative("weightDecay", 0.0, "AdamW decoupled weight decay λ")
+              .mustMatchOnResume());
+  public static final Key<String> NO_DECAY =
+      REGISTRY.add(
+          Key.of(
+                  "noDecay",
+                  String.class,
+                  AdamW.NO_DECAY_DEFAULT,
+                  "a regular expression",
+                  TrainConfig::compiles,
+                  "parameters matching this are not decayed")
+              .mustMatchOnResume());
+  public static final Key<Double> ADAM_BETA1 =
+      REGISTRY.add(Key.range("adamBeta1", 0.9, 0, false, 1, true, "AdamW β₁").mustMatchOnResume());
+  public static final Key<Double> ADAM_BETA2 =
+      REGISTRY.add(
+          Key.range("adamBeta2", 0.999, 0, false, 1, true, "AdamW β₂").mustMatchOnResume());
+  public static final Key<Double> ADAM_EPS =
+      REGISTRY.add(Key.positive("adamEps", 1e-8, "AdamW ε").mustMatchOnResume());
+  public static final Key<Double> MAX_GRAD_NORM =
+      REGISTRY.add(
+          Key.nonNegative("maxGradNorm", 1.0, "global-norm clipping threshold (0 = off)")
+              .mustMatchOnResume());
+  public static final Key<Integer> MAX_CONSECUTIVE_SKIPS =
+      REGISTRY.add(
+          Key.integer(
+              "maxConsecutiveSkips", 5, 1, "stop after this many non-finite steps in a row"));
+  public static final Key<Long> SEED =
+      REGISTRY.add(Key.anyLong("seed", 42L, "data order seed").mustMatchOnResume());
+  public static final Key<Integer> CHECKPOINT_EVERY =
+      REGISTRY.add(
+          Key.integer("checkpointEvery", 0, 0, "steps between checkpoints (0 = only at the end)"));
+  public static final Key<Integer> KEEP_CHECKPOINTS =
+      REGISTRY.add(Key.integer("keepCheckpoints", 3, 1, "checkpoints kept, newest first"));
 
-  /** Every option, in the order they are written. */
-  public static final List<Option> OPTIONS =
-      List.of(
-          new Option(
-              LossConfig.KEY_TYPE,
-              "d2o",
-              "one of " + LossType.keys(),
-              v -> LossType.keys().contains(v),
-              true,
-              "the objective (ARCHITECTURE.md §2)"),
-          new Option(
-              LossConfig.KEY_BETA,
-              LossConfig.BETA_DEFAULT,
-              "> 0",
-              POSITIVE,
-              true,
-              "β, scale of the anchors"),
-          new Option(
-              LossConfig.KEY_ALPHA,
-              LossConfig.ALPHA_DEFAULT,
-              "≥ 0",
-              NON_NEGATIVE,
-              true,
-              "α, scale of the negative"),
-          new Option(
-              LossConfig.KEY_K,
-              LossConfig.K_DEFAULT,
-              "≥ 1",
-              POSITIVE,
-              true,
-              "K, anchors per prompt"),
-          new Option(
-              "learningRate",
-              1e-6,
-              "> 0",
-              POSITIVE,
-              true,
-              "peak learning rate (TRL's DPO default)"),
-          new Option(
-              "schedule",
-              "linear",
-              "one of [cosine, linear, constant]",
-              v -> List.of("cosine", "linear", "constant").contains(v),
-              true,
-              "shape after warmup, decaying to 0"),
-          new Option("warmupSteps", 0, "≥ 0", NON_NEGATIVE, true, "linear warmup steps"),
-          new Option(
-              "maxSteps",
-              1000,
-              "≥ 1",
-              POSITIVE,
-              true,
-              "total optimizer steps (the schedule's length)"),
-          new Option(
-              "batchSize",
-              8,
-              "≥ 1",
-              POSITIVE,
-              true,
-              "examples per optimizer step (the global batch)"),
-          new Option(
-              "microBatches",
-              1,
-              "≥ 1",
-              POSITIVE,
-              false,
-              "gradient accumulation: pieces of a global batch"),
-          new Option(
-              KEY_CHUNK,
-              4,
-              "≥ 1",
-              POSITIVE,
-              false,
-              "examples per forward/backward pass (memory only)"),
-          new Option(
-              "weightDecay", 0.0, "≥ 0", NON_NEGATIVE, true, "AdamW decoupled weight decay λ"),
-          new Option(
-              "noDecay",
-              AdamW.NO_DECAY_DEFAULT,
-              "a regular expression",
-              v -> compiles((String) v),
-              true,
-              "parameters matching this are not decayed"),
-          new Option("adamBeta1", 0.9, "in [0, 1)", UNIT, true, "AdamW β₁"),
-          new Option("adamBeta2", 0.999, "in [0, 1)", UNIT, true, "AdamW β₂"),
-          new Option("adamEps", 1e-8, "> 0", POSITIVE, true, "AdamW ε"),
-          new Option(
-              "maxGradNorm",
-              1.0,
-              "≥ 0 (0: off)",
-              NON_NEGATIVE,
-              true,
-              "global-norm clipping threshold"),
-          new Option(
-              "maxConsecutiveSkips",
-              5,
-              "≥ 1",
-              POSITIVE,
-              false,
-              "stop after this many non-finite steps in a row"),
-          new Option("seed", 42L, "any integer", v -> true, true, "data order seed"),
-          new Option(
-              "checkpointEvery",
-              0,
-              "≥ 0 (0: only at the end)",
-              NON_NEGATIVE,
-              false,
-              "steps between checkpoints"),
-          new Option(
-              "keepCheckpoints", 3, "≥ 1", POSITIVE, false, "checkpoints kept, newest first"));
+  /** Every option, in declaration order. */
+  public static final List<Key<?>> KEYS = REGISTRY.all();
 
   private final Map<String, Object> values;
 
@@ -163,20 +116,15 @@ public final class TrainConfig {
     return of(Map.of());
   }
 
-  /** The defaults overridden by {@code overrides}; strings are parsed to the option's type. */
+  /** The defaults overridden by {@code overrides} (by key name); strings are parsed. */
   public static TrainConfig of(Map<String, ?> overrides) {
     Map<String, Object> v = new LinkedHashMap<>();
-    for (Option o : OPTIONS) {
-      v.put(o.key(), o.defaultValue());
+    for (Key<?> k : KEYS) {
+      v.put(k.name(), k.defaultValue());
     }
     for (Map.Entry<String, ?> e : overrides.entrySet()) {
-      Option o = option(e.getKey());
-      Object value = coerce(o, e.getValue());
-      if (!o.valid().test(value)) {
-        throw new IllegalArgumentException(
-            o.key() + " must be " + o.allowed() + ", got " + e.getValue());
-      }
-      v.put(o.key(), value);
+      Key<?> k = key(e.getKey());
+      v.put(k.name(), k.parse(e.getValue()));
     }
     TrainConfig c = new TrainConfig(v);
     c.loss(); // cross-checks through LossConfig's own validation
@@ -184,10 +132,15 @@ public final class TrainConfig {
   }
 
   /** This configuration with one option changed. */
-  public TrainConfig with(String key, Object value) {
+  public <T> TrainConfig with(Key<T> key, T value) {
     Map<String, Object> v = new LinkedHashMap<>(values);
-    v.put(key, value);
+    v.put(key.name(), value);
     return of(v);
+  }
+
+  /** The value of {@code key}. */
+  public <T> T get(Key<T> key) {
+    return key.type().cast(values.get(key(key.name()).name()));
   }
 
   /** Reads the JSON object written by {@link #toJson()}. */
@@ -214,15 +167,15 @@ public final class TrainConfig {
   /** SHA-256 (first 16 hex digits) of the options that change the trajectory. */
   public String hash() {
     Map<String, Object> relevant = new LinkedHashMap<>();
-    OPTIONS.stream()
-        .filter(Option::resumeRelevant)
-        .forEach(o -> relevant.put(o.key(), values.get(o.key())));
+    KEYS.stream()
+        .filter(Key::resumeRelevant)
+        .forEach(k -> relevant.put(k.name(), values.get(k.name())));
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256")
               .digest(JSON.writeValueAsString(relevant).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest).substring(0, 16);
-    } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (NoSuchAlgorithmException | JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -230,99 +183,48 @@ public final class TrainConfig {
   /** The trajectory-changing options whose values differ, as {@code key: this → other}. */
   public List<String> differences(TrainConfig other) {
     List<String> out = new ArrayList<>();
-    for (Option o : OPTIONS) {
-      Object a = values.get(o.key());
-      Object b = other.values.get(o.key());
-      if (o.resumeRelevant() && !a.equals(b)) {
-        out.add(o.key() + ": " + a + " → " + b);
+    for (Key<?> k : KEYS) {
+      Object a = values.get(k.name());
+      Object b = other.values.get(k.name());
+      if (k.resumeRelevant() && !a.equals(b)) {
+        out.add(k.name() + ": " + a + " → " + b);
       }
     }
     return out;
   }
 
+  /** The objective's hyperparameters. */
   public LossConfig loss() {
-    return LossConfig.of(
-        string(LossConfig.KEY_TYPE),
-        dbl(LossConfig.KEY_BETA),
-        dbl(LossConfig.KEY_ALPHA),
-        integer(LossConfig.KEY_K));
+    return LossConfig.of(get(LOSS), get(BETA), get(ALPHA), get(K));
   }
 
+  /** The learning-rate schedule. */
   public LrSchedule schedule() {
     return new LrSchedule(
-        LrSchedule.Kind.valueOf(string("schedule").toUpperCase(java.util.Locale.ROOT)),
-        dbl("learningRate"),
-        integer("warmupSteps"),
-        integer("maxSteps"));
+        LrSchedule.Kind.valueOf(get(SCHEDULE).toUpperCase(Locale.ROOT)),
+        get(LEARNING_RATE),
+        get(WARMUP_STEPS),
+        get(MAX_STEPS));
   }
 
-  /** A value by key, for options without an accessor. */
-  public Object get(String key) {
-    return values.get(option(key).key());
-  }
-
-  public double dbl(String key) {
-    return ((Number) get(key)).doubleValue();
-  }
-
-  public int integer(String key) {
-    return ((Number) get(key)).intValue();
-  }
-
-  public String string(String key) {
-    return (String) get(key);
-  }
-
-  private static Option option(String key) {
-    for (Option o : OPTIONS) {
-      if (o.key().equals(key)) {
-        return o;
-      }
-    }
-    String nearest =
-        OPTIONS.stream()
-            .map(Option::key)
-            .min(Comparator.comparingInt(k -> LossType.editDistance(k, key)))
-            .orElseThrow();
-    throw new IllegalArgumentException(
-        "unknown training option '" + key + "' (did you mean '" + nearest + "'?)");
-  }
-
-  private static Object coerce(Option o, Object raw) {
-    Object def = o.defaultValue();
-    try {
-      if (def instanceof String) {
-        return String.valueOf(raw);
-      }
-      double d =
-          raw instanceof Number n
-              ? n.doubleValue()
-              : Double.parseDouble(String.valueOf(raw).trim());
-      if (def instanceof Double) {
-        return d;
-      }
-      if (d != Math.rint(d) || Double.isInfinite(d)) {
-        throw new NumberFormatException();
-      }
-      return def instanceof Long ? (Object) (long) d : (Object) Math.toIntExact((long) d);
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException(
-          o.key()
-              + " must be "
-              + (def instanceof Double ? "a number" : "an integer")
-              + " "
-              + o.allowed()
-              + ", got '"
-              + raw
-              + "'");
-    }
+  private static Key<?> key(String name) {
+    return REGISTRY
+        .find(name)
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "unknown training option '"
+                        + name
+                        + "' (did you mean '"
+                        + Spelling.nearest(name, KEYS.stream().map(Key::name).toList(), false)
+                        + "'?)"));
   }
 
   private static boolean compiles(String regex) {
     try {
-      java.util.regex.Pattern.compile(regex);
+      Pattern.compile(regex);
       return true;
-    } catch (java.util.regex.PatternSyntaxException e) {
+    } catch (PatternSyntaxException e) {
       return false;
     }
   }

@@ -49,21 +49,22 @@ public final class TrainerState {
         new AdamW(
             names,
             sizes,
-            config.dbl("adamBeta1"),
-            config.dbl("adamBeta2"),
-            config.dbl("adamEps"),
-            config.dbl("weightDecay"),
-            AdamW.matching(config.string("noDecay")));
+            config.get(TrainConfig.ADAM_BETA1),
+            config.get(TrainConfig.ADAM_BETA2),
+            config.get(TrainConfig.ADAM_EPS),
+            config.get(TrainConfig.WEIGHT_DECAY),
+            AdamW.matching(config.get(TrainConfig.NO_DECAY)));
     this.schedule = config.schedule();
-    this.maxGradNorm = config.dbl("maxGradNorm");
-    this.maxConsecutiveSkips = config.integer("maxConsecutiveSkips");
+    this.maxGradNorm = config.get(TrainConfig.MAX_GRAD_NORM);
+    this.maxConsecutiveSkips = config.get(TrainConfig.MAX_CONSECUTIVE_SKIPS);
   }
 
   /**
    * Applies one step from the sums over its whole global batch.
    *
-   * @param seconds wall time the step's gradient work took, for {@code tokens_per_s} and {@code
-   *     timing/forward_backward}
+   * @param seconds wall time the step's gradient work took, from handing out the batch to holding
+   *     the summed gradient, for {@code tokens_per_s}; {@code timing/forward_backward} is the
+   *     forward/backward time the sums carry ({@link GradientSums#computeSeconds})
    */
   public StepResult apply(GradientSums sums, double seconds) {
     long start = System.nanoTime();
@@ -109,7 +110,7 @@ public final class TrainerState {
     m.put("lr", lr);
     m.put("tokens_per_s", seconds > 0 ? sums.tokens() / seconds : Double.NaN);
     m.put("skipped_steps", (double) skippedSteps);
-    m.put("timing/forward_backward", seconds);
+    m.put("timing/forward_backward", sums.computeSeconds());
     m.put("timing/update", (System.nanoTime() - start) / 1e9);
     StepResult result = new StepResult(thisStep, reason != null, reason, m);
     if (reason != null && consecutiveSkips >= maxConsecutiveSkips) {
@@ -120,8 +121,7 @@ public final class TrainerState {
               + consecutiveSkips
               + " consecutive steps had a non-finite loss or gradient (last: "
               + reason
-              + "; limit "
-              + "maxConsecutiveSkips = "
+              + "; limit maxConsecutiveSkips = "
               + maxConsecutiveSkips
               + "). Lower learningRate, check the rows' reference"
               + " log-probs, or resume from the last checkpoint",

@@ -26,13 +26,25 @@ import org.junit.jupiter.params.provider.ValueSource;
  * step, for every architecture; and the sampled log-probs against {@link SequenceScorer}, which
  * GoldenLogprobTest checks against PyTorch. Prompts of 3, 9 and 30 tokens share one batch, and in a
  * 64-position context the longest row is cut at 34 tokens, so the batch also shrinks mid-decode.
+ * The sliding windows of mistral-window6 (6 tokens, every layer), qwen3-f32 (8, layer 1) and
+ * gemma2-f32/-bf16 (6 on layers 0 and 2; 8 on layer 1) are shorter than those sequences, so each
+ * layer's own window is exercised with the cache and left padding.
  */
 class GeneratorCacheTest {
   static final int[] PROMPT_LENGTHS = {3, 9, 30};
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"gpt2-f32-hub", "llama-f32", "qwen2-f32", "mistral-f16", "mistral-window6"})
+      strings = {
+        "gpt2-f32-hub",
+        "llama-f32",
+        "qwen2-f32",
+        "mistral-f16",
+        "mistral-window6",
+        "qwen3-f32",
+        "gemma2-f32",
+        "gemma2-bf16"
+      })
   void cachedStepsMatchFullRecompute(String name) {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = load(name, manager)) {
@@ -53,8 +65,8 @@ class GeneratorCacheTest {
       assertEquals(full.keySet(), cached.keySet());
       for (int i = 0; i < reqs.size(); i++) {
         GenerationResult.Sample s = a.get(i).samples().get(0);
-        int limit =
-            Math.min(40, 64 - reqs.get(i).promptIds().length); // the 30-token prompt is cut at 34
+        // the 30-token prompt is cut at 34
+        int limit = Math.min(40, 64 - reqs.get(i).promptIds().length);
         assertTrue(
             s.stoppedAtEos() || s.tokenIds().length == limit,
             name + " request " + i + " stopped early");
@@ -72,7 +84,16 @@ class GeneratorCacheTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"gpt2-f32-hub", "llama-f32", "qwen2-f32", "mistral-f16", "mistral-window6"})
+      strings = {
+        "gpt2-f32-hub",
+        "llama-f32",
+        "qwen2-f32",
+        "mistral-f16",
+        "mistral-window6",
+        "qwen3-f32",
+        "gemma2-f32",
+        "gemma2-bf16"
+      })
   void sampledLogpEqualsScoredLogp(String name) {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = load(name, manager)) {

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** LoRA views, merging and the PEFT format on tiny Llama and GPT-2 models. */
+/** LoRA views, merging and the PEFT format on tiny Llama, GPT-2, Qwen3 and Gemma 2 models. */
 class LoraTest {
   private static final LoraConfig ALL =
       LoraConfig.of(4, 8, 0, "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj");
@@ -44,7 +44,12 @@ class LoraTest {
   }
 
   private static ModelConfig config(String family) {
-    return family.equals("gpt2") ? TinyModels.gpt2() : TinyModels.llama();
+    return switch (family) {
+      case "gpt2" -> TinyModels.gpt2();
+      case "qwen3" -> TinyModels.qwen3();
+      case "gemma2" -> TinyModels.gemma2();
+      default -> TinyModels.llama();
+    };
   }
 
   private static LoraConfig lora(String family) {
@@ -53,9 +58,8 @@ class LoraTest {
 
   private static CausalLM base(String family) {
     CausalLM m = CausalLM.random(config(family), 5, manager);
-    m.parameters()
-        .values()
-        .forEach(p -> p.muli(3f)); // log-probs away from uniform, activations moderate
+    // log-probs away from uniform, activations moderate
+    m.parameters().values().forEach(p -> p.muli(3f));
     return m;
   }
 
@@ -96,7 +100,7 @@ class LoraTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"llama", "gpt2"})
+  @ValueSource(strings = {"llama", "gpt2", "qwen3", "gemma2"})
   void adaptersAtInitGiveExactlyTheBaseLogps(String family) {
     try (CausalLM base = base(family);
         CausalLM view =
@@ -112,7 +116,7 @@ class LoraTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"llama", "gpt2"})
+  @ValueSource(strings = {"llama", "gpt2", "qwen3", "gemma2"})
   void mergedModelEqualsBasePlusAdaptersAndExportsReload(String family) throws Exception {
     try (CausalLM base = base(family);
         CausalLM view = base.withAdapters(trained(base.config(), lora(family), 3));
@@ -141,7 +145,7 @@ class LoraTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"llama", "gpt2"})
+  @ValueSource(strings = {"llama", "gpt2", "qwen3", "gemma2"})
   void peftFileNamesShapesAndConfig(String family) throws Exception {
     ModelConfig c = config(family);
     LoraConfig lora = LoraConfig.of(4, 8, 0, "auto");
@@ -175,7 +179,7 @@ class LoraTest {
                 .get("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight")
                 .shape());
         assertArrayEquals(
-            new long[] {16, 4}, // 2 KV heads × head dim 8
+            new long[] {(long) c.numKvHeads() * c.headDim(), 4}, // llama: 2 KV heads × head dim 8
             f.entries()
                 .get("base_model.model.model.layers.1.self_attn.k_proj.lora_B.weight")
                 .shape());
@@ -185,7 +189,7 @@ class LoraTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"llama", "gpt2"})
+  @ValueSource(strings = {"llama", "gpt2", "qwen3", "gemma2"})
   void aTargetThatMatchesNothingIsRefusedWithTheProjectionsNamed(String family) {
     ModelException e =
         assertThrows(
@@ -195,8 +199,10 @@ class LoraTest {
         family.equals("gpt2")
             ? "lora.targets: 'q_proj' matches no projection of gpt2 (its projections:"
                 + " c_attn, c_proj, c_fc)"
-            : "lora.targets: 'qkv' matches no projection of llama (its projections: q_proj,"
-                + " k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)";
+            : "lora.targets: 'qkv' matches no projection of "
+                + family
+                + " (its projections: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj,"
+                + " down_proj)";
     assertEquals(expected, e.getMessage());
   }
 }

@@ -74,7 +74,10 @@ class MutationTest {
 
   @Test
   void mutatedConfigJsonLoadsOrFailsWithAModelException() throws Exception {
-    for (ModelConfig family : new ModelConfig[] {TinyModels.llama(), TinyModels.gpt2()}) {
+    for (ModelConfig family :
+        new ModelConfig[] {
+          TinyModels.llama(), TinyModels.gpt2(), TinyModels.qwen3(), TinyModels.gemma2()
+        }) {
       Path dir = TinyModels.writeRandom(family, 5, tmp.resolve(family.modelType()));
       Path config = dir.resolve("config.json");
       byte[] original = Files.readAllBytes(config);

@@ -121,7 +121,7 @@ class PretrainedTest {
       assertEquals(
           "unknown model_type 'mamba' in "
               + dir.resolve("config.json")
-              + "; supported model types: gpt2, llama, mistral, qwen2",
+              + "; supported model types: gpt2, llama, mistral, qwen2, qwen3, gemma2",
           e.getMessage());
     }
   }

@@ -189,10 +189,8 @@ public final class Mutator {
                   try {
                     loader.load(m.bytes());
                     return null;
-                  } catch (
-                      Throwable
-                          e) { // an Error too: an OutOfMemoryError must be counted, not kill the
-                    // run
+                  } catch (Throwable e) {
+                    // an Error too: an OutOfMemoryError must be counted, not kill the run
                     return e;
                   }
                 });

@@ -1,11 +1,16 @@
 package dev.d2o.testing;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.model.AttentionMask;
 import dev.d2o.model.ByteLevelBpe;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.ModelConfig;
+import dev.d2o.model.ModelFamilies;
+import dev.d2o.model.ModelFamily.Size;
 import dev.d2o.model.Pretrained;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -62,9 +67,25 @@ public final class TinyModels {
             + "}");
   }
 
-  /** All three families. */
+  /**
+   * A Qwen3 config from the family's own small config: heads of 16 on a width of 32 (q/k/v 64
+   * wide), 2 KV heads, q/k norms, tied head.
+   */
+  public static ModelConfig qwen3() {
+    return ModelFamilies.get("qwen3").config(new Size(32, 2, 4, 2, 64, 64), VOCAB, BOS, EOS);
+  }
+
+  /**
+   * A Gemma 2 config from the family's own small config: heads of 8, layer 0 attends within 16
+   * tokens, soft-capped scores and logits, tied head.
+   */
+  public static ModelConfig gemma2() {
+    return ModelFamilies.get("gemma2").config(new Size(32, 2, 4, 2, 64, 64), VOCAB, BOS, EOS);
+  }
+
+  /** One tiny config per forward pass: GPT-2, Llama, Qwen2, Qwen3, Gemma 2. */
   public static List<ModelConfig> all() {
-    return List.of(gpt2(), llama(), qwen2());
+    return List.of(gpt2(), llama(), qwen2(), qwen3(), gemma2());
   }
 
   /** Parses a config JSON string. */
@@ -90,11 +111,11 @@ public final class TinyModels {
       valid[0][i] = true;
     }
     try (NDManager sub = m.newSubManager()) {
-      var idArr = sub.create(l, new ai.djl.ndarray.types.Shape(1, ids.length));
-      var posArr = sub.create(pos, new ai.djl.ndarray.types.Shape(1, ids.length));
-      var h =
+      NDArray idArr = sub.create(l, new Shape(1, ids.length));
+      NDArray posArr = sub.create(pos, new Shape(1, ids.length));
+      NDArray h =
           model.hidden(
-              idArr, posArr, dev.d2o.model.AttentionMask.of(sub, valid, ids.length, 0), null);
+              idArr, posArr, AttentionMask.of(sub, valid, ids.length, model.config()), null);
       return model.logits(h).get("0, -1, :").toFloatArray();
     }
   }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -173,9 +174,46 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * {@code save} deletes nothing, so a crash before the new checkpoint counts (for the Spark job:
+   * before its {@code _COMPLETE} marker) still leaves the previous one, even with keep = 1; {@code
+   * prune} then removes it. The state-only restore (the Spark driver's) holds what {@code load}
+   * holds.
+   */
+  @Test
+  void saveKeepsTheOldCheckpointsUntilPruned(@TempDir Path dir) throws IOException {
+    TrainConfig config = config();
+    List<TrainExample> data = data(config);
+    try (CausalLM policy = Tiny.gpt2(manager, 48)) {
+      LocalTrainer t = new LocalTrainer(policy, config);
+      Checkpoints checkpoints = new Checkpoints(dir, 1);
+      t.train(data, 1, checkpoints);
+      t.step(t.nextBatch(data));
+      checkpoints.save(policy.config(), null, t.state(), config, Map.of("epoch", 0));
+      assertEquals(
+          List.of("checkpoint-00000001", "checkpoint-00000002"),
+          checkpoints.list().stream().map(p -> p.getFileName().toString()).toList());
+      checkpoints.prune();
+      assertEquals(
+          List.of("checkpoint-00000002"),
+          checkpoints.list().stream().map(p -> p.getFileName().toString()).toList());
+      CheckpointReader.RestoredState r =
+          CheckpointReader.loadState(dir.resolve("checkpoint-00000002"), config, false, null);
+      assertEquals(2, r.state().step());
+      assertEquals(t.state().consumedExamples(), r.state().consumedExamples());
+      assertEquals(0.0, Tiny.maxAbsDiff(t.state().weights(), r.state().weights()), 0.0);
+      assertEquals(
+          0.0,
+          Tiny.maxAbsDiff(t.state().optimizer().expAvg(), r.state().optimizer().expAvg()),
+          0.0);
+      assertEquals(null, r.lora());
+      assertEquals(policy.config().modelType(), r.modelConfig().modelType());
+    }
+  }
+
   @Test
   void onlyTheNewestAreKept(@TempDir Path dir) throws IOException {
-    TrainConfig config = config().with("checkpointEvery", 1);
+    TrainConfig config = config().with(TrainConfig.CHECKPOINT_EVERY, 1);
     try (CausalLM policy = Tiny.gpt2(manager, 46)) {
       Checkpoints checkpoints = new Checkpoints(dir, 2);
       new LocalTrainer(policy, config).train(data(config), 4, checkpoints);
@@ -194,7 +232,10 @@ class CheckpointTest {
     }
     Path ckpt = new Checkpoints(dir, 1).latest().orElseThrow();
     TrainConfig other =
-        config.with("learningRate", 2e-3).with("beta", 0.2).with("keepCheckpoints", 5);
+        config
+            .with(TrainConfig.LEARNING_RATE, 2e-3)
+            .with(TrainConfig.BETA, 0.2)
+            .with(TrainConfig.KEEP_CHECKPOINTS, 5);
     TrainException e =
         assertThrows(TrainException.class, () -> LocalTrainer.resume(ckpt, other, false, manager));
     assertEquals(
@@ -210,7 +251,8 @@ class CheckpointTest {
       assertEquals(0.0, Tiny.maxAbsDiff(forced.state().weights(), Tiny.weights(p)), 0.0);
     }
     try (CausalLM p =
-        LocalTrainer.resume(ckpt, config.with("keepCheckpoints", 5), false, manager).policy()) {
+        LocalTrainer.resume(ckpt, config.with(TrainConfig.KEEP_CHECKPOINTS, 5), false, manager)
+            .policy()) {
       assertTrue(p.parameters().size() > 0); // options that do not change the trajectory may differ
     }
   }

@@ -84,7 +84,7 @@ final class Tiny {
   static List<TrainExample> withReference(
       CausalLM reference, TrainConfig config, List<TrainExample> rows) {
     float[][] logps =
-        new GradientComputer(reference, config.loss(), config.integer(TrainConfig.KEY_CHUNK))
+        new GradientComputer(reference, config.loss(), config.get(TrainConfig.CHUNK_SIZE))
             .sequenceLogps(rows);
     int k = config.loss().k();
     List<TrainExample> out = new ArrayList<>();

@@ -6,12 +6,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.bench.BenchShape;
 import dev.d2o.bench.ModelBench;
 import dev.d2o.bench.Stats;
+import dev.d2o.error.InputException;
 import dev.d2o.infer.GenerationBench;
 import dev.d2o.model.CausalLM;
 import dev.d2o.spark.bench.BenchReport;
 import dev.d2o.spark.bench.SparkStepBench;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
@@ -61,7 +64,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--cache-only",
       description =
-          "Generate with the KV cache only (without it a 124M run at batch 16" + " takes minutes).")
+          "Generate with the KV cache only (without it a 124M run at batch 16 takes minutes).")
   boolean cacheOnly;
 
   @Option(
@@ -179,7 +182,7 @@ public final class BenchCommand implements Callable<Integer> {
         name,
         String.format("%.1f tokens/s, MFU %.1f%%", r.tokensPerSecond(), 100 * r.mfu(peak)),
         String.format(
-            "step %.2f s (median %.2f): fwd+bwd %.2f, update %.2f," + " setWeights %.2f",
+            "step %.2f s (median %.2f): fwd+bwd %.2f, update %.2f, setWeights %.2f",
             r.step().min(),
             r.step().median(),
             r.forwardBackward().min(),
@@ -285,9 +288,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  private static void deleteTree(Path dir) throws java.io.IOException {
+  private static void deleteTree(Path dir) throws IOException {
     try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
     }

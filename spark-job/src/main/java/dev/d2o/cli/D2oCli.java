@@ -1,5 +1,6 @@
 package dev.d2o.cli;
 
+import dev.d2o.error.D2oException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
       EvaluateCommand.class,
       LogprobsCommand.class,
       GenerateCommand.class,
+      RenderPromptsCommand.class,
       RandomModelCommand.class,
       KeysCommand.class,
       MakeDataCommand.class,
@@ -40,6 +42,11 @@ public final class D2oCli {
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new D2oCli());
     cl.setExecutionExceptionHandler(new ErrorHandler());
+    var refusal = dev.d2o.model.NativePlatform.refusal(); // before any native code loads
+    if (refusal.isPresent()) {
+      cl.getErr().println("d2o: error: " + refusal.get());
+      return 1;
+    }
     return cl.execute(args);
   }
 
@@ -50,10 +57,7 @@ public final class D2oCli {
     @Override
     public int handleExecutionException(
         Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
-      if (ex instanceof dev.d2o.model.ModelException
-          || ex instanceof InputException
-          || ex instanceof dev.d2o.spark.config.ConfigException
-          || ex instanceof dev.d2o.train.TrainException) {
+      if (ex instanceof D2oException) {
         cl.getErr().println("d2o " + cl.getCommandName() + ": error: " + ex.getMessage());
       } else {
         cl.getErr().println("d2o " + cl.getCommandName() + ": unexpected error: " + ex);

@@ -1,10 +1,11 @@
 package dev.d2o.cli;
 
+import dev.d2o.error.InputException;
 import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.eval.EvalResult;
-import dev.d2o.spark.stages.EvaluateStage;
+import dev.d2o.spark.eval.EvaluateStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

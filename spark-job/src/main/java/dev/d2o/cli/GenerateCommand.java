@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.error.InputException;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
@@ -40,8 +41,7 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(
       names = "--model",
       required = true,
-      description =
-          "Model directory (config.json, model.safetensors," + " optional tokenizer.json).")
+      description = "Model directory (config.json, model.safetensors, optional tokenizer.json).")
   Path model;
 
   @Option(names = "--input", required = true, description = "Input JSONL file.")
@@ -65,31 +65,31 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(
       names = "--top-p",
       defaultValue = "1.0",
-      description = "Nucleus mass in (0, 1]; 1 = off (default:" + " ${DEFAULT-VALUE}).")
+      description = "Nucleus mass in (0, 1]; 1 = off (default: ${DEFAULT-VALUE}).")
   double topP;
 
   @Option(
       names = "--top-k",
       defaultValue = "0",
-      description = "Keep the k most likely tokens; 0 = off (default:" + " ${DEFAULT-VALUE}).")
+      description = "Keep the k most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
   int topK;
 
   @Option(
       names = "--max-new-tokens",
       defaultValue = "64",
-      description = "Most tokens per sample, EOS included" + " (default: ${DEFAULT-VALUE}).")
+      description = "Most tokens per sample, EOS included (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
   @Option(
       names = "--min-new-tokens",
       defaultValue = "0",
-      description = "EOS is banned before this many tokens" + " (default: ${DEFAULT-VALUE}).")
+      description = "EOS is banned before this many tokens (default: ${DEFAULT-VALUE}).")
   int minNewTokens;
 
   @Option(
       names = "--repetition-penalty",
       defaultValue = "1.0",
-      description = "CTRL repetition penalty; 1 = off" + " (default: ${DEFAULT-VALUE}).")
+      description = "CTRL repetition penalty; 1 = off (default: ${DEFAULT-VALUE}).")
   double repetitionPenalty;
 
   @Option(
@@ -101,7 +101,7 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(
       names = "--batch-size",
       defaultValue = "8",
-      description = "Rows (prompt × sample) decoded together" + " (default: ${DEFAULT-VALUE}).")
+      description = "Rows (prompt × sample) decoded together (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
   @Option(
@@ -174,8 +174,7 @@ public final class GenerateCommand implements Callable<Integer> {
             input
                 + " line "
                 + line.number()
-                + ": field 'id' must be a string or an integer,"
-                + " found "
+                + ": field 'id' must be a string or an integer, found "
                 + id);
       }
       Integer first = seen.putIfAbsent(id.asText(), line.number());
@@ -204,8 +203,7 @@ public final class GenerateCommand implements Callable<Integer> {
             input
                 + " "
                 + label
-                + ": empty 'prompt_ids': generation needs at least one prompt"
-                + " token");
+                + ": empty 'prompt_ids': generation needs at least one prompt token");
       }
       return ids;
     }
@@ -215,8 +213,7 @@ public final class GenerateCommand implements Callable<Integer> {
           input
               + " "
               + label
-              + ": expected a 'prompt' string or a 'prompt_ids' list; found"
-              + " fields "
+              + ": expected a 'prompt' string or a 'prompt_ids' list; found fields "
               + LogprobsCommand.fieldNames(line.node()));
     }
     ids = TextPairs.promptIds(p.tokenizer(), prompt);

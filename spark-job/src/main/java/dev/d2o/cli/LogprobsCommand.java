@@ -3,6 +3,7 @@ package dev.d2o.cli;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2o.error.InputException;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.ScoreRequest;
 import dev.d2o.infer.ScoreResult;
@@ -33,7 +34,7 @@ public final class LogprobsCommand implements Callable<Integer> {
   @Option(
       names = "--model",
       required = true,
-      description = "Model directory (config.json, model.safetensors," + " tokenizer.json).")
+      description = "Model directory (config.json, model.safetensors, tokenizer.json).")
   Path model;
 
   @Option(names = "--input", required = true, description = "Input JSONL file.")
@@ -110,11 +111,7 @@ public final class LogprobsCommand implements Callable<Integer> {
     if (promptIds != null || responseIds != null) {
       if (promptIds == null || responseIds == null) {
         throw new InputException(
-            input
-                + " "
-                + label
-                + ": token-id input needs both 'prompt_ids' and"
-                + " 'response_ids'");
+            input + " " + label + ": token-id input needs both 'prompt_ids' and 'response_ids'");
       }
       return new ScoreRequest(label, promptIds, responseIds);
     }

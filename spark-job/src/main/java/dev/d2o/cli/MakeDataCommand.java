@@ -8,6 +8,7 @@ import dev.d2o.datagen.HarmlessData;
 import dev.d2o.datagen.HarmlessGenerator;
 import dev.d2o.datagen.TopicBook;
 import dev.d2o.datagen.WordCue;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.cost.CostModelTraining;
 import java.nio.file.Path;
 import java.util.List;

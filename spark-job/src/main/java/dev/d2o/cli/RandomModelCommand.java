@@ -1,12 +1,19 @@
 package dev.d2o.cli;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.model.ByteLevelBpe;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.ModelConfig;
+import dev.d2o.model.ModelFamilies;
+import dev.d2o.model.ModelFamily;
+import dev.d2o.model.ModelFamily.Size;
 import dev.d2o.model.Pretrained;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,7 +33,8 @@ public final class RandomModelCommand implements Callable<Integer> {
   @Option(
       names = "--type",
       defaultValue = "llama",
-      description = "gpt2, llama, mistral or qwen2 (default: ${DEFAULT-VALUE}).")
+      completionCandidates = Types.class,
+      description = "Model family: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
   String type;
 
   @Option(names = "--out", required = true, description = "Output model directory.")
@@ -69,18 +77,24 @@ public final class RandomModelCommand implements Callable<Integer> {
               + " instead of the byte-level one (sets the vocabulary size and the special tokens).")
   Path tokenizer;
 
+  /** The {@code --type} values: every registered family. */
+  public static final class Types implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return ModelFamilies.types().iterator();
+    }
+  }
+
   static final int EOS = 256;
   static final int BOS = 257;
 
   @Override
   public Integer call() throws Exception {
-    ObjectNode json = Jsonl.JSON.createObjectNode();
     int vocab = 258;
     int bos = BOS;
     int eos = EOS;
     if (tokenizer != null) {
-      com.fasterxml.jackson.databind.JsonNode tok =
-          Jsonl.JSON.readTree(tokenizer.resolve("tokenizer.json").toFile());
+      JsonNode tok = Jsonl.JSON.readTree(tokenizer.resolve("tokenizer.json").toFile());
       vocab = 0;
       for (var v : tok.path("model").path("vocab")) {
         vocab = Math.max(vocab, v.asInt() + 1);
@@ -94,25 +108,9 @@ public final class RandomModelCommand implements Callable<Integer> {
         }
       }
     }
-    json.put("model_type", type);
-    json.put("vocab_size", vocab);
-    json.put("bos_token_id", bos);
-    json.put("eos_token_id", eos);
-    if (type.equals("gpt2")) {
-      json.put("n_embd", hidden)
-          .put("n_layer", layers)
-          .put("n_head", heads)
-          .put("n_positions", context);
-      json.put("bos_token_id", eos); // GPT-2 uses <|endoftext|> for both
-    } else {
-      json.put("hidden_size", hidden)
-          .put("intermediate_size", hidden * 8 / 3 / 8 * 8)
-          .put("num_hidden_layers", layers)
-          .put("num_attention_heads", heads)
-          .put("num_key_value_heads", Math.max(1, heads / 2))
-          .put("max_position_embeddings", context)
-          .put("tie_word_embeddings", true);
-    }
+    // the family writes its own keys (MLP width, key/value heads, windows, ...) around the size
+    ModelFamily family = ModelFamilies.get(type);
+    ObjectNode json = family.smallConfig(Size.of(hidden, layers, heads, context), vocab, bos, eos);
     ModelConfig config = ModelConfig.fromJson(json, "--type " + type);
     try (NDManager m = NDManager.newBaseManager();
         CausalLM model = CausalLM.random(config, seed, m)) {
@@ -122,11 +120,8 @@ public final class RandomModelCommand implements Callable<Integer> {
       ByteLevelBpe.bytesOnly(List.of("<|endoftext|>", "<s>")).write(out.resolve("tokenizer.json"));
     } else {
       for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
-        if (java.nio.file.Files.isRegularFile(tokenizer.resolve(f))) {
-          java.nio.file.Files.copy(
-              tokenizer.resolve(f),
-              out.resolve(f),
-              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        if (Files.isRegularFile(tokenizer.resolve(f))) {
+          Files.copy(tokenizer.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
       }
     }

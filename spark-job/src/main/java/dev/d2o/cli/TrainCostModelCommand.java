@@ -1,5 +1,6 @@
 package dev.d2o.cli;
 
+import dev.d2o.error.InputException;
 import dev.d2o.spark.cost.CostModelTraining;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -98,8 +98,8 @@ public final class HarmlessGenerator {
   }
 
   private static Random stream(long seed, String name) {
-    return new Random(
-        seed * 1_000_003L + name.hashCode()); // String.hashCode is specified, so this is stable
+    // String.hashCode is specified, so this is stable across JVMs
+    return new Random(seed * 1_000_003L + name.hashCode());
   }
 
   private List<TopicPrompt> drawPrompts(int count, Random rng) {

@@ -3,6 +3,7 @@ package dev.d2o.datagen;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,7 +60,7 @@ public final class TopicBook {
     String category = null;
     Topic topic = null;
     int n = 0;
-    try (BufferedReader r = new BufferedReader(new java.io.StringReader(text))) {
+    try (BufferedReader r = new BufferedReader(new StringReader(text))) {
       for (String line = r.readLine(); line != null; line = r.readLine()) {
         n++;
         String t = line.strip();

@@ -2,8 +2,8 @@ package dev.d2o.spark;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import dev.d2o.spark.config.ConfigException;
-import java.util.List;
+import dev.d2o.error.ConfigException;
+import dev.d2o.spark.config.Keys;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
@@ -13,9 +13,6 @@ import org.apache.spark.resource.ResourceInformation;
  * gave a GPU ({@code spark.task.resource.gpu.amount}) uses that GPU's address; otherwise GPU 0.
  */
 public final class Devices {
-  /** The values {@code model.device} allows. */
-  public static final List<String> NAMES = List.of("auto", "cpu", "gpu");
-
   private Devices() {}
 
   /** The DJL device for {@code name} in this JVM. */
@@ -35,7 +32,7 @@ public final class Devices {
       case "auto":
         return Engine.getInstance().getGpuCount() > 0 ? Device.gpu(taskGpu()) : Device.cpu();
       default:
-        throw new ConfigException("model.device = " + name + " is not one of " + NAMES);
+        throw new ConfigException("model.device = " + name + " is not one of " + Keys.DEVICES);
     }
   }
 

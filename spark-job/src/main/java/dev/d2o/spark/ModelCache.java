@@ -39,6 +39,7 @@ public final class ModelCache {
     String key = role + "@" + location;
     Pretrained p = MODELS.get(key);
     if (p == null) {
+      dev.d2o.model.NativePlatform.require(); // executors too: a node of another platform says so
       NDManager root = ROOTS.computeIfAbsent(Devices.resolve(device), NDManager::newBaseManager);
       Path cacheRoot = Path.of(System.getProperty("java.io.tmpdir"), "d2o-model-cache");
       Path local = HadoopFiles.localModelDir(location, cacheRoot, conf);

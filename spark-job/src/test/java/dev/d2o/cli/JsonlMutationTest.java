@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import dev.d2o.error.InputException;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.ScoreRequest;
 import dev.d2o.infer.SequenceScorer;

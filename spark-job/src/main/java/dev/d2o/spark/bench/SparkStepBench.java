@@ -6,11 +6,12 @@ import dev.d2o.bench.ModelBench;
 import dev.d2o.bench.Stats;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.Pretrained;
+import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.RunDir;
-import dev.d2o.spark.stages.AnchorRow;
-import dev.d2o.spark.stages.TrainData;
-import dev.d2o.spark.stages.TrainStage;
+import dev.d2o.spark.train.TrainData;
+import dev.d2o.spark.train.TrainStage;
 import dev.d2o.train.LocalTrainer;
 import dev.d2o.train.StepResult;
 import dev.d2o.train.TrainExample;
@@ -87,15 +88,12 @@ public final class SparkStepBench {
                   r.refLogpNegative())
               .toRow());
     }
-    TrainData data = TrainData.of(spark.createDataFrame(anchorRows, AnchorRow.SCHEMA), ROWS);
+    TrainData<?> data =
+        TrainData.anchors(spark.createDataFrame(anchorRows, AnchorRow.SCHEMA), ROWS);
     List<StepResult> steps;
     try (RunDir run =
         RunDir.open(
-            cfg.get(dev.d2o.spark.config.Keys.RUN_DIR),
-            cfg,
-            false,
-            true,
-            spark.sparkContext().hadoopConfiguration())) {
+            cfg.get(Keys.RUN_DIR), cfg, false, true, spark.sparkContext().hadoopConfiguration())) {
       steps = new TrainStage(spark, cfg, run).run(data, false).steps().subList(1, iterations + 1);
     } finally {
       data.release();

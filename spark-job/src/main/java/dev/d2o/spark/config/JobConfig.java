@@ -5,8 +5,10 @@ import com.typesafe.config.ConfigException.Parse;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
-import dev.d2o.train.LossConfig;
-import dev.d2o.train.LossType;
+import dev.d2o.config.Key;
+import dev.d2o.error.ConfigException;
+import dev.d2o.model.LoraConfig;
+import dev.d2o.model.ModelException;
 import dev.d2o.train.TrainConfig;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -127,7 +129,7 @@ public final class JobConfig implements Serializable {
   private static void apply(Config c, Map<String, Object> values, String source) {
     for (Map.Entry<String, ConfigValue> e : c.entrySet()) {
       String name = e.getKey();
-      Key<?> key = find(name);
+      Key<?> key = Keys.find(name);
       if (key == null) {
         throw new ConfigException(
             "unknown configuration key '"
@@ -135,20 +137,11 @@ public final class JobConfig implements Serializable {
                 + "' in "
                 + source
                 + "; did you mean '"
-                + nearest(name)
+                + Keys.nearest(name)
                 + "'?");
       }
       values.put(name, convert(key, e.getValue(), source));
     }
-  }
-
-  private static Key<?> find(String name) {
-    for (Key<?> k : Keys.ALL) {
-      if (k.name().equals(name)) {
-        return k;
-      }
-    }
-    return null;
   }
 
   @SuppressWarnings("unchecked")
@@ -181,8 +174,7 @@ public final class JobConfig implements Serializable {
               + v.render()
               + " (from "
               + source
-              + ") has the wrong type; "
-              + "allowed: "
+              + ") has the wrong type; allowed: "
               + key.allowed());
     }
     T value = (T) typed;
@@ -193,25 +185,10 @@ public final class JobConfig implements Serializable {
               + v.render()
               + " (from "
               + source
-              + ") is out of range; "
-              + "allowed: "
+              + ") is out of range; allowed: "
               + key.allowed());
     }
     return value;
-  }
-
-  /** The declared key closest to {@code name} by edit distance. */
-  static String nearest(String name) {
-    String best = null;
-    int bestD = Integer.MAX_VALUE;
-    for (Key<?> k : Keys.ALL) {
-      int d = LossType.editDistance(name.toLowerCase(), k.name().toLowerCase());
-      if (d < bestD) {
-        bestD = d;
-        best = k.name();
-      }
-    }
-    return best;
   }
 
   /** The value of {@code key}. */
@@ -237,10 +214,10 @@ public final class JobConfig implements Serializable {
   public TrainConfig trainConfig() {
     Map<String, Object> options = new LinkedHashMap<>();
     for (Key<?> k : Keys.TRAIN) {
-      options.put(k.name().substring("train.".length()), values.get(k.name()));
+      options.put(k.name().substring(Keys.TRAIN_PREFIX.length()), values.get(k.name()));
     }
-    options.put(LossConfig.KEY_K, get(Keys.ANCHORS_NUM));
-    options.put("seed", (long) get(Keys.RUN_SEED));
+    options.put(TrainConfig.K.name(), get(Keys.ANCHORS_NUM));
+    options.put(TrainConfig.SEED.name(), (long) get(Keys.RUN_SEED));
     return TrainConfig.of(options);
   }
 
@@ -248,15 +225,15 @@ public final class JobConfig implements Serializable {
    * The LoRA adapters to train ({@code lora.*}), or null for full fine-tuning ({@code lora.rank =
    * 0}).
    */
-  public dev.d2o.model.LoraConfig lora() {
+  public LoraConfig lora() {
     int rank = get(Keys.LORA_RANK);
     if (rank == 0) {
       return null;
     }
     try {
-      return dev.d2o.model.LoraConfig.of(
+      return LoraConfig.of(
           rank, get(Keys.LORA_ALPHA), get(Keys.LORA_DROPOUT), get(Keys.LORA_TARGETS));
-    } catch (dev.d2o.model.ModelException e) {
+    } catch (ModelException e) {
       throw new ConfigException(e.getMessage());
     }
   }
@@ -270,7 +247,7 @@ public final class JobConfig implements Serializable {
   public List<String> trainingDifferences(Map<String, Object> other) {
     TreeMap<String, String> diffs = new TreeMap<>();
     for (Key<?> k : Keys.ALL) {
-      if (k.trainingRelevant()
+      if (k.resumeRelevant()
           && !String.valueOf(values.get(k.name())).equals(String.valueOf(other.get(k.name())))) {
         diffs.put(k.name(), other.get(k.name()) + " -> " + values.get(k.name()));
       }
@@ -282,7 +259,7 @@ public final class JobConfig implements Serializable {
   public String trainingHash() {
     StringBuilder sb = new StringBuilder();
     for (Key<?> k : Keys.ALL) {
-      if (k.trainingRelevant()) {
+      if (k.resumeRelevant()) {
         sb.append(k.name()).append('=').append(values.get(k.name())).append('\n');
       }
     }

@@ -1,5 +1,7 @@
 package dev.d2o.spark.config;
 
+import dev.d2o.config.Key;
+
 /** The table of configuration keys as the README shows it (kept true by a test). */
 public final class KeysTable {
   /** Marks the start of the generated table in the README. */
@@ -29,7 +31,7 @@ public final class KeysTable {
           .append(k.allowed().replace("|", "\\|"))
           .append(" | ")
           .append(k.doc().replace("|", "\\|"))
-          .append(k.trainingRelevant() ? " (*)" : "")
+          .append(k.resumeRelevant() ? " (*)" : "")
           .append(" |\n");
     }
     return sb.toString();

@@ -13,9 +13,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Trains the {@link CostModel} on {@code cost_train.parquet}, measures it on the held-out {@code
- * cost_test.parquet} (responses to prompts the model never saw), in full and cut to the first
- * {@value #TRUNCATED_SHARE} of their words, saves it and writes {@code metrics.json} beside it.
+ * Trains the {@link DemoCostModel} on {@code cost_train.parquet}, measures it on the held-out
+ * {@code cost_test.parquet} (responses to prompts the model never saw), in full and cut to the
+ * first {@value #TRUNCATED_SHARE} of their words, saves it and writes {@code metrics.json} beside
+ * it.
  */
 public final class CostModelTraining {
   /** Share of words kept in the truncated-text accuracy. */
@@ -38,9 +39,9 @@ public final class CostModelTraining {
    * Held-out accuracy of {@code model} on {@code test} ({@code text}, {@code label}), full and
    * truncated.
    */
-  public static Metrics measure(CostModel model, Dataset<Row> train, Dataset<Row> test) {
+  public static Metrics measure(DemoCostModel model, Dataset<Row> train, Dataset<Row> test) {
     double full = model.accuracy(test, "text");
-    double cut = model.accuracy(CostModel.truncateWords(test, "text", TRUNCATED_SHARE), "text");
+    double cut = model.accuracy(DemoCostModel.truncateWords(test, "text", TRUNCATED_SHARE), "text");
     return new Metrics(train.count(), test.count(), full, cut);
   }
 
@@ -50,7 +51,7 @@ public final class CostModelTraining {
   public static Metrics run(SparkSession spark, Path dataDir, Path outDir) {
     Dataset<Row> train = read(spark, dataDir.resolve("cost_train.parquet")).cache();
     Dataset<Row> test = read(spark, dataDir.resolve("cost_test.parquet")).cache();
-    CostModel model = CostModel.fit(train, "text");
+    DemoCostModel model = DemoCostModel.fit(train, "text");
     Metrics m = measure(model, train, test);
     model.save(outDir.toAbsolutePath().toUri().toString());
     try {

@@ -7,7 +7,7 @@ import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.io.HadoopFiles;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -19,25 +19,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import scala.Tuple2;
 
 /**
  * Reads prompt data (Parquet or JSONL with {@code prompt}, {@code negative} or its alias {@code
  * rejected}, and an optional {@code id}), checks the schema before any work, and splits valid rows
  * from rejected ones. Rejected rows are counted by reason and written out; nothing is dropped
- * silently.
+ * silently. The one reader of every input: training prompts, held-out prompts (with their optional
+ * {@value InputColumns#HELPFUL} column) and the SFT corpus ({@code response} instead of {@code
+ * negative}).
  */
 public final class InputData {
   /** The schema every stage works with. */
@@ -67,39 +64,24 @@ public final class InputData {
   private InputData() {}
 
   /**
-   * Loads {@code location}. {@code format} is auto, parquet or jsonl; rejected rows go to {@code
-   * rejectsDir} as JSON when there are any.
+   * Loads training prompts from {@code location}. {@code format} is auto, parquet or jsonl;
+   * rejected rows go to {@code rejectsDir} as JSON when there are any.
    */
   public static Loaded load(SparkSession spark, String location, String format, String rejectsDir) {
-    return load(spark, location, format, rejectsDir, "negative", "rejected");
+    return load(spark, location, format, rejectsDir, InputColumns.NEGATIVES);
   }
 
-  /**
-   * As {@link #load(SparkSession, String, String, String)} with another second text column ({@code
-   * response} for SFT data) and its alias (may be null).
-   */
+  /** As {@link #load(SparkSession, String, String, String)}, for inputs with other columns. */
   public static Loaded load(
-      SparkSession spark,
-      String location,
-      String format,
-      String rejectsDir,
-      String second,
-      String alias) {
+      SparkSession spark, String location, String format, String rejectsDir, InputColumns columns) {
     Path path = HadoopFiles.qualify(location);
     if (!HadoopFiles.exists(path, spark.sparkContext().hadoopConfiguration())) {
       throw new InputException("input not found: " + location + " (data.input)");
     }
-    String fmt = format.equals("auto") ? detect(location) : format;
+    String fmt = TableFormats.resolve(spark, path, location, format); // Delta, Iceberg, files
     Dataset<Row> raw;
     try {
-      raw =
-          fmt.equals("parquet")
-              ? spark.read().parquet(path.toString())
-              : spark
-                  .read()
-                  .option("mode", "PERMISSIVE")
-                  .option("columnNameOfCorruptRecord", "_corrupt_record")
-                  .json(path.toString());
+      raw = TableFormats.read(spark, path, fmt);
     } catch (Exception e) { // Spark throws its (checked) SparkException or AnalysisException here
       throw new InputException(
           "input "
@@ -115,7 +97,7 @@ public final class InputData {
     if (raw.schema().isEmpty()) { // Spark infers no columns from an empty file or folder
       throw new InputException("input " + location + " holds no rows (data.input)");
     }
-    return fromDataset(raw, location, rejectsDir, second, alias);
+    return fromDataset(raw, location, rejectsDir, columns);
   }
 
   private static String rootMessage(Throwable e) {
@@ -153,22 +135,20 @@ public final class InputData {
    * source} names it in messages.
    */
   public static Loaded fromDataset(Dataset<Row> raw, String source, String rejectsDir) {
-    return fromDataset(raw, source, rejectsDir, "negative", "rejected");
+    return fromDataset(raw, source, rejectsDir, InputColumns.NEGATIVES);
   }
 
-  /**
-   * As {@link #fromDataset(Dataset, String, String)} with another second text column ({@code
-   * response} for SFT data) and its alias (may be null); the valid rows name it as given.
-   */
+  /** As {@link #fromDataset(Dataset, String, String)}, for inputs with other columns. */
   public static Loaded fromDataset(
-      Dataset<Row> raw, String source, String rejectsDir, String second, String alias) {
+      Dataset<Row> raw, String source, String rejectsDir, InputColumns columns) {
     String location = source;
-    Dataset<Row> df = normalise(raw, location, second, alias);
+    String second = columns.second();
+    Dataset<Row> df = columns.normalise(raw, location);
     UserDefinedFunction utf8 =
         udf((UDF1<byte[], Boolean>) InputData::validUtf8, DataTypes.BooleanType);
     // Spark's JSON reader refuses a line with invalid UTF-8 as a corrupt record (it never replaces
-    // the bytes with
-    // U+FFFD); the record keeps the raw bytes, so the reason can say which fault it was
+    // the bytes with U+FFFD); the record keeps the raw bytes, so the reason can say which fault it
+    // was
     Column reason =
         when(not(utf8.apply(col("_corrupt").cast("binary"))), lit(INVALID_UTF8))
             .when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
@@ -191,10 +171,14 @@ public final class InputData {
     if (!rejected.isEmpty()) {
       tagged.filter(col("_reason").isNotNull()).write().mode("overwrite").json(rejectsDir);
     }
-    Dataset<Row> valid =
-        tagged
-            .filter(col("_reason").isNull())
-            .select(col("id"), col("prompt"), col("negative").as(second));
+    List<Column> kept =
+        new ArrayList<>(List.of(col("id"), col("prompt"), col("negative").as(second)));
+    for (String c : columns.optional()) {
+      if (Arrays.asList(df.columns()).contains(c)) {
+        kept.add(col(c));
+      }
+    }
+    Dataset<Row> valid = tagged.filter(col("_reason").isNull()).select(kept.toArray(Column[]::new));
     long rejectedRows = rejected.values().stream().mapToLong(Long::longValue).sum();
     if (total == 0) {
       throw new InputException("input " + location + " holds no rows (data.input)");
@@ -214,94 +198,6 @@ public final class InputData {
     return new Loaded(valid, total, rejected);
   }
 
-  private static String detect(String location) {
-    String l = location.toLowerCase();
-    if (l.endsWith(".jsonl") || l.endsWith(".json") || l.endsWith(".jsonl.gz")) {
-      return "jsonl";
-    }
-    if (l.endsWith(".parquet") || !l.matches(".*\\.[a-z0-9]+$")) {
-      return "parquet"; // a directory of part files is Spark's usual Parquet layout
-    }
-    throw new InputException(
-        "cannot tell the format of "
-            + location
-            + " from its extension; set data.format to"
-            + " parquet or jsonl");
-  }
-
-  /** Checks columns and types, resolves the alias, and gives every row a stable string id. */
-  private static Dataset<Row> normalise(
-      Dataset<Row> raw, String location, String second, String alias) {
-    StructType s = raw.schema();
-    List<String> names = Arrays.asList(s.fieldNames());
-    String negative =
-        names.contains(second) ? second : alias != null && names.contains(alias) ? alias : null;
-    if (!names.contains("prompt") || negative == null) {
-      String missing =
-          !names.contains("prompt")
-              ? "'prompt'"
-              : "'" + second + "'" + (alias == null ? "" : " (or its alias '" + alias + "')");
-      throw new InputException(
-          "input "
-              + location
-              + " has no "
-              + missing
-              + " column; found schema: "
-              + s.simpleString());
-    }
-    requireString(s, "prompt", location);
-    requireString(s, negative, location);
-    boolean hasId = names.contains("id");
-    if (hasId) {
-      DataType t = s.apply("id").dataType();
-      if (!(t.equals(DataTypes.StringType)
-          || t.equals(DataTypes.LongType)
-          || t.equals(DataTypes.IntegerType))) {
-        throw new InputException(
-            "input "
-                + location
-                + ": column 'id' has type "
-                + t.simpleString()
-                + "; allowed: string, int or bigint");
-      }
-    }
-    Column corrupt =
-        names.contains("_corrupt_record") ? col("_corrupt_record") : lit(null).cast("string");
-    Dataset<Row> df =
-        raw.select(
-            hasId ? col("id").cast("string").as("id") : lit(null).cast("string").as("id"),
-            col("prompt"),
-            col(negative).as("negative"),
-            corrupt.as("_corrupt"));
-    if (hasId) {
-      return df;
-    }
-    // No id column: the row's position in the input is its id ("row-<n>"), stable for the same
-    // files.
-    JavaRDD<Row> withIndex =
-        df.javaRDD()
-            .zipWithIndex()
-            .map(
-                (Tuple2<Row, Long> t) ->
-                    RowFactory.create(
-                        "row-" + t._2(), t._1().get(1), t._1().get(2), t._1().get(3)));
-    return df.sparkSession().createDataFrame(withIndex, df.schema());
-  }
-
-  private static void requireString(StructType s, String name, String location) {
-    DataType t = s.apply(name).dataType();
-    if (!t.equals(DataTypes.StringType)) {
-      throw new InputException(
-          "input "
-              + location
-              + ": column '"
-              + name
-              + "' has type "
-              + t.simpleString()
-              + "; expected string");
-    }
-  }
-
   private static void checkUniqueIds(Dataset<Row> valid, String location) {
     List<Row> dups =
         valid.groupBy("id").count().filter(col("count").gt(1)).limit(3).collectAsList();
@@ -315,10 +211,5 @@ public final class InputData {
               + String.join(", ", ids)
               + "; ids seed anchor sampling and must be unique");
     }
-  }
-
-  /** The fields of {@link #SCHEMA}, for building rows. */
-  public static StructField[] fields() {
-    return SCHEMA.fields();
   }
 }

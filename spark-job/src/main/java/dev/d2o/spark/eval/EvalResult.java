@@ -2,6 +2,7 @@ package dev.d2o.spark.eval;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -134,7 +135,7 @@ public record EvalResult(int prompts, ModelStats reference, ModelStats policy)
   }
 
   private static Map<String, Double> orderedMap(Object[] pairs) {
-    Map<String, Double> m = new java.util.LinkedHashMap<>();
+    Map<String, Double> m = new LinkedHashMap<>();
     for (int i = 0; i < pairs.length; i += 2) {
       m.put((String) pairs[i], (Double) pairs[i + 1]);
     }

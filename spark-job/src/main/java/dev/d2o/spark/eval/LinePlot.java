@@ -161,9 +161,8 @@ public final class LinePlot {
           path.moveTo(f.px(x), f.py(y));
           pen = true;
         }
-        if (line.x().length <= 40) {
-          g.fillOval(
-              f.px(x) - 3, f.py(y) - 3, 7, 7); // markers while points are few enough to tell apart
+        if (line.x().length <= 40) { // markers while points are few enough to tell apart
+          g.fillOval(f.px(x) - 3, f.py(y) - 3, 7, 7);
         }
       }
       g.draw(path);

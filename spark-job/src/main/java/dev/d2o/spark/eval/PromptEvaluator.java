@@ -64,9 +64,8 @@ public final class PromptEvaluator {
     List<GenerationResult.Sample> fromPolicy = generate(policy, requests);
     List<GenerationResult.Sample> fromReference = generate(reference, requests);
     List<ScoreRequest> scoring = new ArrayList<>();
-    int[] first =
-        new int
-            [inputs.size()]; // row i's scores: negative, policy response, then helpful when given
+    // row i's scores start at first[i]: negative, policy response, then helpful when given
+    int[] first = new int[inputs.size()];
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
       int[] prompt = prompts.get(i);

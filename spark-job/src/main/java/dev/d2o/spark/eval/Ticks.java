@@ -2,6 +2,7 @@ package dev.d2o.spark.eval;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** Axis ticks at "nice" numbers (1, 2 or 5 × 10ⁿ), as most plotting libraries choose them. */
 final class Ticks {
@@ -29,7 +30,7 @@ final class Ticks {
   static String format(double t, double span) {
     double step = step(0, span, 6);
     int decimals = (int) Math.max(0, -Math.floor(Math.log10(step)));
-    return String.format(java.util.Locale.ROOT, "%." + Math.min(decimals, 6) + "f", t);
+    return String.format(Locale.ROOT, "%." + Math.min(decimals, 6) + "f", t);
   }
 
   /**

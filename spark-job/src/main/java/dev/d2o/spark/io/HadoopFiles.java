@@ -6,12 +6,14 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 /**
  * Reads and writes through the Hadoop FileSystem API, so {@code file:}, {@code hdfs:}, {@code s3a:}
@@ -21,16 +23,16 @@ public final class HadoopFiles {
   private HadoopFiles() {}
 
   /** Qualifies a user path: a bare path becomes an absolute local {@code file:} URI. */
-  public static org.apache.hadoop.fs.Path qualify(String location) {
+  public static Path qualify(String location) {
     URI uri = URI.create(location.replace(" ", "%20"));
     if (uri.getScheme() == null) {
-      return new org.apache.hadoop.fs.Path(Path.of(location).toAbsolutePath().normalize().toUri());
+      return new Path(java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri());
     }
-    return new org.apache.hadoop.fs.Path(uri);
+    return new Path(uri);
   }
 
   /** The file system of {@code p}. */
-  public static FileSystem fs(org.apache.hadoop.fs.Path p, Configuration conf) {
+  public static FileSystem fs(Path p, Configuration conf) {
     try {
       return p.getFileSystem(conf);
     } catch (IOException e) {
@@ -39,7 +41,7 @@ public final class HadoopFiles {
   }
 
   /** Whether {@code p} exists. */
-  public static boolean exists(org.apache.hadoop.fs.Path p, Configuration conf) {
+  public static boolean exists(Path p, Configuration conf) {
     try {
       return fs(p, conf).exists(p);
     } catch (IOException e) {
@@ -48,7 +50,7 @@ public final class HadoopFiles {
   }
 
   /** Writes {@code text} to {@code p} through a temporary sibling and a rename. */
-  public static void writeString(org.apache.hadoop.fs.Path p, String text, Configuration conf) {
+  public static void writeString(Path p, String text, Configuration conf) {
     writeAtomically(p, conf, os -> os.write(text.getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -60,10 +62,9 @@ public final class HadoopFiles {
   }
 
   /** Writes {@code p} through a temporary sibling, then renames it over {@code p}. */
-  public static void writeAtomically(org.apache.hadoop.fs.Path p, Configuration conf, Body body) {
+  public static void writeAtomically(Path p, Configuration conf, Body body) {
     FileSystem fs = fs(p, conf);
-    org.apache.hadoop.fs.Path tmp =
-        new org.apache.hadoop.fs.Path(p.getParent(), "." + p.getName() + ".tmp");
+    Path tmp = new Path(p.getParent(), "." + p.getName() + ".tmp");
     try {
       try (OutputStream os = fs.create(tmp, true)) {
         body.write(os);
@@ -85,7 +86,7 @@ public final class HadoopFiles {
   }
 
   /** Reads {@code p} as UTF-8 text. */
-  public static String readString(org.apache.hadoop.fs.Path p, Configuration conf) {
+  public static String readString(Path p, Configuration conf) {
     try (var in = fs(p, conf).open(p)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -98,33 +99,31 @@ public final class HadoopFiles {
    * itself when it is local, else a copy under {@code cacheRoot} keyed by the location (copied once
    * per JVM and location).
    */
-  public static Path localModelDir(String location, Path cacheRoot, Configuration conf) {
-    org.apache.hadoop.fs.Path src = qualify(location);
+  public static java.nio.file.Path localModelDir(
+      String location, java.nio.file.Path cacheRoot, Configuration conf) {
+    Path src = qualify(location);
     if ("file".equals(src.toUri().getScheme())) {
-      return Path.of(src.toUri());
+      return java.nio.file.Path.of(src.toUri());
     }
-    Path dst = cacheRoot.resolve(hash(src.toString()));
+    java.nio.file.Path dst = cacheRoot.resolve(hash(src.toString()));
     if (Files.isRegularFile(dst.resolve(".complete"))) {
       return dst;
     }
     try {
       FileSystem fs = fs(src, conf);
-      Path tmp =
+      java.nio.file.Path tmp =
           Files.createDirectories(cacheRoot)
               .resolve(dst.getFileName() + ".tmp-" + ProcessHandle.current().pid());
       Files.createDirectories(tmp);
       for (FileStatus st : fs.listStatus(src)) {
         if (st.isFile()) {
           fs.copyToLocalFile(
-              false,
-              st.getPath(),
-              new org.apache.hadoop.fs.Path(tmp.resolve(st.getPath().getName()).toUri()),
-              true);
+              false, st.getPath(), new Path(tmp.resolve(st.getPath().getName()).toUri()), true);
         }
       }
       Files.writeString(tmp.resolve(".complete"), src.toString());
       try {
-        Files.move(tmp, dst, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException raced) {
         if (!Files.isRegularFile(dst.resolve(".complete"))) {
           throw raced;
@@ -140,7 +139,7 @@ public final class HadoopFiles {
     try {
       byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(h, 0, 12);
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -1,11 +1,12 @@
 package dev.d2o.spark.io;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.config.JobConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -146,6 +147,34 @@ public final class RunDir implements AutoCloseable {
   /** The local path of {@code name} (local run directories only). */
   public java.nio.file.Path local(String name) {
     return java.nio.file.Path.of(path(name).toUri());
+  }
+
+  /**
+   * Where to write {@code name} on local disk before {@link #upload}: the run directory's own
+   * {@code name} when it is local, else a fresh temporary folder.
+   */
+  public java.nio.file.Path localOrStaging(String name) {
+    try {
+      return isLocal() ? local(name) : Files.createTempDirectory("d2o-" + name + "-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Copies {@code local} (from {@link #localOrStaging}) to the run directory's {@code name} when
+   * the run directory is remote; returns the run directory's {@code name}.
+   */
+  public String upload(java.nio.file.Path local, String name) {
+    Path dst = path(name);
+    if (!isLocal()) {
+      try {
+        fs.copyFromLocalFile(false, true, new Path(local.toUri()), dst);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot upload " + local + " to " + dst, e);
+      }
+    }
+    return dst.toString();
   }
 
   /** The Hadoop configuration. */

@@ -1,12 +1,16 @@
 package dev.d2o.spark.ml;
 
+import dev.d2o.config.Key;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.stages.Pipeline;
+import dev.d2o.train.LossType;
+import dev.d2o.train.TrainConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
@@ -41,6 +45,8 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
   private final Param<String> runDir;
   private final IntParam seed;
   private final StringArrayParam extraConf;
+  private final BooleanParam overwrite;
+  private final BooleanParam resume;
 
   public D2O() {
     this(Identifiable$.MODULE$.randomUID("d2o"));
@@ -62,8 +68,8 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
         new Param<>(
             this,
             "loss",
-            "objective: d2o, d2o-instance, dpo, npo or ga",
-            ParamValidators.inArray(new String[] {"d2o", "d2o-instance", "dpo", "npo", "ga"}));
+            "objective: one of " + LossType.keys(),
+            ParamValidators.inArray(LossType.keys().toArray(new String[0])));
     maxSteps = new IntParam(this, "maxSteps", "optimizer steps (≥ 1)", ParamValidators.gtEq(1));
     batchSize = new IntParam(this, "batchSize", "examples per step (≥ 1)", ParamValidators.gtEq(1));
     learningRate =
@@ -77,25 +83,39 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
         new Param<>(
             this,
             "runDir",
-            "run directory for anchors, checkpoints and the" + " trained model (any Hadoop URI)");
+            "run directory for anchors, checkpoints and the trained model (any Hadoop URI)");
     seed = new IntParam(this, "seed", "run seed (≥ 0)", ParamValidators.gtEq(0));
     extraConf =
         new StringArrayParam(
             this,
             "extraConf",
             "further job configuration as key=value (see the README's table of keys)");
+    // as the command line's --overwrite and --resume: RunDir refuses an existing run without them
+    overwrite =
+        new BooleanParam(
+            this,
+            "overwrite",
+            "replace an existing run in runDir (the command line's --overwrite)");
+    resume =
+        new BooleanParam(
+            this,
+            "resume",
+            "continue the run in runDir from its newest complete checkpoint (--resume)");
     JobConfig d = JobConfig.defaults();
-    setDefault(beta, d.trainConfig().dbl("beta"));
-    setDefault(alpha, d.trainConfig().dbl("alpha"));
+    TrainConfig t = d.trainConfig();
+    setDefault(beta, t.get(TrainConfig.BETA));
+    setDefault(alpha, t.get(TrainConfig.ALPHA));
     setDefault(numAnchors, d.get(Keys.ANCHORS_NUM));
     setDefault(loss, d.get(Keys.TRAIN_LOSS));
     setDefault(maxSteps, d.get(Keys.TRAIN_MAX_STEPS));
     setDefault(batchSize, d.get(Keys.TRAIN_BATCH_SIZE));
-    setDefault(learningRate, d.trainConfig().dbl("learningRate"));
+    setDefault(learningRate, t.get(TrainConfig.LEARNING_RATE));
     setDefault(modelPath, d.get(Keys.MODEL_PATH));
     setDefault(runDir, d.get(Keys.RUN_DIR));
     setDefault(seed, d.get(Keys.RUN_SEED));
     setDefault(extraConf, new String[0]);
+    setDefault(overwrite, false);
+    setDefault(resume, false);
   }
 
   /** The beta Param (MLlib finds Params through public no-argument methods). */
@@ -153,6 +173,16 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
     return extraConf;
   }
 
+  /** The overwrite Param (MLlib finds Params through public no-argument methods). */
+  public BooleanParam overwrite() {
+    return overwrite;
+  }
+
+  /** The resume Param (MLlib finds Params through public no-argument methods). */
+  public BooleanParam resume() {
+    return resume;
+  }
+
   @Override
   public String uid() {
     return uid;
@@ -163,16 +193,16 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
     List<String> sets =
         new ArrayList<>(
             List.of(
-                "train.beta=" + value(beta),
-                "train.alpha=" + value(alpha),
-                "anchors.numSamples=" + value(numAnchors),
-                "train.loss=" + value(loss),
-                "train.maxSteps=" + value(maxSteps),
-                "train.batchSize=" + value(batchSize),
-                "train.learningRate=" + value(learningRate),
-                "model.path=" + value(modelPath),
-                "run.dir=" + value(runDir),
-                "run.seed=" + value(seed)));
+                set(Keys.train(TrainConfig.BETA), beta),
+                set(Keys.train(TrainConfig.ALPHA), alpha),
+                set(Keys.ANCHORS_NUM, numAnchors),
+                set(Keys.TRAIN_LOSS, loss),
+                set(Keys.TRAIN_MAX_STEPS, maxSteps),
+                set(Keys.TRAIN_BATCH_SIZE, batchSize),
+                set(Keys.train(TrainConfig.LEARNING_RATE), learningRate),
+                set(Keys.MODEL_PATH, modelPath),
+                set(Keys.RUN_DIR, runDir),
+                set(Keys.RUN_SEED, seed)));
     sets.addAll(Arrays.asList(this.<String[]>value(extraConf)));
     return JobConfig.load(null, sets);
   }
@@ -183,7 +213,14 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
     JobConfig cfg = jobConfig();
     @SuppressWarnings("unchecked")
     Dataset<Row> rows = (Dataset<Row>) dataset.toDF();
-    var summary = Pipeline.run(dataset.sparkSession(), cfg, Pipeline.Stage.ALL, false, true, rows);
+    var summary =
+        Pipeline.run(
+            dataset.sparkSession(),
+            cfg,
+            Pipeline.Stage.ALL,
+            (Boolean) value(resume),
+            (Boolean) value(overwrite),
+            rows);
     D2OModel model = new D2OModel(uid, summary.get("final_model").asText());
     model.setParent(this);
     return model.setSeed((Integer) value(seed));
@@ -213,6 +250,11 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
   /** Loads an Estimator saved with {@code write().save(path)}. */
   public static D2O load(String path) {
     return read().load(path);
+  }
+
+  /** The {@code --set} override that gives {@code key} the value of {@code param}. */
+  private String set(Key<?> key, Param<?> param) {
+    return key.name() + "=" + getOrDefault(param);
   }
 
   @SuppressWarnings("unchecked")

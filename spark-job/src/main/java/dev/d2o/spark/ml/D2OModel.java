@@ -24,6 +24,7 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
@@ -216,8 +217,7 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
     @Override
     public D2OModel load(String path) {
       DefaultParamsReader.Metadata meta =
-          org.apache.spark.ml.util.DefaultParamsReader$.MODULE$.loadMetadata(
-              path, sc(), D2OModel.class.getName());
+          DefaultParamsReader$.MODULE$.loadMetadata(path, sc(), D2OModel.class.getName());
       D2OModel model = new D2OModel(meta.uid(), new Path(path, "model").toString());
       meta.getAndSetParams(model, Option.empty());
       return model;

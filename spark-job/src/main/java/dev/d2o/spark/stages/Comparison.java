@@ -5,11 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.eval.LinePlot;
+import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
+import dev.d2o.spark.train.Metrics;
+import dev.d2o.train.TrainConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,7 +68,7 @@ public final class Comparison {
       String dir = base + "/" + v.getKey();
       if (!(reuse && HadoopFiles.exists(HadoopFiles.qualify(dir + "/eval/report.json"), conf))) {
         copyAnchors(spark, base + "/anchors-run/anchors", dir);
-        dev.d2o.cli.Console.line("== " + v.getKey());
+        Console.line("== " + v.getKey());
         // resume=true reuses the copied anchors
         Pipeline.run(spark, v.getValue().with(Keys.RUN_DIR, dir), Pipeline.Stage.ALL, true, false);
       }
@@ -170,7 +174,7 @@ public final class Comparison {
     sb.append("Produced by `")
         .append(command)
         .append("` (")
-        .append(java.time.LocalDate.now())
+        .append(LocalDate.now())
         .append(").\n\n");
     sb.append(
         String.format(
@@ -181,7 +185,7 @@ public final class Comparison {
             cfg.get(Keys.ANCHORS_NUM),
             cfg.get(Keys.TRAIN_MAX_STEPS),
             cfg.get(Keys.TRAIN_BATCH_SIZE),
-            cfg.trainConfig().get("learningRate"),
+            cfg.trainConfig().get(TrainConfig.LEARNING_RATE),
             cfg.get(Keys.EVAL_MAX_PROMPTS),
             cfg.get(Keys.EVAL_TEMPERATURE),
             cfg.get(Keys.EVAL_MAX_NEW_TOKENS),

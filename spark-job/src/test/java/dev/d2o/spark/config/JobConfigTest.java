@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.d2o.error.ConfigException;
+import dev.d2o.train.TrainConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,13 +28,13 @@ class JobConfigTest {
         f, "train { beta = 0.5, loss = dpo }\nanchors.numSamples = 4\nrun.dir = \"/tmp/x\"\n");
     JobConfig c =
         JobConfig.load(f, List.of("train.beta=0.25", "data.input=s3a://bucket/in.parquet"));
-    assertEquals(0.25, c.trainConfig().dbl("beta"));
+    assertEquals(0.25, c.trainConfig().get(TrainConfig.BETA));
     assertEquals("dpo", c.get(Keys.TRAIN_LOSS));
     assertEquals(4, c.get(Keys.ANCHORS_NUM));
     assertEquals("/tmp/x", c.get(Keys.RUN_DIR));
     assertEquals("s3a://bucket/in.parquet", c.get(Keys.DATA_INPUT));
-    assertEquals(0.1, c.trainConfig().dbl("alpha"), "untouched keys keep their defaults");
-    assertEquals(4, c.trainConfig().integer("k"), "K comes from anchors.numSamples");
+    assertEquals(0.1, c.trainConfig().get(TrainConfig.ALPHA), "untouched keys keep their defaults");
+    assertEquals(4, c.trainConfig().get(TrainConfig.K), "K comes from anchors.numSamples");
   }
 
   @Test
@@ -74,6 +76,24 @@ class JobConfigTest {
     assertEquals(
         "train.maxSteps = 2.5 (from --set train.maxSteps=2.5) has the wrong type; allowed: an integer ≥ 1",
         error(null, "train.maxSteps=2.5"));
+  }
+
+  /**
+   * {@code train.microBatches} is model-core's single-process option; the Spark trainer refuses
+   * anything but 1 and says what bounds its memory instead.
+   */
+  @Test
+  void microBatchesAboveOneAreRefusedByTheSparkTrainer() {
+    assertEquals(
+        "train.microBatches = 4 (from --set train.microBatches=4) is out of range; allowed: 1 (the"
+            + " Spark trainer already sums each batch chunk by chunk: set train.chunkSize to bound"
+            + " memory)",
+        error(null, "train.microBatches=4"));
+    assertEquals(
+        1,
+        JobConfig.load(null, List.of("train.microBatches=1"))
+            .trainConfig()
+            .get(TrainConfig.MICRO_BATCHES));
   }
 
   @Test

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.d2o.cli.InputException;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.testing.SparkTestBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +71,47 @@ class InputDataIT extends SparkTestBase {
     List<Row> rows = l.valid().orderBy("id").collectAsList();
     assertEquals("row-0", rows.get(0).getString(0));
     assertEquals("n2", rows.get(1).getString(2));
+  }
+
+  @Test
+  void heldOutRowsKeepTheirOwnHelpfulAnswerWithOrWithoutIds() throws Exception {
+    Path withIds =
+        jsonl(
+            "held-out.jsonl",
+            """
+        {"id": "x", "prompt": "", "negative": "n0", "helpful": "from the rejected row"}
+        {"id": "x", "prompt": "p1", "negative": "n1", "helpful": "h1"}
+        {"id": "y", "prompt": "p2", "negative": "n2"}
+        """);
+    InputData.Loaded l =
+        InputData.load(
+            spark, withIds.toString(), "auto", tmp.resolve("r5").toString(), InputColumns.HELD_OUT);
+    assertEquals(Map.of("empty prompt", 1L), l.rejected());
+    List<Row> rows = l.valid().orderBy("id").collectAsList();
+    assertEquals(List.of("id", "prompt", "negative", "helpful"), List.of(l.valid().columns()));
+    assertEquals(
+        "h1", rows.get(0).getString(3), "the valid row's own answer, not the rejected one's");
+    assertTrue(rows.get(1).isNullAt(3));
+    Path noIds =
+        jsonl("no-ids.jsonl", "{\"prompt\": \"p\", \"negative\": \"n\", \"helpful\": \"h\"}\n");
+    Row only =
+        InputData.load(spark, noIds.toString(), "auto", "x", InputColumns.HELD_OUT).valid().first();
+    assertEquals(
+        List.of("row-0", "p", "n", "h"),
+        List.of(only.getString(0), only.getString(1), only.getString(2), only.getString(3)));
+    assertEquals(
+        3,
+        InputData.load(spark, noIds.toString(), "auto", "x").valid().columns().length,
+        "training prompts keep no helpful column");
+    Path wrongType =
+        jsonl("wrong.jsonl", "{\"prompt\": \"p\", \"negative\": \"n\", \"helpful\": 3}\n");
+    InputException e =
+        assertThrows(
+            InputException.class,
+            () -> InputData.load(spark, wrongType.toString(), "auto", "x", InputColumns.HELD_OUT));
+    assertEquals(
+        "input " + wrongType + ": column 'helpful' has type bigint; expected string",
+        e.getMessage());
   }
 
   @Test

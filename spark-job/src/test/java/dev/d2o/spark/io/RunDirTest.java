@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.d2o.cli.InputException;
-import dev.d2o.spark.config.ConfigException;
+import dev.d2o.error.ConfigException;
+import dev.d2o.error.InputException;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import java.nio.file.Files;

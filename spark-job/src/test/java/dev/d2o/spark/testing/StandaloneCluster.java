@@ -184,6 +184,22 @@ public final class StandaloneCluster implements AutoCloseable {
    */
   public Submission submit(Path workDir, String name, String executorJavaOpts, String... d2oArgs)
       throws IOException {
+    return submit(
+        workDir, name, List.of(), Map.of("D2O_EXECUTOR_JAVA_OPTS", executorJavaOpts), d2oArgs);
+  }
+
+  /**
+   * As {@link #submit(Path, String, String, String...)} with more spark-submit options ({@code
+   * --conf k=v} ...) and more environment variables of the submitting process ({@code
+   * D2O_DRIVER_JAVA_OPTS}, {@code SPARK_PRINT_LAUNCH_COMMAND} ...).
+   */
+  public Submission submit(
+      Path workDir,
+      String name,
+      List<String> sparkOptions,
+      Map<String, String> env,
+      String... d2oArgs)
+      throws IOException {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -202,8 +218,9 @@ public final class StandaloneCluster implements AutoCloseable {
                 "--conf",
                 "spark.driver.host=127.0.0.1",
                 "--conf",
-                "spark.driver.bindAddress=127.0.0.1",
-                "--"));
+                "spark.driver.bindAddress=127.0.0.1"));
+    cmd.addAll(sparkOptions);
+    cmd.add("--");
     cmd.addAll(List.of(d2oArgs));
     Path log = dir.resolve(name + ".log");
     ProcessBuilder pb =
@@ -215,7 +232,7 @@ public final class StandaloneCluster implements AutoCloseable {
     pb.environment()
         .put("SPARK_SUBMIT", repoRoot.resolve("deploy/local-cluster/spark-submit").toString());
     pb.environment().put("D2O_JAR", appJar.toString());
-    pb.environment().put("D2O_EXECUTOR_JAVA_OPTS", executorJavaOpts);
+    pb.environment().putAll(env);
     Process p = pb.start();
     started.add(p);
     return new Submission(p, log);
@@ -244,6 +261,19 @@ public final class StandaloneCluster implements AutoCloseable {
       Thread.sleep(10);
     }
     throw new AssertionError("worker " + i + " ran no task within " + timeout);
+  }
+
+  /**
+   * The stderr files of every executor the Workers started so far (Spark writes the command first).
+   */
+  public List<Path> executorLogs() throws IOException {
+    List<Path> logs = new ArrayList<>();
+    for (int i = 0; i < workers.size(); i++) {
+      try (var files = Files.walk(dir.resolve("work-" + i))) {
+        files.filter(f -> f.getFileName().toString().equals("stderr")).forEach(logs::add);
+      }
+    }
+    return logs;
   }
 
   private Optional<Path> newestExecutorLog(int i) throws IOException {

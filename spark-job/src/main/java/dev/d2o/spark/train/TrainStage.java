@@ -1,0 +1,140 @@
+package dev.d2o.spark.train;
+
+import ai.djl.ndarray.NDManager;
+import dev.d2o.error.InputException;
+import dev.d2o.spark.FaultInjection;
+import dev.d2o.spark.PolicyReplica;
+import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.io.CheckpointStore;
+import dev.d2o.spark.io.RunDir;
+import dev.d2o.train.DataOrder;
+import dev.d2o.train.GradientSums;
+import dev.d2o.train.StepResult;
+import dev.d2o.train.TrainConfig;
+import dev.d2o.train.TrainStoppedException;
+import dev.d2o.train.TrainerState;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The {@code train} stage: synchronous data parallelism with driver-aggregated gradients. The
+ * driver owns the master fp32 weights and the AdamW state ({@link TrainerState}); each step it
+ * publishes the weights as a versioned broadcast ({@link WeightsPublisher}), the executors holding
+ * the step's global batch compute gradient sums with their cached replica ({@link PolicyReplica},
+ * {@link GradientStep}), and the driver averages, clips and steps AdamW. The gradient work is a
+ * pure function of (weights version, rows), so task retries are safe, and the trajectory equals
+ * model-core's single-process {@code LocalTrainer} on the same global batches. With LoRA ({@code
+ * lora.rank > 0}) the driver's state, the broadcasts and the gradient sums hold the adapters only.
+ * What differs between D²O rows and SFT rows is their {@link RowKind}.
+ */
+public final class TrainStage {
+  /**
+   * The outcome: every step's result, where the final model is, and how training started (fresh,
+   * resumed from which checkpoint, or what {@code --resume} found instead).
+   */
+  public record Result(List<StepResult> steps, String finalModel, String start) {}
+
+  private final SparkSession spark;
+  private final JobConfig cfg;
+  private final TrainConfig tc;
+  private final RunDir run;
+
+  /** The train stage of {@code cfg}, writing under {@code run}. */
+  public TrainStage(SparkSession spark, JobConfig cfg, RunDir run) {
+    this.spark = spark;
+    this.cfg = cfg;
+    this.tc = cfg.trainConfig();
+    this.run = run;
+  }
+
+  /**
+   * Trains on {@code data} to {@code train.maxSteps}, resuming from the newest checkpoint when
+   * {@code resume} (with the rows that checkpoint starts from).
+   */
+  public <R extends Serializable> Result run(TrainData<R> data, boolean resume) {
+    int batchSize = tc.get(TrainConfig.BATCH_SIZE);
+    if (data.size() < batchSize) {
+      throw new InputException(
+          "the training data has "
+              + data.size()
+              + " valid rows, fewer than one batch (train.batchSize = "
+              + batchSize
+              + ")");
+    }
+    CheckpointStore store = new CheckpointStore(run);
+    TrainStart start = TrainStart.load(cfg, run, store, resume);
+    Metrics metrics = new Metrics(run);
+    if (start.resumed()) {
+      metrics.truncateTo(start.state().step());
+    }
+    TrainOutputs outputs = new TrainOutputs(run, cfg, store, start);
+    StepLog log =
+        new StepLog(metrics, data.kind(), tc.get(TrainConfig.MAX_STEPS), start.state().step());
+    ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
+    List<StepResult> steps;
+    try (WeightsPublisher weights = new WeightsPublisher(spark)) {
+      TrainContext context =
+          new TrainContext(spark, cfg, run, spec, weights, new StepTimes(spark.sparkContext()));
+      StepExtras<R> extras = data.kind().extras(context);
+      TrainData<R> rows = start.rows() == null ? data : extras.resumed(data, start.rows());
+      steps = loop(rows, start.state(), context, extras, log, outputs);
+    } finally {
+      spark.sparkContext().setJobDescription(null);
+    }
+    try (NDManager manager = NDManager.newBaseManager()) {
+      return new Result(steps, outputs.saveFinal(start.state(), manager), start.note());
+    }
+  }
+
+  private <R extends Serializable> List<StepResult> loop(
+      TrainData<R> data,
+      TrainerState state,
+      TrainContext context,
+      StepExtras<R> extras,
+      StepLog log,
+      TrainOutputs outputs) {
+    int maxSteps = tc.get(TrainConfig.MAX_STEPS);
+    DataOrder order = new DataOrder(tc.get(TrainConfig.SEED), (int) data.size());
+    GradientStep gradients =
+        new GradientStep(spark.sparkContext(), context.spec(), cfg.get(Keys.TREE_DEPTH));
+    StepTimes times = context.times();
+    List<StepResult> results = new ArrayList<>();
+    TrainData<R> rows = data;
+    try {
+      while (state.step() < maxSteps) {
+        long step = state.step();
+        FaultInjection.maybeFailAtStep("driver", step);
+        spark.sparkContext().setJobDescription("d2o train step " + (step + 1) + "/" + maxSteps);
+        times.start();
+        long t0 = System.nanoTime();
+        BroadcastWeights weights = context.weights().publish(state); // the replicas sync to this
+        times.put("sync", StepTimes.since(t0));
+        rows = extras.refreshed(rows, step, weights).orElse(rows); // times itself
+        double harmfulRate = extras.harmfulRate(step, weights); // after `step` updates; timed
+        int[] batch = order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE));
+        long t1 = System.nanoTime();
+        GradientSums sums = gradients.sums(rows, weights, batch);
+        double aggregate = StepTimes.since(t1);
+        times.put("aggregate", aggregate);
+        StepResult r;
+        try {
+          r = state.apply(sums, aggregate);
+        } catch (
+            TrainStoppedException stop) { // the stopping step is recorded too, then the run ends
+          log.record(stop.last(), times.metrics(), harmfulRate);
+          throw stop;
+        }
+        results.add(log.record(r, times.metrics(), harmfulRate));
+        outputs.checkpointIfDue(state, rows);
+      }
+    } finally {
+      if (rows != data) {
+        rows.release(); // rows made during training; the caller releases its own
+      }
+    }
+    return results;
+  }
+}
