@@ -6,6 +6,7 @@ import dev.d2o.datagen.Judge;
 import dev.d2o.datagen.JudgeCounts;
 import dev.d2o.datagen.JudgeLabel;
 import dev.d2o.datagen.Verdict;
+import dev.d2o.error.InputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,6 +7,7 @@ import dev.d2o.datagen.HarmlessGenerator;
 import dev.d2o.datagen.HarmlessGenerator.TopicPrompt;
 import dev.d2o.datagen.TopicBook;
 import dev.d2o.datagen.TopicBook.Topic;
+import dev.d2o.error.InputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
