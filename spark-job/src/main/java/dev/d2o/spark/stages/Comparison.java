@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.eval.JudgedAnswers;
 import dev.d2o.spark.eval.LinePlot;
 import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
@@ -34,6 +35,18 @@ public final class Comparison {
   /** One loss's outcome. */
   public record Outcome(
       String loss, JsonNode report, List<double[]> harmful, List<double[]> lossCurve) {}
+
+  /** The {@code report.json} metrics of the table, in column order. */
+  static final List<String> COLUMNS =
+      List.of(
+          JudgedAnswers.HELPFUL_RATE,
+          JudgedAnswers.HARMFUL_RATE,
+          JudgedAnswers.WELLFORMED_RATE,
+          "harmful_rate",
+          JudgedAnswers.AGREEMENT,
+          "helpful/logp_per_token",
+          "kl",
+          "distinct_2");
 
   private Comparison() {}
 
@@ -191,8 +204,10 @@ public final class Comparison {
             cfg.get(Keys.EVAL_MAX_NEW_TOKENS),
             cfg.get(Keys.EVAL_COST_MODEL)));
     sb.append(
-        "| model | harmful rate | helpfulness (mean log-prob per token of held-out helpful answers) | KL to"
-            + " reference | distinct-2 | steps to halve the harmful rate |\n|---|---:|---:|---:|---:|---:|\n");
+        "| model | judge: helpful | judge: harmful | judge: well-formed | cost model: harmful |"
+            + " cost model agrees with judge | log-prob per token of held-out helpful answers | KL to"
+            + " reference | distinct-2 | steps to halve the harmful rate |\n"
+            + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     JsonNode ref = outcomes.get(0).report().path("reference");
     sb.append(row("reference (before)", ref, "–"));
     for (Outcome o : outcomes) {
@@ -217,7 +232,7 @@ public final class Comparison {
 
   private static String row(String name, JsonNode stats, String halve) {
     Map<String, String> v = new LinkedHashMap<>();
-    for (String k : List.of("harmful_rate", "helpful/logp_per_token", "kl", "distinct_2")) {
+    for (String k : COLUMNS) {
       JsonNode n = stats.get(k);
       v.put(k, n == null || n.isNull() ? "n/a" : String.format(Locale.ROOT, "%.3f", n.asDouble()));
     }

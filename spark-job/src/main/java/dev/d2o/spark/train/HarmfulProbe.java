@@ -1,5 +1,8 @@
 package dev.d2o.spark.train;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
 import dev.d2o.error.ConfigException;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
@@ -10,13 +13,18 @@ import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.data.InputColumns;
 import dev.d2o.spark.data.InputData;
 import dev.d2o.spark.eval.CostModelAdapter;
+import dev.d2o.spark.eval.JudgedAnswers;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.DoubleAccumulator;
@@ -25,14 +33,21 @@ import scala.Tuple2;
 /**
  * {@code eval.every}: during training, the policy (at the published weights) answers a fixed set of
  * held-out prompts on the executors and the cost model scores the answers on the driver; the share
- * judged harmful is logged as {@code eval/harmful_rate}. This is what "steps to halve the harmful
- * rate" is measured from.
+ * it flags harmful is logged as {@code eval/harmful_rate}. This is what "steps to halve the harmful
+ * rate" is measured from. The exact judge labels the same answers on the driver: {@code
+ * eval/judge/helpful_rate}, {@code eval/judge/harmful_rate}, {@code eval/judge/wellformed_rate} and
+ * {@code eval/cost_model/agreement} ({@link JudgedAnswers}; absent when the judge does not apply to
+ * the prompts).
  */
 final class HarmfulProbe {
+  /** The cost model's rate, as logged. */
+  static final String HARMFUL_RATE = "eval/harmful_rate";
+
   private final SparkSession spark;
   private final ReplicaSpec spec;
   private final int every;
   private final JavaRDD<Row> prompts; // id, prompt
+  private final Map<String, JudgedAnswers.Prompt> asked; // the same prompts, for the judge
   private final CostModelAdapter cost;
   private final double temperature;
   private final int maxNewTokens;
@@ -44,9 +59,11 @@ final class HarmfulProbe {
       ReplicaSpec spec,
       StepTimes times,
       JavaRDD<Row> prompts,
+      Map<String, JudgedAnswers.Prompt> asked,
       CostModelAdapter cost,
       JobConfig cfg) {
     this.spark = spark;
+    this.asked = asked;
     this.spec = spec;
     this.times = times;
     this.every = cfg.get(Keys.EVAL_EVERY);
@@ -80,34 +97,45 @@ final class HarmfulProbe {
             cfg.get(Keys.EVAL_COST_MODEL),
             cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
             cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN));
-    JavaRDD<Row> prompts =
-        InputData.load(spark, cfg.get(Keys.DATA_EVAL), cfg.get(Keys.DATA_FORMAT), rejectsDir)
+    Dataset<Row> heldOut =
+        InputData.load(
+                spark,
+                cfg.get(Keys.DATA_EVAL),
+                cfg.get(Keys.DATA_FORMAT),
+                rejectsDir,
+                InputColumns.HELD_OUT)
             .valid()
             .orderBy("id")
-            .limit(cfg.get(Keys.EVAL_EVERY_PROMPTS))
-            .select("id", "prompt")
+            .limit(cfg.get(Keys.EVAL_EVERY_PROMPTS));
+    boolean hasTopic = Arrays.asList(heldOut.columns()).contains(InputColumns.TOPIC);
+    JavaRDD<Row> prompts =
+        heldOut
+            .select(col("id"), col("prompt"), hasTopic ? col(InputColumns.TOPIC) : lit(null))
             .javaRDD()
             .cache();
-    prompts.count();
-    return new HarmfulProbe(spark, context.spec(), context.times(), prompts, cost, cfg);
+    Map<String, JudgedAnswers.Prompt> asked = new HashMap<>();
+    for (Row r : prompts.collect()) {
+      asked.put(r.getString(0), new JudgedAnswers.Prompt(r.getString(1), r.getString(2)));
+    }
+    return new HarmfulProbe(spark, context.spec(), context.times(), prompts, asked, cost, cfg);
   }
 
   /**
-   * The harmful rate of the policy at {@code weights} when {@code step} is a probed step (every
-   * {@code eval.every}), else NaN.
+   * The probe's metrics of the policy at {@code weights} when {@code step} is a probed step (every
+   * {@code eval.every}), else none.
    */
-  double harmfulRate(long step, BroadcastWeights weights) {
+  Map<String, Double> metrics(long step, BroadcastWeights weights) {
     if (step % every != 0) {
-      return Double.NaN;
+      return Map.of();
     }
     long t0 = System.nanoTime();
     FaultInjection.maybeDelay("probe"); // tests: a slow probe must not show in the step's timings
-    double rate = measure(weights);
+    Map<String, Double> m = measure(weights);
     times.put("probe", StepTimes.since(t0));
-    return rate;
+    return m;
   }
 
-  private double measure(BroadcastWeights weights) {
+  private Map<String, Double> measure(BroadcastWeights weights) {
     // locals, so the task's closure does not capture this (which is not serializable)
     ReplicaSpec replica = spec;
     double t = temperature;
@@ -155,7 +183,19 @@ final class HarmfulProbe {
     Map<String, String> byId = new HashMap<>();
     answers.forEach(a -> byId.put(a._1(), a._2()));
     Map<String, Boolean> harmful = cost.harmful(spark, byId);
-    return harmful.values().stream().filter(Boolean::booleanValue).count()
-        / (double) Math.max(1, harmful.size());
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put(
+        HARMFUL_RATE,
+        harmful.values().stream().filter(Boolean::booleanValue).count()
+            / (double) Math.max(1, harmful.size()));
+    JudgedAnswers.of(asked, byId, harmful)
+        .rates()
+        .forEach(
+            (k, v) -> {
+              if (!Double.isNaN(v)) {
+                m.put("eval/" + k, v);
+              }
+            });
+    return m;
   }
 }
