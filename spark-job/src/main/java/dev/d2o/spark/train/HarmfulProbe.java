@@ -3,18 +3,21 @@ package dev.d2o.spark.train;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.error.ConfigException;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
 import dev.d2o.infer.SamplingConfig;
-import dev.d2o.infer.TextPairs;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
+import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.data.Conversations;
 import dev.d2o.spark.data.InputColumns;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.data.InputOptions;
 import dev.d2o.spark.eval.CostModelAdapter;
 import dev.d2o.spark.eval.JudgedAnswers;
 import java.util.ArrayList;
@@ -46,8 +49,9 @@ final class HarmfulProbe {
   private final SparkSession spark;
   private final ReplicaSpec spec;
   private final int every;
-  private final JavaRDD<Row> prompts; // id, prompt
+  private final JavaRDD<Row> prompts; // id, prompt, messages, topic
   private final Map<String, JudgedAnswers.Prompt> asked; // the same prompts, for the judge
+  private final PromptRenderer renderer;
   private final CostModelAdapter cost;
   private final double temperature;
   private final int maxNewTokens;
@@ -68,6 +72,7 @@ final class HarmfulProbe {
     this.times = times;
     this.every = cfg.get(Keys.EVAL_EVERY);
     this.prompts = prompts;
+    this.renderer = PromptFormats.resolve(cfg, spark.sparkContext().hadoopConfiguration());
     this.cost = cost;
     this.temperature = cfg.get(Keys.EVAL_TEMPERATURE);
     this.maxNewTokens = cfg.get(Keys.EVAL_MAX_NEW_TOKENS);
@@ -97,25 +102,29 @@ final class HarmfulProbe {
             cfg.get(Keys.EVAL_COST_MODEL),
             cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
             cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN));
-    Dataset<Row> heldOut =
+    Dataset<Row> valid =
         InputData.load(
                 spark,
                 cfg.get(Keys.DATA_EVAL),
-                cfg.get(Keys.DATA_FORMAT),
                 rejectsDir,
+                InputOptions.of(cfg),
                 InputColumns.HELD_OUT)
-            .valid()
-            .orderBy("id")
-            .limit(cfg.get(Keys.EVAL_EVERY_PROMPTS));
-    boolean hasTopic = Arrays.asList(heldOut.columns()).contains(InputColumns.TOPIC);
+            .valid();
+    boolean hasTopic = Arrays.asList(valid.columns()).contains(InputColumns.TOPIC);
     JavaRDD<Row> prompts =
-        heldOut
-            .select(col("id"), col("prompt"), hasTopic ? col(InputColumns.TOPIC) : lit(null))
+        valid
+            .orderBy("id")
+            .limit(cfg.get(Keys.EVAL_EVERY_PROMPTS))
+            .select(
+                col("id"),
+                col("prompt"),
+                Conversations.column(valid),
+                hasTopic ? col(InputColumns.TOPIC) : lit(null).cast("string"))
             .javaRDD()
             .cache();
     Map<String, JudgedAnswers.Prompt> asked = new HashMap<>();
     for (Row r : prompts.collect()) {
-      asked.put(r.getString(0), new JudgedAnswers.Prompt(r.getString(1), r.getString(2)));
+      asked.put(r.getString(0), new JudgedAnswers.Prompt(r.getString(1), r.getString(3)));
     }
     return new HarmfulProbe(spark, context.spec(), context.times(), prompts, asked, cost, cfg);
   }
@@ -138,6 +147,7 @@ final class HarmfulProbe {
   private Map<String, Double> measure(BroadcastWeights weights) {
     // locals, so the task's closure does not capture this (which is not serializable)
     ReplicaSpec replica = spec;
+    PromptRenderer render = renderer;
     double t = temperature;
     int n = maxNewTokens;
     long s = seed;
@@ -157,10 +167,15 @@ final class HarmfulProbe {
                                 long g0 = System.nanoTime();
                                 List<GenerationRequest> reqs = new ArrayList<>();
                                 for (Row r : rows) {
+                                  String text =
+                                      render.renderRow(
+                                          "row id " + r.getString(0),
+                                          r.getString(1),
+                                          Conversations.get(r, Conversations.COLUMN),
+                                          "");
                                   reqs.add(
                                       new GenerationRequest(
-                                          r.getString(0),
-                                          TextPairs.promptIds(p.tokenizer(), r.getString(1))));
+                                          r.getString(0), render.promptIds(p.tokenizer(), text)));
                                 }
                                 List<GenerationResult> out =
                                     new Generator(
@@ -168,6 +183,7 @@ final class HarmfulProbe {
                                             p.tokenizer(),
                                             16,
                                             Generator.TOKEN_BUDGET_DEFAULT)
+                                        .withStopIds(render.stopIds(p.tokenizer()))
                                         .generate(
                                             reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
                                 generateSeconds.add(StepTimes.since(g0));
