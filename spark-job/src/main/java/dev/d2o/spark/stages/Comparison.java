@@ -87,10 +87,15 @@ public final class Comparison {
     if (plan.sweep().sweeps()) {
       ValidationSplit split =
           ValidationSplit.write(spark, cfg, base + "/split", plan.validationRows());
+      // the split holds rows already read as (id, prompt, negative, ...): no preset or mapping
       trainCfg =
           cfg.with(Keys.DATA_INPUT, split.train())
               .with(Keys.DATA_EVAL, split.validation())
-              .with(Keys.EVAL_MAX_PROMPTS, (int) split.validationRows());
+              .with(Keys.EVAL_MAX_PROMPTS, (int) split.validationRows())
+              .with(Keys.DATA_PRESET, "none")
+              .with(Keys.DATA_COLUMN_PROMPT, "prompt")
+              .with(Keys.DATA_COLUMN_NEGATIVE, "negative")
+              .with(Keys.DATA_COLUMN_ID, "id");
       Console.line(
           "validation: the last "
               + split.validationRows()
@@ -117,6 +122,10 @@ public final class Comparison {
               ? lora.with(Keys.DATA_INPUT, trainCfg.get(Keys.DATA_INPUT))
                   .with(Keys.DATA_EVAL, trainCfg.get(Keys.DATA_EVAL))
                   .with(Keys.EVAL_MAX_PROMPTS, trainCfg.get(Keys.EVAL_MAX_PROMPTS))
+                  .with(Keys.DATA_PRESET, "none")
+                  .with(Keys.DATA_COLUMN_PROMPT, "prompt")
+                  .with(Keys.DATA_COLUMN_NEGATIVE, "negative")
+                  .with(Keys.DATA_COLUMN_ID, "id")
               : lora);
     }
     List<Outcome> out = new ArrayList<>();

@@ -8,6 +8,7 @@ import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputColumns;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.data.InputOptions;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -33,8 +34,8 @@ public record ValidationSplit(String train, String validation, long validationRo
         InputData.load(
                 spark,
                 cfg.get(Keys.DATA_INPUT),
-                cfg.get(Keys.DATA_FORMAT),
                 dir + "/rejected-rows",
+                InputOptions.of(cfg),
                 InputColumns.HELD_OUT)
             .valid()
             .cache();
