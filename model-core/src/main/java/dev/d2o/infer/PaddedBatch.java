@@ -134,6 +134,36 @@ public final class PaddedBatch {
     }
   }
 
+  /** Token ids (B, T), int64. */
+  public NDArray ids() {
+    return ids;
+  }
+
+  /** Position ids (B, T), int64. */
+  public NDArray positions() {
+    return positions;
+  }
+
+  /** The attention mask of the batch. */
+  public AttentionMask mask() {
+    return mask;
+  }
+
+  /** The token each position predicts (B, T−1), int64. */
+  public NDArray targets() {
+    return targets;
+  }
+
+  /** 1 where the predicted token belongs to the response (B, T−1). */
+  public NDArray responseMask() {
+    return responseMask;
+  }
+
+  /** The first target index that is a response token in some row. */
+  public int firstTarget() {
+    return firstTarget;
+  }
+
   /** Number of rows. */
   public int size() {
     return responseLengths.length;

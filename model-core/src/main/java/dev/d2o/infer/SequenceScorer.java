@@ -1,10 +1,7 @@
 package dev.d2o.infer;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.d2o.model.CausalLM;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,22 +34,7 @@ public final class SequenceScorer {
    */
   public static NDArray tokenLogps(CausalLM model, PaddedBatch batch) {
     NDArray hidden = model.hidden(batch.ids, batch.positions, batch.mask, null); // (B, T, E)
-    // The vocabulary projection and log-softmax are the costliest ops of a small model (V = 50257
-    // at E = 768): run them only from the first position that predicts a response token, f =
-    // min(prompt length) − 1.
-    int f = batch.firstTarget;
-    String window = ":, " + f + ":";
-    NDArray logits = model.logits(hidden.get(":, " + f + ":-1, :")); // (B, T-1-f, V)
-    NDArray logp = logits.logSoftmax(-1); // (B, T-1-f, V), fp32
-    NDArray picked =
-        logp.gather(batch.targets.get(window).expandDims(-1), -1).squeeze(-1); // (B, T-1-f)
-    picked = picked.mul(batch.responseMask.get(window));
-    if (f == 0) {
-      return picked;
-    }
-    NDArray prompt =
-        picked.getManager().zeros(new Shape(batch.size(), f)); // (B, f): no response token there
-    return NDArrays.concat(new NDList(prompt, picked), 1); // (B, T-1)
+    return model.tokenLogps(hidden, batch.targets, batch.responseMask, batch.firstTarget);
   }
 
   /** Scores {@code requests} without gradients. */

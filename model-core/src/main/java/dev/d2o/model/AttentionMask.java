@@ -1,5 +1,6 @@
 package dev.d2o.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -68,6 +69,13 @@ public final class AttentionMask {
       }
     }
     return manager.create(causal, new Shape(1, 1, 1, t, s));
+  }
+
+  /** This mask with its arrays copied to {@code device} (layers placed on several devices). */
+  AttentionMask on(Device device) {
+    Map<Integer, NDArray> moved = new HashMap<>();
+    causal.forEach((w, a) -> moved.put(w, a.toDevice(device, true)));
+    return new AttentionMask(moved, padding == null ? null : padding.toDevice(device, true));
   }
 
   /** Adds the mask of a layer with sliding window {@code window} to scores (B, Hkv, rep, T, S). */

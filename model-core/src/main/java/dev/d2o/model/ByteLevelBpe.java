@@ -45,6 +45,51 @@ public final class ByteLevelBpe {
   }
 
   /**
+   * A tokenizer of exactly {@code vocabSize} tokens for a model of that vocabulary when no real
+   * tokenizer can be had (random models of real shapes): the 256 bytes, synthetic merges, then
+   * {@code specialTokens}. The merges join the symbols of a 64-character alphabet (the space marker
+   * Ġ, letters, digits, '.' and ',') pairwise, then those pairs with one more symbol, and so on in
+   * order, so text of letters and digits tokenizes into multi-byte tokens and every token id below
+   * the vocabulary size exists.
+   */
+  public static ByteLevelBpe synthetic(int vocabSize, List<String> specialTokens) {
+    int needed = vocabSize - 256 - specialTokens.size();
+    if (needed < 0) {
+      throw new IllegalArgumentException(
+          "a vocabulary of "
+              + vocabSize
+              + " cannot hold 256 bytes and "
+              + specialTokens.size()
+              + " special tokens");
+    }
+    List<String> alphabet = new ArrayList<>();
+    alphabet.add(String.valueOf(BYTE_TO_CHAR[' ']));
+    for (char c :
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,".toCharArray()) {
+      alphabet.add(String.valueOf(c));
+    }
+    List<String[]> merges = new ArrayList<>(needed);
+    java.util.Set<String> seen = new java.util.HashSet<>(alphabet);
+    List<String> level = alphabet;
+    while (merges.size() < needed) {
+      List<String> next = new ArrayList<>();
+      for (String left : level) {
+        for (String right : alphabet) {
+          if (merges.size() == needed) {
+            break;
+          }
+          if (seen.add(left + right)) {
+            merges.add(new String[] {left, right});
+            next.add(left + right);
+          }
+        }
+      }
+      level = next;
+    }
+    return new ByteLevelBpe(merges, specialTokens);
+  }
+
+  /**
    * Learns up to {@code numMerges} merges from {@code corpus} (most frequent adjacent pair first,
    * ties by order).
    */

@@ -29,6 +29,7 @@ public final class CausalLM implements AutoCloseable {
   private final TensorLayout layout;
   private final NDManager manager;
   private final Map<String, NDArray> params;
+  private final Placement placement;
 
   /**
    * Set on a view made by {@link #withAdapters}: the adapters and the plain model whose weights it
@@ -39,11 +40,16 @@ public final class CausalLM implements AutoCloseable {
   private CausalLM base;
 
   private CausalLM(
-      ModelConfig config, TensorLayout layout, NDManager manager, Map<String, NDArray> params) {
+      ModelConfig config,
+      TensorLayout layout,
+      NDManager manager,
+      Map<String, NDArray> params,
+      Placement placement) {
     this.config = config;
     this.layout = layout;
     this.manager = manager;
     this.params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
+    this.placement = placement;
   }
 
   /**
@@ -58,6 +64,15 @@ public final class CausalLM implements AutoCloseable {
    * #parameterShapes}; the model takes ownership of {@code manager}.
    */
   public static CausalLM of(ModelConfig config, Map<String, NDArray> params, NDManager manager) {
+    return of(config, params, manager, Placement.single(manager.getDevice(), config.numLayers()));
+  }
+
+  /**
+   * As {@link #of(ModelConfig, Map, NDManager)}, with the weights of each group on the device
+   * {@code placement} gives it.
+   */
+  public static CausalLM of(
+      ModelConfig config, Map<String, NDArray> params, NDManager manager, Placement placement) {
     TensorLayout layout = config.tensors();
     Map<String, Shape> shapes = layout.shapes();
     for (Map.Entry<String, Shape> e : shapes.entrySet()) {
@@ -73,7 +88,7 @@ public final class CausalLM implements AutoCloseable {
     }
     Map<String, NDArray> ordered = new LinkedHashMap<>();
     shapes.keySet().forEach(k -> ordered.put(k, params.get(k)));
-    return new CausalLM(config, layout, manager, ordered);
+    return new CausalLM(config, layout, manager, ordered, placement);
   }
 
   /**
@@ -200,7 +215,7 @@ public final class CausalLM implements AutoCloseable {
               + " do not fit this "
               + config.modelType());
     }
-    CausalLM view = of(config, params, lora.manager());
+    CausalLM view = of(config, params, lora.manager(), placement);
     view.adapters = lora;
     view.base = this;
     return view;
@@ -238,7 +253,7 @@ public final class CausalLM implements AutoCloseable {
     Map<String, NDArray> copies = new LinkedHashMap<>();
     params.forEach((k, v) -> copies.put(k, v.duplicate()));
     copies.values().forEach(a -> a.attach(m));
-    return of(config, copies, m);
+    return of(config, copies, m, placement);
   }
 
   /**
@@ -251,22 +266,44 @@ public final class CausalLM implements AutoCloseable {
    * @return hidden states (B, T, E) after the final norm
    */
   public NDArray hidden(NDArray ids, NDArray positions, AttentionMask mask, KvCache cache) {
-    return config.family().hidden(this, ids, positions, mask, cache);
+    return Forward.hidden(this, ids, positions, mask, cache);
   }
 
-  /** Output logits (B, T, V) from hidden states (B, T, E). */
+  /** Output logits (B, T, V) from hidden states (B, T, E), in F32. */
   public NDArray logits(NDArray hidden) {
-    return config.family().logits(this, hidden);
+    return Forward.logits(this, hidden);
   }
 
-  /** The weights of layer {@code i}, by names relative to the layer's prefix. */
-  Weights layer(int i) {
-    return new Weights(this, layout.layers().get(i).prefix());
+  /**
+   * Per-token log-probs (B, T−1) of {@code targets} (B, T−1) from final hidden states (B, T, E):
+   * log softmax(logits)[target] in F32, times {@code responseMask}, from position {@code first} on
+   * (zero before it).
+   */
+  public NDArray tokenLogps(NDArray hidden, NDArray targets, NDArray responseMask, int first) {
+    return TokenLogps.of(this, hidden, targets, responseMask, first, null);
   }
 
-  /** The weights under {@code prefix}, by names relative to it. */
-  Weights weights(String prefix) {
-    return new Weights(this, prefix);
+  /** Where each group of weights lives (one device unless the model was loaded across several). */
+  public Placement placement() {
+    return placement;
+  }
+
+  /** The storage type of the frozen weights (F32 unless loaded in half precision). */
+  public WeightType weightType() {
+    NDArray first = params.values().iterator().next();
+    return first.getDataType() == DataType.FLOAT32
+        ? WeightType.FLOAT32
+        : first.getDataType() == DataType.FLOAT16 ? WeightType.FLOAT16 : WeightType.BFLOAT16;
+  }
+
+  /** The weights of layer {@code i} for a call's {@code in}puts, by names relative to the layer. */
+  Weights layer(int i, LayerInputs in) {
+    return new Weights(this, layout.layers().get(i).prefix(), in);
+  }
+
+  /** The weights under {@code prefix} for a call's {@code in}puts, by names relative to it. */
+  Weights weights(String prefix, LayerInputs in) {
+    return new Weights(this, prefix, in);
   }
 
   /** x·Wᵀ + b for nn.Linear weights stored (out, in); {@code bias} may be null. */

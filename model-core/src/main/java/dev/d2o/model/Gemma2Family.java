@@ -126,44 +126,58 @@ final class Gemma2Family extends ModelFamily {
   }
 
   @Override
-  NDArray hidden(CausalLM m, NDArray ids, NDArray positions, AttentionMask mask, KvCache cache) {
-    ModelConfig c = m.config();
-    Options o = c.options(Options.class);
-    double eps = c.normEps();
-    NDArray x = m.weights(PREFIX).embed("embed_tokens.weight", ids); // (B, T, E)
+  NDArray embed(CausalLM m, NDArray ids, NDArray positions, LayerInputs in) {
+    NDArray x = m.weights(PREFIX, in).embed("embed_tokens.weight", ids); // (B, T, E)
     // × √hidden, the normalizer cast to the hidden states' dtype (fp32 here) as Gemma2Model does
-    x = x.mul(Scalars.of(x, Math.sqrt(c.hiddenSize())));
-    long b = ids.getShape().get(0);
-    long t = ids.getShape().get(1);
-    int d = c.headDim();
-    NDList rope = o.rotary().cosSin(positions); // cos, sin: (B, 1, T, D)
-    for (int i = 0; i < c.numLayers(); i++) {
-      Weights w = m.layer(i);
-      NDArray n = Norms.rmsOnePlus(x, w.get("input_layernorm.weight"), eps);
-      NDArray q = Attention.heads(w.linear("self_attn.q_proj", n), b, t, c.numHeads(), d);
-      NDArray k = Attention.heads(w.linear("self_attn.k_proj", n), b, t, c.numKvHeads(), d);
-      NDArray v = Attention.heads(w.linear("self_attn.v_proj", n), b, t, c.numKvHeads(), d);
-      q = Rotary.apply(q, rope); // (B, H, T, D)
-      k = Rotary.apply(k, rope); // (B, Hkv, T, D)
-      NDArray a = Attention.attend(q, k, v, o.attention(), i, c.window(i), mask, cache);
-      a = w.linear("self_attn.o_proj", a); // (B, T, E)
-      x = x.add(Norms.rmsOnePlus(a, w.get("post_attention_layernorm.weight"), eps));
-      n = Norms.rmsOnePlus(x, w.get("pre_feedforward_layernorm.weight"), eps);
-      NDArray f = Mlp.gated(w, "mlp.", n, o.activation()); // (B, T, E)
-      x = x.add(Norms.rmsOnePlus(f, w.get("post_feedforward_layernorm.weight"), eps));
-    }
-    return Norms.rmsOnePlus(x, m.param(PREFIX + "norm.weight"), eps); // (B, T, E)
+    return x.mul(Scalars.of(x, Math.sqrt(m.config().hiddenSize())));
   }
 
   @Override
-  NDArray logits(CausalLM m, NDArray hidden) {
-    NDArray logits = CausalLM.linear(hidden, LlamaFamily.outputHead(m), null); // (B, T, V)
-    double cap = m.config().options(Options.class).finalSoftcap();
+  NDList rope(ModelConfig c, NDArray positions) {
+    return c.options(Options.class).rotary().cosSin(positions); // cos, sin: (B, 1, T, D)
+  }
+
+  @Override
+  NDArray layer(CausalLM m, int i, NDArray x, LayerInputs in) {
+    ModelConfig c = m.config();
+    Options o = c.options(Options.class);
+    double eps = c.normEps();
+    long b = in.batch();
+    long t = in.tokens();
+    int d = c.headDim();
+    Weights w = m.layer(i, in);
+    NDArray n = Norms.rmsOnePlus(x, w.get("input_layernorm.weight"), eps);
+    NDArray q = Attention.heads(w.linear("self_attn.q_proj", n), b, t, c.numHeads(), d);
+    NDArray k = Attention.heads(w.linear("self_attn.k_proj", n), b, t, c.numKvHeads(), d);
+    NDArray v = Attention.heads(w.linear("self_attn.v_proj", n), b, t, c.numKvHeads(), d);
+    q = Rotary.apply(q, in.rope()); // (B, H, T, D)
+    k = Rotary.apply(k, in.rope()); // (B, Hkv, T, D)
+    NDArray a = Attention.attend(q, k, v, o.attention(), i, c.window(i), in.mask(), in.cache());
+    a = w.linear("self_attn.o_proj", a); // (B, T, E)
+    x = x.add(Norms.rmsOnePlus(a, w.get("post_attention_layernorm.weight"), eps));
+    n = Norms.rmsOnePlus(x, w.get("pre_feedforward_layernorm.weight"), eps);
+    NDArray f = Mlp.gated(w, "mlp.", n, o.activation()); // (B, T, E)
+    return x.add(Norms.rmsOnePlus(f, w.get("post_feedforward_layernorm.weight"), eps));
+  }
+
+  @Override
+  NDArray finalNorm(CausalLM m, NDArray x, LayerInputs in) {
+    return Norms.rmsOnePlus(x, m.weights(PREFIX, in).get("norm.weight"), m.config().normEps());
+  }
+
+  @Override
+  String outputWeight(ModelConfig c) {
+    return c.tieWordEmbeddings() ? PREFIX + "embed_tokens.weight" : "lm_head.weight";
+  }
+
+  @Override
+  NDArray capLogits(ModelConfig c, NDArray logits) {
+    double cap = c.options(Options.class).finalSoftcap();
     if (cap <= 0) {
       return logits;
     }
-    NDArray c = Scalars.of(logits, cap); // cap·tanh(logits/cap), Gemma2ForCausalLM.forward
-    return logits.div(c).tanh().mul(c);
+    NDArray k = Scalars.of(logits, cap); // cap·tanh(logits/cap), Gemma2ForCausalLM.forward
+    return logits.div(k).tanh().mul(k);
   }
 
   @Override

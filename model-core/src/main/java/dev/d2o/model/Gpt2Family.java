@@ -84,29 +84,35 @@ final class Gpt2Family extends ModelFamily {
   }
 
   @Override
-  NDArray hidden(CausalLM m, NDArray ids, NDArray positions, AttentionMask mask, KvCache cache) {
+  NDArray embed(CausalLM m, NDArray ids, NDArray positions, LayerInputs in) {
+    Weights emb = m.weights(PREFIX, in);
+    return emb.embed("wte.weight", ids).add(emb.embed("wpe.weight", positions)); // (B, T, E)
+  }
+
+  @Override
+  NDArray layer(CausalLM m, int i, NDArray x, LayerInputs in) {
     ModelConfig c = m.config();
-    Weights emb = m.weights(PREFIX);
-    NDArray x = emb.embed("wte.weight", ids).add(emb.embed("wpe.weight", positions)); // (B, T, E)
-    long b = ids.getShape().get(0);
-    long t = ids.getShape().get(1);
+    long b = in.batch();
+    long t = in.tokens();
     int heads = c.numHeads();
     int d = c.headDim();
+    Weights w = m.layer(i, in);
+    NDArray h = layerNorm(x, w, "ln_1", c);
+    NDList qkv = w.conv1d("attn.c_attn", h).split(3, 2); // 3 × (B, T, E)
+    NDArray q = Attention.heads(qkv.get(0), b, t, heads, d); // (B, H, T, D)
+    NDArray k = Attention.heads(qkv.get(1), b, t, heads, d);
+    NDArray v = Attention.heads(qkv.get(2), b, t, heads, d);
     Attention.Spec spec = Attention.Spec.standard(d);
+    NDArray a = Attention.attend(q, k, v, spec, i, c.window(i), in.mask(), in.cache()); // (B, T, E)
+    x = x.add(w.conv1d("attn.c_proj", a));
+    h = layerNorm(x, w, "ln_2", c);
     Mlp.Activation act = c.options(Options.class).activation();
-    for (int i = 0; i < c.numLayers(); i++) {
-      Weights w = m.layer(i);
-      NDArray h = layerNorm(x, w, "ln_1", c);
-      NDList qkv = w.conv1d("attn.c_attn", h).split(3, 2); // 3 × (B, T, E)
-      NDArray q = Attention.heads(qkv.get(0), b, t, heads, d); // (B, H, T, D)
-      NDArray k = Attention.heads(qkv.get(1), b, t, heads, d);
-      NDArray v = Attention.heads(qkv.get(2), b, t, heads, d);
-      NDArray a = Attention.attend(q, k, v, spec, i, c.window(i), mask, cache); // (B, T, E)
-      x = x.add(w.conv1d("attn.c_proj", a));
-      h = layerNorm(x, w, "ln_2", c);
-      x = x.add(w.conv1d("mlp.c_proj", act.apply(w.conv1d("mlp.c_fc", h))));
-    }
-    return layerNorm(x, m.weights(PREFIX), "ln_f", c); // (B, T, E)
+    return x.add(w.conv1d("mlp.c_proj", act.apply(w.conv1d("mlp.c_fc", h)))); // (B, T, E)
+  }
+
+  @Override
+  NDArray finalNorm(CausalLM m, NDArray x, LayerInputs in) {
+    return layerNorm(x, m.weights(PREFIX, in), "ln_f", m.config()); // (B, T, E)
   }
 
   private static NDArray layerNorm(NDArray x, Weights w, String name, ModelConfig c) {
@@ -114,9 +120,8 @@ final class Gpt2Family extends ModelFamily {
   }
 
   @Override
-  NDArray logits(CausalLM m, NDArray hidden) {
-    String head = m.config().tieWordEmbeddings() ? PREFIX + "wte.weight" : "lm_head.weight";
-    return CausalLM.linear(hidden, m.param(head), null); // (B, T, V)
+  String outputWeight(ModelConfig c) {
+    return c.tieWordEmbeddings() ? PREFIX + "wte.weight" : "lm_head.weight";
   }
 
   @Override

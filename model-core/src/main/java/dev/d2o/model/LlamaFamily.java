@@ -127,39 +127,44 @@ class LlamaFamily extends ModelFamily {
   }
 
   @Override
-  NDArray hidden(CausalLM m, NDArray ids, NDArray positions, AttentionMask mask, KvCache cache) {
-    ModelConfig c = m.config();
-    NDArray x = m.weights(PREFIX).embed("embed_tokens.weight", ids); // (B, T, E)
-    long b = ids.getShape().get(0);
-    long t = ids.getShape().get(1);
-    int d = c.headDim();
-    Attention.Spec spec = Attention.Spec.standard(d);
-    NDList rope = c.options(Options.class).rotary().cosSin(positions); // cos, sin: (B, 1, T, D)
-    for (int i = 0; i < c.numLayers(); i++) {
-      Weights w = m.layer(i);
-      NDArray n = Norms.rms(x, w.get("input_layernorm.weight"), c.normEps());
-      NDArray q = Attention.heads(w.linear("self_attn.q_proj", n), b, t, c.numHeads(), d);
-      NDArray k = Attention.heads(w.linear("self_attn.k_proj", n), b, t, c.numKvHeads(), d);
-      NDArray v = Attention.heads(w.linear("self_attn.v_proj", n), b, t, c.numKvHeads(), d);
-      q = Rotary.apply(q, rope); // (B, H, T, D)
-      k = Rotary.apply(k, rope); // (B, Hkv, T, D)
-      NDArray a = Attention.attend(q, k, v, spec, i, c.window(i), mask, cache); // (B, T, H·D)
-      x = x.add(w.linear("self_attn.o_proj", a));
-      n = Norms.rms(x, w.get("post_attention_layernorm.weight"), c.normEps());
-      x = x.add(Mlp.gated(w, "mlp.", n, Mlp.Activation.SILU));
-    }
-    return Norms.rms(x, m.param(PREFIX + "norm.weight"), c.normEps()); // (B, T, E)
+  NDArray embed(CausalLM m, NDArray ids, NDArray positions, LayerInputs in) {
+    return m.weights(PREFIX, in).embed("embed_tokens.weight", ids); // (B, T, E)
   }
 
   @Override
-  NDArray logits(CausalLM m, NDArray hidden) {
-    return CausalLM.linear(hidden, outputHead(m), null); // (B, T, V)
+  NDList rope(ModelConfig c, NDArray positions) {
+    return c.options(Options.class).rotary().cosSin(positions); // cos, sin: (B, 1, T, D)
   }
 
-  /** The output head: {@code lm_head.weight}, or the embedding when tied. */
-  static NDArray outputHead(CausalLM m) {
-    return m.param(
-        m.config().tieWordEmbeddings() ? PREFIX + "embed_tokens.weight" : "lm_head.weight");
+  @Override
+  NDArray layer(CausalLM m, int i, NDArray x, LayerInputs in) {
+    ModelConfig c = m.config();
+    long b = in.batch();
+    long t = in.tokens();
+    int d = c.headDim();
+    Weights w = m.layer(i, in);
+    NDArray n = Norms.rms(x, w.get("input_layernorm.weight"), c.normEps());
+    NDArray q = Attention.heads(w.linear("self_attn.q_proj", n), b, t, c.numHeads(), d);
+    NDArray k = Attention.heads(w.linear("self_attn.k_proj", n), b, t, c.numKvHeads(), d);
+    NDArray v = Attention.heads(w.linear("self_attn.v_proj", n), b, t, c.numKvHeads(), d);
+    q = Rotary.apply(q, in.rope()); // (B, H, T, D)
+    k = Rotary.apply(k, in.rope()); // (B, Hkv, T, D)
+    Attention.Spec spec = Attention.Spec.standard(d);
+    NDArray a =
+        Attention.attend(q, k, v, spec, i, c.window(i), in.mask(), in.cache()); // (B, T, H·D)
+    x = x.add(w.linear("self_attn.o_proj", a));
+    n = Norms.rms(x, w.get("post_attention_layernorm.weight"), c.normEps());
+    return x.add(Mlp.gated(w, "mlp.", n, Mlp.Activation.SILU)); // (B, T, E)
+  }
+
+  @Override
+  NDArray finalNorm(CausalLM m, NDArray x, LayerInputs in) {
+    return Norms.rms(x, m.weights(PREFIX, in).get("norm.weight"), m.config().normEps());
+  }
+
+  @Override
+  String outputWeight(ModelConfig c) {
+    return c.tieWordEmbeddings() ? PREFIX + "embed_tokens.weight" : "lm_head.weight";
   }
 
   @Override

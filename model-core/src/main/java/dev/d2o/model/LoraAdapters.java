@@ -152,26 +152,44 @@ public final class LoraAdapters implements AutoCloseable {
     return out.mul(Scalars.of(out, scale));
   }
 
+  /** Whether the weight {@code name} ({@code <module>.weight}) carries an adapter. */
+  public boolean adapts(String name) {
+    return name.endsWith(".weight") && byModule.containsKey(module(name));
+  }
+
+  /**
+   * W + (α/r)·B·A for the weight {@code name} given as F32 {@code w} (transposed to (in, out) for
+   * GPT-2's Conv1D): a new array in {@code w}'s manager.
+   */
+  public NDArray mergedWeight(String name, NDArray w) {
+    String module = module(name);
+    NDArray[] ab = byModule.get(module);
+    try (NDArray ba = ab[1].matMul(ab[0]);
+        NDArray delta = ba.mul(scale)) { // (out, in)
+      NDArray d = delta.toDevice(w.getDevice(), false);
+      NDArray merged = w.add(conv1d.get(module) ? d.transpose() : d);
+      if (d != delta) {
+        d.close();
+      }
+      return merged;
+    }
+  }
+
+  private static String module(String weightName) {
+    return weightName.substring(0, weightName.length() - ".weight".length());
+  }
+
   /**
    * The base with the adapters folded in, as a plain model: W' = W + (α/r)·B·A, transposed to (in,
    * out) for GPT-2's Conv1D. The merged weights are new arrays in a sub-manager of {@code parent}.
+   * The base must be F32; {@link ModelWriter#saveMerged} streams a merge of any base to disk.
    */
   public CausalLM merge(CausalLM base, NDManager parent) {
     NDManager m = parent.newSubManager();
     Map<String, NDArray> merged = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : base.parameters().entrySet()) {
-      String module =
-          e.getKey().endsWith(".weight") ? e.getKey().substring(0, e.getKey().length() - 7) : null;
-      NDArray[] ab = module == null ? null : byModule.get(module);
-      NDArray w;
-      if (ab == null) {
-        w = e.getValue().duplicate();
-      } else {
-        try (NDArray ba = ab[1].matMul(ab[0]);
-            NDArray delta = ba.mul(scale)) { // (out, in)
-          w = e.getValue().add(conv1d.get(module) ? delta.transpose() : delta);
-        }
-      }
+      NDArray w =
+          adapts(e.getKey()) ? mergedWeight(e.getKey(), e.getValue()) : e.getValue().duplicate();
       w.attach(m);
       merged.put(e.getKey(), w);
     }

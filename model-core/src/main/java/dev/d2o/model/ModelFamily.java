@@ -1,6 +1,7 @@
 package dev.d2o.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
@@ -8,9 +9,10 @@ import java.util.List;
 /**
  * One architecture, keyed by its {@code model_type} as Hugging Face's auto-classes are: it parses
  * its {@code config.json}, declares its tensors ({@link TensorLayout}) and runs its forward pass
- * from the shared blocks ({@link Attention}, {@link Rotary}, {@link Norms}, {@link Mlp}). Parameter
- * counts, random models, LoRA targets and the safetensors names derive from the declaration. The
- * families are listed in {@link ModelFamilies}; each is one file in this package.
+ * piece by piece from the shared blocks ({@link Attention}, {@link Rotary}, {@link Norms}, {@link
+ * Mlp}); {@link Forward} runs the pieces (and moves activations between devices). Parameter counts,
+ * random models, LoRA targets and the safetensors names derive from the declaration. The families
+ * are listed in {@link ModelFamilies}; each is one file in this package.
  */
 public abstract class ModelFamily {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -54,14 +56,29 @@ public abstract class ModelFamily {
   public abstract TensorLayout tensors(ModelConfig config);
 
   /**
-   * The forward pass up to the final norm: hidden states (B, T, E) of token ids (B, T) at positions
-   * (B, T), keys masked by {@code mask}, reading and extending {@code cache} when not null.
+   * The embedding of token ids (B, T) at positions (B, T): (B, T, E) in F32, the first piece of the
+   * forward pass that {@link Forward} runs (embedding, each {@link #layer}, {@link #finalNorm}).
    */
-  abstract NDArray hidden(
-      CausalLM model, NDArray ids, NDArray positions, AttentionMask mask, KvCache cache);
+  abstract NDArray embed(CausalLM model, NDArray ids, NDArray positions, LayerInputs in);
 
-  /** Output logits (B, T, V) of hidden states (B, T, E). */
-  abstract NDArray logits(CausalLM model, NDArray hidden);
+  /** The rotary cos and sin of positions (B, T) that every layer reads; none by default. */
+  NDList rope(ModelConfig config, NDArray positions) {
+    return new NDList();
+  }
+
+  /** Decoder layer {@code i} on hidden states x (B, T, E): (B, T, E). */
+  abstract NDArray layer(CausalLM model, int i, NDArray x, LayerInputs in);
+
+  /** The final norm of hidden states (B, T, E). */
+  abstract NDArray finalNorm(CausalLM model, NDArray x, LayerInputs in);
+
+  /** The name of the output projection's weight (V, E): the embedding when tied. */
+  abstract String outputWeight(ModelConfig config);
+
+  /** The logits (B, T, V) after the output projection; the identity unless a family caps them. */
+  NDArray capLogits(ModelConfig config, NDArray logits) {
+    return logits;
+  }
 
   /** The modules {@code lora.targets=auto} adapts (PEFT's {@code target_modules}). */
   public abstract List<String> loraAutoTargets();

@@ -1,7 +1,6 @@
 package dev.d2o.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
@@ -65,30 +64,28 @@ final class Qwen3Family extends LlamaFamily {
   }
 
   @Override
-  NDArray hidden(CausalLM m, NDArray ids, NDArray positions, AttentionMask mask, KvCache cache) {
+  NDArray layer(CausalLM m, int i, NDArray x, LayerInputs in) {
     ModelConfig c = m.config();
     double eps = c.normEps();
-    NDArray x = m.weights(PREFIX).embed("embed_tokens.weight", ids); // (B, T, E)
-    long b = ids.getShape().get(0);
-    long t = ids.getShape().get(1);
+    long b = in.batch();
+    long t = in.tokens();
     int d = c.headDim();
+    Weights w = m.layer(i, in);
+    NDArray n = Norms.rms(x, w.get("input_layernorm.weight"), eps);
+    NDArray q = Attention.heads(w.linear("self_attn.q_proj", n), b, t, c.numHeads(), d);
+    NDArray k = Attention.heads(w.linear("self_attn.k_proj", n), b, t, c.numKvHeads(), d);
+    NDArray v = Attention.heads(w.linear("self_attn.v_proj", n), b, t, c.numKvHeads(), d);
+    // per-head RMSNorm over D, then the rotary embedding (Qwen3Attention.forward)
+    q =
+        Rotary.apply(
+            Norms.rms(q, w.get("self_attn.q_norm.weight"), eps), in.rope()); // (B, H, T, D)
+    k = Rotary.apply(Norms.rms(k, w.get("self_attn.k_norm.weight"), eps), in.rope());
     Attention.Spec spec = Attention.Spec.standard(d);
-    NDList rope = c.options(Options.class).rotary().cosSin(positions); // cos, sin: (B, 1, T, D)
-    for (int i = 0; i < c.numLayers(); i++) {
-      Weights w = m.layer(i);
-      NDArray n = Norms.rms(x, w.get("input_layernorm.weight"), eps);
-      NDArray q = Attention.heads(w.linear("self_attn.q_proj", n), b, t, c.numHeads(), d);
-      NDArray k = Attention.heads(w.linear("self_attn.k_proj", n), b, t, c.numKvHeads(), d);
-      NDArray v = Attention.heads(w.linear("self_attn.v_proj", n), b, t, c.numKvHeads(), d);
-      // per-head RMSNorm over D, then the rotary embedding (Qwen3Attention.forward)
-      q = Rotary.apply(Norms.rms(q, w.get("self_attn.q_norm.weight"), eps), rope); // (B, H, T, D)
-      k = Rotary.apply(Norms.rms(k, w.get("self_attn.k_norm.weight"), eps), rope); // (B, Hkv, T, D)
-      NDArray a = Attention.attend(q, k, v, spec, i, c.window(i), mask, cache); // (B, T, H·D)
-      x = x.add(w.linear("self_attn.o_proj", a));
-      n = Norms.rms(x, w.get("post_attention_layernorm.weight"), eps);
-      x = x.add(Mlp.gated(w, "mlp.", n, Mlp.Activation.SILU));
-    }
-    return Norms.rms(x, m.param(PREFIX + "norm.weight"), eps); // (B, T, E)
+    NDArray a =
+        Attention.attend(q, k, v, spec, i, c.window(i), in.mask(), in.cache()); // (B, T, H·D)
+    x = x.add(w.linear("self_attn.o_proj", a));
+    n = Norms.rms(x, w.get("post_attention_layernorm.weight"), eps);
+    return x.add(Mlp.gated(w, "mlp.", n, Mlp.Activation.SILU)); // (B, T, E)
   }
 
   /**

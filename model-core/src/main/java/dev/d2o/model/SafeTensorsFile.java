@@ -2,8 +2,6 @@ package dev.d2o.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Closeable;
@@ -274,42 +272,43 @@ public final class SafeTensorsFile implements Closeable {
 
   /** Reads tensor {@code name} converted to F32, as a new array owned by {@code manager}. */
   public NDArray loadF32(String name, NDManager manager) {
+    return load(name, WeightType.FLOAT32, manager);
+  }
+
+  /**
+   * Reads tensor {@code name} converted to {@code type} (in blocks, so any size that fits in memory
+   * loads), as a new array owned by {@code manager}.
+   */
+  public NDArray load(String name, WeightType type, NDManager manager) {
     Entry e = entries.get(name);
     if (e == null) {
       throw new ModelException("tensor '" + name + "' is not in " + path);
     }
-    if (!e.dtype().isFloating()) {
-      throw new ModelException(
-          "tensor '"
-              + name
-              + "' in "
-              + path
-              + " has dtype "
-              + e.dtype()
-              + "; model weights must be F32, F16, BF16 or F64");
+    return TensorLoader.load(this, e, type, manager);
+  }
+
+  /**
+   * Fills {@code dst} (up to its limit) with the bytes of {@code e} from byte {@code offset} of the
+   * tensor on.
+   */
+  public void read(Entry e, long offset, ByteBuffer dst) {
+    if (offset < 0 || offset + dst.remaining() > e.end() - e.begin()) {
+      throw new IllegalArgumentException(
+          "bytes [" + offset + ", " + (offset + dst.remaining()) + ") outside tensor " + e.name());
     }
-    long f32Bytes = e.numel() * 4;
-    if (f32Bytes > Integer.MAX_VALUE - 8) {
-      throw new ModelException(
-          "tensor '"
-              + name
-              + "' in "
-              + path
-              + " has "
-              + e.numel()
-              + " elements; a single tensor over 2 GiB in F32 is not supported");
-    }
-    ByteBuffer raw;
     try {
-      raw = readFully(channel, dataStart + e.begin(), (int) (e.end() - e.begin()));
+      long position = dataStart + e.begin() + offset;
+      while (dst.hasRemaining()) {
+        int n = channel.read(dst, position);
+        if (n < 0) {
+          throw new IOException("unexpected end of file at byte " + position);
+        }
+        position += n;
+      }
     } catch (IOException ex) {
       throw new ModelException(
-          "cannot read tensor '" + name + "' from " + path + ": " + ex.getMessage(), ex);
+          "cannot read tensor '" + e.name() + "' from " + path + ": " + ex.getMessage(), ex);
     }
-    raw.order(ByteOrder.LITTLE_ENDIAN);
-    ByteBuffer f32 = ByteBuffer.allocateDirect((int) f32Bytes).order(ByteOrder.nativeOrder());
-    e.dtype().toF32(raw, f32.asFloatBuffer());
-    return manager.create(f32, new Shape(e.shape()), DataType.FLOAT32);
   }
 
   private static ByteBuffer readFully(FileChannel ch, long position, int length)

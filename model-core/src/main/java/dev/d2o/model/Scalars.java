@@ -1,6 +1,7 @@
 package dev.d2o.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Scalar operands for tensor arithmetic in anything autograd may differentiate. DJL's {@code
@@ -14,8 +15,12 @@ import ai.djl.ndarray.NDArray;
 public final class Scalars {
   private Scalars() {}
 
-  /** A float32 scalar {@code value} owned by {@code like}'s manager. */
+  /**
+   * A float32 scalar {@code value} owned by {@code like}'s manager, in engine memory ({@code
+   * full}): unlike an array made from a Java buffer, it stays valid for a graph that saved it even
+   * after its wrapper is closed (as a layer's scope does, {@code Forward}).
+   */
   public static NDArray of(NDArray like, double value) {
-    return like.getManager().create((float) value);
+    return like.getManager().full(new Shape(), (float) value);
   }
 }

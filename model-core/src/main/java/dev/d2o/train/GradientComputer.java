@@ -20,6 +20,11 @@ import java.util.function.BiConsumer;
  * between calls: gradients are zeroed before and after each chunk, so a retried Spark task gives
  * the same sums.
  *
+ * <p>A chunk is back-propagated in one autograd graph when {@code train.tokensPerBackward} is 0 and
+ * the model's weights are F32 on one device; otherwise in groups of sequences with the loss's
+ * derivative by each sequence log-prob as weights ({@link ChunkGradient}), layer by layer for
+ * half-precision or multi-device models.
+ *
  * <p>DJL's PyTorch engine allows one gradient collector per JVM, so calls are serialized JVM-wide.
  */
 public final class GradientComputer {
@@ -34,6 +39,8 @@ public final class GradientComputer {
   private final CausalLM model;
   private final LossConfig loss;
   private final int examplesPerChunk;
+  private final int tokensPerBackward;
+  private final ChunkGradient grouped;
   private final List<NDArray> params;
   private long weightsVersion;
 
@@ -44,6 +51,25 @@ public final class GradientComputer {
    *     activation memory
    */
   public GradientComputer(CausalLM model, LossConfig loss, int examplesPerChunk) {
+    this(model, loss, examplesPerChunk, 0, false);
+  }
+
+  /**
+   * @param tokensPerBackward padded tokens per backward group ({@code train.tokensPerBackward}); 0
+   *     for one group per chunk
+   */
+  public GradientComputer(
+      CausalLM model, LossConfig loss, int examplesPerChunk, int tokensPerBackward) {
+    this(model, loss, examplesPerChunk, tokensPerBackward, false);
+  }
+
+  /** As above; {@code layerByLayer} forces the layer-by-layer backward (tests). */
+  GradientComputer(
+      CausalLM model,
+      LossConfig loss,
+      int examplesPerChunk,
+      int tokensPerBackward,
+      boolean layerByLayer) {
     if (examplesPerChunk < 1) {
       throw new IllegalArgumentException(
           TrainConfig.CHUNK_SIZE.name() + " must be ≥ 1, got " + examplesPerChunk);
@@ -51,6 +77,9 @@ public final class GradientComputer {
     this.model = model;
     this.loss = loss;
     this.examplesPerChunk = examplesPerChunk;
+    this.tokensPerBackward = tokensPerBackward;
+    boolean layered = layerByLayer || model.weightType().isHalf() || model.placement().isStaged();
+    this.grouped = layered || tokensPerBackward > 0 ? new ChunkGradient(model, layered) : null;
     this.params = new ArrayList<>(model.trainableParameters().values()); // adapters only (LoRA)
     model.setTrainable(true);
   }
@@ -130,10 +159,11 @@ public final class GradientComputer {
       lengths[i] = Math.max(1, r.responseIds().length);
       tokens += r.tokens();
     }
-    try (NDManager m = model.manager().newSubManager()) {
-      PaddedBatch batch = PaddedBatch.of(m, requests, model);
-      float[] losses;
-      try (GradientCollector collector = m.getEngine().newGradientCollector()) {
+    float[] losses = new float[n];
+    try (NDManager m = model.manager().newSubManager();
+        GradientCollector collector = m.getEngine().newGradientCollector()) {
+      if (grouped == null) {
+        PaddedBatch batch = PaddedBatch.of(m, requests, model);
         NDArray nll =
             SequenceScorer.tokenLogps(model, batch)
                 .sum(new int[] {1})
@@ -141,10 +171,20 @@ public final class GradientComputer {
                 .neg(); // (B)
         collector.backward(nll.sum());
         losses = nll.toFloatArray();
+      } else { // −(1/|y|)·log π(y|x): the weight of each sequence's log-prob is −1/|y|
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+          w[i] = -1f / lengths[i];
+        }
+        List<int[]> groups = BackwardGroups.of(requests, tokensPerBackward);
+        float[] logps = grouped.run(m, requests, groups, lp -> w, collector);
+        for (int i = 0; i < n; i++) {
+          losses[i] = -logps[i] / lengths[i];
+        }
       }
-      float[] zeros = new float[n];
-      sums.addChunk(weightsVersion, gradients(), losses, zeros, zeros, zeros, zeros, zeros, tokens);
     }
+    float[] zeros = new float[n];
+    sums.addChunk(weightsVersion, gradients(), losses, zeros, zeros, zeros, zeros, zeros, tokens);
   }
 
   private float[][] gradients() {
@@ -161,50 +201,73 @@ public final class GradientComputer {
     int n = rows.size();
     int k = loss.k();
     long tokens = 0;
+    for (TrainExample r : rows) {
+      tokens += r.tokens();
+    }
+    List<ScoreRequest> seqs = requests(rows, k);
     try (NDManager m = model.manager().newSubManager()) {
-      for (TrainExample r : rows) {
-        tokens += r.tokens();
-      }
-      PaddedBatch batch = PaddedBatch.of(m, requests(rows, k), model);
-      float[] losses;
       LossOutput out;
-      NDArray policyLogpAnchors;
-      NDArray policyLogpNegative;
-      try (GradientCollector collector = m.getEngine().newGradientCollector()) {
-        NDArray seq =
-            SequenceScorer.tokenLogps(model, batch)
-                .sum(new int[] {1})
-                .reshape(n, k + 1); // (B, K+1)
-        policyLogpAnchors = seq.get(":, :" + k); // (B, K)
-        policyLogpNegative = seq.get(":, " + k); // (B)
-        out =
-            Losses.compute(
-                loss,
-                policyLogpAnchors,
-                reference(m, rows, true),
-                policyLogpNegative,
-                reference(m, rows, false),
-                negativeTokens(m, rows));
-        collector.backward(out.losses().sum());
-        losses = out.losses().toFloatArray();
+      float[] logps; // (B·(K+1))
+      if (grouped == null) { // one autograd graph for the chunk
+        try (GradientCollector collector = m.getEngine().newGradientCollector()) {
+          NDArray seq =
+              SequenceScorer.tokenLogps(model, PaddedBatch.of(m, seqs, model))
+                  .sum(new int[] {1})
+                  .reshape(n, k + 1); // (B, K+1)
+          out = lossOf(m, rows, seq);
+          collector.backward(out.losses().sum());
+          logps = seq.toFloatArray();
+        }
+      } else {
+        List<int[]> groups = BackwardGroups.of(seqs, tokensPerBackward);
+        LossOutput[] loss = new LossOutput[1];
+        try (GradientCollector collector = m.getEngine().newGradientCollector()) {
+          logps =
+              grouped.run(
+                  m,
+                  seqs,
+                  groups,
+                  lp -> { // ∂(Σ losses)/∂ log π(yₛ|x), from a graph of the log-probs alone
+                    NDArray seq = m.create(lp).reshape(n, k + 1); // (B, K+1), a leaf
+                    seq.setRequiresGradient(true);
+                    loss[0] = lossOf(m, rows, seq);
+                    collector.backward(loss[0].losses().sum());
+                    return seq.getGradient().toFloatArray();
+                  },
+                  collector);
+        }
+        out = loss[0];
       }
+      NDArray seq = m.create(logps).reshape(n, k + 1);
       sums.addChunk(
           weightsVersion,
           gradients(),
-          losses,
+          out.losses().toFloatArray(),
           out.margin().toFloatArray(),
           out.rewardsAnchors().toFloatArray(),
           out.rewardsNegative().toFloatArray(),
-          policyLogpAnchors.mean(new int[] {1}).toFloatArray(),
-          policyLogpNegative.toFloatArray(),
+          seq.get(":, :" + k).mean(new int[] {1}).toFloatArray(),
+          seq.get(":, " + k).toFloatArray(),
           tokens);
     }
   }
 
+  /** The loss of {@code rows} from their sequence log-probs (B, K+1): K anchors, the negative. */
+  private LossOutput lossOf(NDManager m, List<TrainExample> rows, NDArray seq) {
+    int k = loss.k();
+    return Losses.compute(
+        loss,
+        seq.get(":, :" + k), // (B, K)
+        reference(m, rows, true),
+        seq.get(":, " + k), // (B)
+        reference(m, rows, false),
+        negativeTokens(m, rows));
+  }
+
   /**
    * The policy's sequence log-probs of the rows, without gradients and packed exactly as {@link
-   * #compute} packs them, so that reference log-probs taken with this method give Δ = 0 bit for bit
-   * at θ = reference.
+   * #compute} packs them (per chunk, and per backward group), so that reference log-probs taken
+   * with this method give Δ = 0 bit for bit at θ = reference.
    *
    * @return per row: K anchor log-probs followed by the negative's log-prob
    */
@@ -214,10 +277,12 @@ public final class GradientComputer {
     for (int start = 0; start < rows.size(); start += examplesPerChunk) {
       List<TrainExample> chunk =
           rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
+      List<ScoreRequest> seqs = requests(chunk, k);
       try (NDManager m = model.manager().newSubManager()) {
-        PaddedBatch batch = PaddedBatch.of(m, requests(chunk, k), model);
         float[] seq =
-            SequenceScorer.tokenLogps(model, batch).sum(new int[] {1}).toFloatArray(); // (B·(K+1))
+            grouped != null
+                ? grouped.logps(m, seqs, BackwardGroups.of(seqs, tokensPerBackward))
+                : new ChunkGradient(model, false).logps(m, seqs, BackwardGroups.of(seqs, 0));
         for (int i = 0; i < chunk.size(); i++) {
           out[start + i] = Arrays.copyOfRange(seq, i * (k + 1), (i + 1) * (k + 1));
         }

@@ -25,6 +25,9 @@ public final class GradientSums implements Serializable {
   // per parameter, in CausalLM.parameters() order; null while empty. Double, as MLlib's
   // aggregators: the sum of chunk gradients then barely depends on the order in which shards merge.
   private double[][] gradientSum;
+  // the same sum rounded to float, for the trip from a task to the driver (forTransport); then
+  // gradientSum is null
+  private float[][] roundedSum;
   private long count;
   private long tokens;
   private double lossSum;
@@ -101,11 +104,13 @@ public final class GradientSums implements Serializable {
    * a chunk's result that nobody reads afterwards.
    */
   public GradientSums merge(GradientSums other) {
-    if (other.count == 0 && other.gradientSum == null) {
+    if (other.count == 0 && other.gradientSum == null && other.roundedSum == null) {
       return this;
     }
     checkVersion(other);
-    if (gradientSum == null) {
+    if (other.roundedSum != null) {
+      addRounded(other.roundedSum);
+    } else if (gradientSum == null) {
       gradientSum = other.gradientSum;
     } else {
       IntStream.range(0, gradientSum.length)
@@ -121,6 +126,66 @@ public final class GradientSums implements Serializable {
     }
     addScalars(other);
     return this;
+  }
+
+  /**
+   * This sum with its gradient rounded to float and the double arrays dropped: what one gradient
+   * task returns, half the bytes of the double sum (the driver adds such results in double, in a
+   * fixed order, so the arithmetic is the same wherever the tasks ran). Returns this.
+   */
+  public GradientSums forTransport() {
+    if (gradientSum != null) {
+      float[][] r = new float[gradientSum.length][];
+      IntStream.range(0, r.length)
+          .parallel()
+          .forEach(
+              p -> {
+                double[] a = gradientSum[p];
+                float[] o = new float[a.length];
+                for (int i = 0; i < o.length; i++) {
+                  o[i] = (float) a[i];
+                }
+                r[p] = o;
+              });
+      roundedSum = r;
+      gradientSum = null;
+    }
+    return this;
+  }
+
+  /** Bytes of gradient this sum carries (4 per float after {@link #forTransport}, else 8). */
+  public long gradientBytes() {
+    long n = 0;
+    if (roundedSum != null) {
+      for (float[] a : roundedSum) {
+        n += 4L * a.length;
+      }
+    } else if (gradientSum != null) {
+      for (double[] a : gradientSum) {
+        n += 8L * a.length;
+      }
+    }
+    return n;
+  }
+
+  private void addRounded(float[][] rounded) {
+    boolean empty = gradientSum == null;
+    if (empty) {
+      gradientSum = new double[rounded.length][];
+    }
+    IntStream.range(0, rounded.length)
+        .parallel()
+        .forEach(
+            p -> {
+              float[] g = rounded[p];
+              if (empty) {
+                gradientSum[p] = new double[g.length];
+              }
+              double[] a = gradientSum[p];
+              for (int i = 0; i < a.length; i++) {
+                a[i] += g[i];
+              }
+            });
   }
 
   private void checkVersion(GradientSums other) {
@@ -193,11 +258,16 @@ public final class GradientSums implements Serializable {
 
   /** Σ over examples of ∇loss, per parameter, in double (shared, not copied). */
   public double[][] gradientSum() {
+    if (gradientSum == null && roundedSum != null) {
+      addRounded(roundedSum);
+      roundedSum = null;
+    }
     return gradientSum;
   }
 
   /** ∇ of the mean loss, per parameter in parameter order (a new array). */
   public float[][] gradient() {
+    double[][] gradientSum = gradientSum();
     float[][] out = new float[gradientSum.length][];
     IntStream.range(0, out.length)
         .parallel()

@@ -47,7 +47,12 @@ public final class LocalTrainer {
     this.policy = policy;
     this.config = config;
     this.state = state;
-    this.computer = new GradientComputer(policy, config.loss(), config.get(TrainConfig.CHUNK_SIZE));
+    this.computer =
+        new GradientComputer(
+            policy,
+            config.loss(),
+            config.get(TrainConfig.CHUNK_SIZE),
+            config.get(TrainConfig.TOKENS_PER_BACKWARD));
     computer.setWeights(state.weightsVersion(), state.weights());
     LOG.info(
         "training {} ({} parameters{}) from step {} with {} (hash {})",
@@ -88,7 +93,7 @@ public final class LocalTrainer {
       int from = globalBatch.size() * i / pieces;
       int to = globalBatch.size() * (i + 1) / pieces;
       long t0 = System.nanoTime();
-      computer.add(sums, globalBatch.subList(from, to));
+      addGroups(sums, globalBatch.subList(from, to));
       sums.addComputeSeconds((System.nanoTime() - t0) / 1e9);
     }
     StepResult r = state.apply(sums, (System.nanoTime() - start) / 1e9);
@@ -97,6 +102,24 @@ public final class LocalTrainer {
     }
     LOG.info("step {}: {}", r.step(), r.metrics());
     return r;
+  }
+
+  /**
+   * Adds the sums of {@code rows} as the distributed step forms them: the chunks cut into {@code
+   * train.gradientTasks} groups (0 = 1 here), each summed in chunk order and rounded for transport,
+   * the groups added in order ({@link GradientGroups}).
+   */
+  private void addGroups(GradientSums sums, List<TrainExample> rows) {
+    int size = config.get(TrainConfig.CHUNK_SIZE);
+    int chunks = GradientGroups.chunks(rows.size(), size);
+    int groups = Math.max(1, config.get(TrainConfig.GRADIENT_TASKS));
+    for (int g = 0; g < groups; g++) {
+      int from = GradientGroups.firstChunk(g, chunks, groups) * size;
+      int to = Math.min(rows.size(), GradientGroups.firstChunk(g + 1, chunks, groups) * size);
+      if (from < to) {
+        sums.merge(computer.compute(rows.subList(from, to)).forTransport());
+      }
+    }
   }
 
   /**

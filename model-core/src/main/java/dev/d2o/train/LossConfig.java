@@ -13,7 +13,8 @@ import dev.d2o.config.Spelling;
  * @param alpha α, the scale of the negative log-ratio ({@code alpha})
  * @param k K, anchors per prompt ({@code k})
  */
-public record LossConfig(LossType type, double beta, double alpha, int k) {
+public record LossConfig(LossType type, double beta, double alpha, int k)
+    implements java.io.Serializable {
   /** The objective, by its name in the loss registry {@link LossType}; the paper's D²O. */
   public static final Key<String> TYPE =
       Key.oneOf("loss", LossType.D2O.key(), LossType.keys(), "the objective (ARCHITECTURE.md §2)")

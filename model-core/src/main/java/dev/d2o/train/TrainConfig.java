@@ -65,6 +65,26 @@ public final class TrainConfig {
   public static final Key<Integer> CHUNK_SIZE =
       REGISTRY.add(
           Key.integer("chunkSize", 4, 1, "examples per forward/backward pass (memory only)"));
+  public static final Key<Integer> TOKENS_PER_BACKWARD =
+      REGISTRY.add(
+          Key.integer(
+              "tokensPerBackward",
+              0,
+              0,
+              "padded tokens per backward pass: a chunk's K+1 sequences per example are scored"
+                  + " without a graph, then back-propagated in groups of at most this many tokens"
+                  + " (at least one sequence), so activations follow one group, not the chunk; 0 ="
+                  + " the whole chunk in one pass (memory only)"));
+  public static final Key<Integer> GRADIENT_TASKS =
+      REGISTRY.add(
+          Key.integer(
+              "gradientTasks",
+              0,
+              0,
+              "G, tasks per gradient step: the step's chunks are cut into G contiguous groups,"
+                  + " one task and one gradient result each, summed in group order (0 = the"
+                  + " executors at the start of training; recorded in checkpoints so a resumed"
+                  + " run keeps it)"));
   public static final Key<Double> WEIGHT_DECAY =
       REGISTRY.add(
           Key.nonNegative("weightDecay", 0.0, "AdamW decoupled weight decay λ")

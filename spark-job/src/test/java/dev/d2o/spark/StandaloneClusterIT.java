@@ -95,7 +95,9 @@ class StandaloneClusterIT {
                 "--set",
                 "train.checkpointEvery=4",
                 "--set",
-                "model.device=cpu"));
+                "model.device=cpu",
+                "--set",
+                "train.gradientTasks=2")); // G fixed: local[2] and the 2-executor cluster sum alike
     args.addAll(List.of(more));
     return args;
   }

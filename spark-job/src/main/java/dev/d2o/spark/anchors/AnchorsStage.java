@@ -9,6 +9,7 @@ import dev.d2o.model.TextTokenizer;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.ModelSpec;
 import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.StageProgress;
 import dev.d2o.spark.config.JobConfig;
@@ -48,11 +49,11 @@ public final class AnchorsStage {
    * @param prefix instruction prepended while sampling
    * @param lengthPolicy what to do with rows longer than the context
    * @param batchSize prompts per canonical group
-   * @param device where the models run
+   * @param model the reference model and how it is held ({@code model.*})
    * @param renderer how prompts become model input (resolved once on the driver)
    */
   public record Spec(
-      String modelPath,
+      ModelSpec model,
       SerializableConf conf,
       int numSamples,
       double temperature,
@@ -63,7 +64,6 @@ public final class AnchorsStage {
       String prefix,
       String lengthPolicy,
       int batchSize,
-      String device,
       PromptRenderer renderer)
       implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -74,7 +74,7 @@ public final class AnchorsStage {
 
     /** This JVM's cached reference model. */
     public Pretrained reference() {
-      return ModelCache.get("reference", modelPath, conf.get(), device);
+      return ModelCache.get(model, conf.get());
     }
 
     /**
@@ -111,7 +111,7 @@ public final class AnchorsStage {
   public static Spec spec(
       SparkSession spark, JobConfig cfg, String modelPath, PromptRenderer renderer) {
     return new Spec(
-        modelPath,
+        ModelSpec.frozen(cfg, modelPath),
         new SerializableConf(spark.sparkContext().hadoopConfiguration()),
         cfg.get(Keys.ANCHORS_NUM),
         cfg.get(Keys.ANCHORS_TEMPERATURE),
@@ -122,7 +122,6 @@ public final class AnchorsStage {
         cfg.get(Keys.ANCHORS_PREFIX),
         cfg.get(Keys.DATA_LENGTH_POLICY),
         cfg.get(Keys.ANCHORS_BATCH_SIZE),
-        cfg.get(Keys.MODEL_DEVICE),
         renderer);
   }
 

@@ -10,8 +10,10 @@ import static dev.d2o.config.Key.text;
 
 import dev.d2o.config.Key;
 import dev.d2o.config.KeyRegistry;
+import dev.d2o.model.WeightType;
 import dev.d2o.train.TrainConfig;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Every configuration key of the job, declared once with its default, validator and doc. Each
@@ -31,8 +33,12 @@ public final class Keys {
   public static final List<String> PRESETS =
       List.of("none", "pku-saferlhf", "hh-rlhf", "trl-preference", "trl-unpaired");
 
-  /** The values {@code model.device} allows. */
-  public static final List<String> DEVICES = List.of("auto", "cpu", "gpu");
+  /** What {@code model.device} accepts. */
+  public static final Pattern DEVICES_SYNTAX =
+      Pattern.compile("auto|gpu|(cpu|gpu:\\d+)(,(cpu|gpu:\\d+))*");
+
+  /** How {@code model.device} is described in errors and the keys table. */
+  public static final String DEVICES_ALLOWED = "auto, cpu, gpu, or a list such as gpu:0,gpu:1";
 
   private Keys() {}
 
@@ -62,8 +68,6 @@ public final class Keys {
               0,
               0,
               "Partitions of the prompt data (0 = Spark's default parallelism)"));
-  public static final Key<Integer> TREE_DEPTH =
-      declare(integer("run.treeDepth", 2, 1, "Depth of treeAggregate for the gradient sums"));
   public static final Key<String> RUN_ANCHORS_TABLE =
       declare(
           text(
@@ -171,14 +175,35 @@ public final class Keys {
                   "Chat template file (Jinja, or JSON with a chat_template key) used instead of"
                       + " the model's own; empty = the model's tokenizer_config.json")
               .mustMatchOnResume());
-  public static final Key<String> MODEL_DEVICE =
+  public static final Key<String> MODEL_DTYPE =
       declare(
           oneOf(
-              "model.device",
+              "model.dtype",
               "auto",
-              DEVICES,
-              "Where executors run the models: auto (a GPU when DJL sees one, else the CPU), cpu"
-                  + " or gpu"));
+              WeightType.OPTIONS,
+              "Storage of frozen weights (the reference, a LoRA base): auto (the checkpoint's"
+                  + " torch_dtype on a GPU; on a CPU float32 stays float32 and float16/bfloat16"
+                  + " become float16), float32, float16 or bfloat16 (GPU only); compute, adapters"
+                  + " and a full fine-tuning policy stay float32"));
+  public static final Key<String> MODEL_DEVICE =
+      declare(
+          Key.of(
+              "model.device",
+              String.class,
+              "auto",
+              DEVICES_ALLOWED,
+              v -> DEVICES_SYNTAX.matcher(v).matches(),
+              "Where executors hold the models: auto (the task's GPUs when DJL sees one, else the"
+                  + " CPU), cpu, gpu (every GPU Spark gives the task), or a list such as"
+                  + " gpu:0,gpu:1 over which contiguous layer ranges are placed when the model"
+                  + " does not fit one device"));
+  public static final Key<Double> MODEL_DEVICE_MEMORY_GB =
+      declare(
+          nonNegative(
+              "model.deviceMemoryGb",
+              0.0,
+              "Weights each device of model.device may hold, in GB, for placing layers (0 ="
+                  + " 75% of a GPU's memory; no limit on the CPU)"));
 
   // lora
   public static final Key<Integer> LORA_RANK =

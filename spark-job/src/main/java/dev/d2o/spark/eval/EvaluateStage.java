@@ -10,6 +10,7 @@ import dev.d2o.infer.SamplingConfig;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.ModelSpec;
 import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.StageProgress;
 import dev.d2o.spark.config.JobConfig;
@@ -46,26 +47,18 @@ import org.apache.spark.util.LongAccumulator;
  * generations.jsonl} and the training plots under the output directory.
  */
 public final class EvaluateStage {
-  /**
-   * {@link ModelCache} roles: keyed by directory as well, so a new policy directory loads fresh.
-   */
-  public static final String POLICY_ROLE = "eval-policy";
-
-  public static final String REFERENCE_ROLE = "eval-reference";
-
   private EvaluateStage() {}
 
   /** What an executor needs to evaluate prompts: small and serializable. */
   record Spec(
-      String policyDir,
-      String referenceDir,
+      ModelSpec policy,
+      ModelSpec reference,
       SerializableConf conf,
       double temperature,
       int maxNewTokens,
       long seed,
       int batchSize,
       String lengthPolicy,
-      String device,
       PromptRenderer renderer)
       implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -146,15 +139,14 @@ public final class EvaluateStage {
         metricsJsonlOrNull == null ? Map.of() : readMetrics(metricsJsonlOrNull, conf);
     Spec spec =
         new Spec(
-            policyModelDir,
-            referenceModelDir,
+            ModelSpec.frozen(cfg, policyModelDir),
+            ModelSpec.frozen(cfg, referenceModelDir),
             new SerializableConf(conf),
             cfg.get(Keys.EVAL_TEMPERATURE),
             cfg.get(Keys.EVAL_MAX_NEW_TOKENS),
             cfg.get(Keys.RUN_SEED),
             cfg.get(Keys.ANCHORS_BATCH_SIZE),
             cfg.get(Keys.DATA_LENGTH_POLICY),
-            cfg.get(Keys.MODEL_DEVICE),
             PromptFormats.resolve(cfg, referenceModelDir, conf));
     List<EvalRow> rows = evaluate(spark, spec, prompts(spark, cfg, evalInput));
     if (rows.isEmpty()) {
@@ -231,10 +223,8 @@ public final class EvaluateStage {
     if (!it.hasNext()) {
       return List.<EvalRow>of().iterator();
     }
-    Pretrained policy =
-        ModelCache.get(POLICY_ROLE, spec.policyDir(), spec.conf().get(), spec.device());
-    Pretrained reference =
-        ModelCache.get(REFERENCE_ROLE, spec.referenceDir(), spec.conf().get(), spec.device());
+    Pretrained policy = ModelCache.get(spec.policy(), spec.conf().get());
+    Pretrained reference = ModelCache.get(spec.reference(), spec.conf().get());
     PromptEvaluator evaluator =
         new PromptEvaluator(
             policy.model(),

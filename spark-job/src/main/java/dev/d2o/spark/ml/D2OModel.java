@@ -7,6 +7,7 @@ import dev.d2o.infer.Generator;
 import dev.d2o.infer.SamplingConfig;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.ModelSpec;
 import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.SerializableConf;
@@ -167,7 +168,7 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
                   if (in.isEmpty()) {
                     return in.iterator();
                   }
-                  Pretrained p = ModelCache.get("transform", dir, conf.get());
+                  Pretrained p = ModelCache.get(ModelSpec.frozen(dir), conf.get());
                   List<GenerationRequest> reqs = new ArrayList<>();
                   for (Row r : in) {
                     String prompt = r.getString(promptIndex);

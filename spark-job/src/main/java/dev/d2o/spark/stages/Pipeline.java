@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.error.D2oException;
 import dev.d2o.error.InputException;
 import dev.d2o.spark.ClusterEvents;
+import dev.d2o.spark.ProcessMemory;
 import dev.d2o.spark.anchors.AnchorsStage;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
@@ -79,20 +80,25 @@ public final class Pipeline {
     ClusterEvents events = new ClusterEvents();
     spark.sparkContext().addSparkListener(events);
     Tracker tracker = Tracker.noop(); // opened when training starts
-    try (RunDir run =
-        RunDir.open(
-            cfg.get(Keys.RUN_DIR),
-            cfg,
-            resume,
-            overwrite,
-            spark.sparkContext().hadoopConfiguration())) {
+    try (ProcessMemory.HeapSampler heap = new ProcessMemory.HeapSampler(50);
+        RunDir run =
+            RunDir.open(
+                cfg.get(Keys.RUN_DIR),
+                cfg,
+                resume,
+                overwrite,
+                spark.sparkContext().hadoopConfiguration())) {
       RunSummary summary = new RunSummary(run, cfg);
       if (stage == Stage.SFT) {
         tracker = track(cfg, run, resume, summary);
         sft(spark, cfg, run, resume, summary, tracker);
+        summary.driverHeap(heap.peak());
         ObjectNode written = summary.write();
         tracker.finish(RunStatus.FINISHED);
         return written;
+      }
+      if (stage != Stage.ANCHORS) {
+        TrainStage.checkResultSize(spark, cfg); // before the anchors stage's work, not after it
       }
       Dataset<Row> anchors = anchors(spark, cfg, run, stage, resume, input, summary);
       if (stage != Stage.ANCHORS) {
@@ -103,6 +109,7 @@ public final class Pipeline {
         }
       }
       summary.cluster(events);
+      summary.driverHeap(heap.peak());
       ObjectNode written = summary.write();
       tracker.finish(RunStatus.FINISHED);
       return written;

@@ -60,15 +60,34 @@ final class RunSummary {
     node.put(key, (System.nanoTime() - startNanos) / 1e9);
   }
 
-  /** A training stage's start (fresh or resumed), steps, final model and last step's metrics. */
+  /**
+   * A training stage's start (fresh or resumed), steps, final model and last step's metrics, with
+   * what moved per step and the executors' peak memory.
+   */
   void trained(TrainStage.Result r) {
     node.put("train_start", r.start());
     node.put("steps", r.steps().size());
     node.put("final_model", r.finalModel());
+    node.put("train/gradient_tasks", r.gradientTasks());
+    node.put("traffic/bytes_per_step", r.bytesPerStep());
+    node.put("memory/executor_peak_rss_mb", mb(r.executorPeakRssBytes()));
     List<StepResult> steps = r.steps();
     if (!steps.isEmpty()) {
       node.set("last_step", JSON.valueToTree(steps.get(steps.size() - 1).metrics()));
     }
+  }
+
+  /**
+   * The driver's peak heap in use (sampled every 50 ms; uncollected garbage included) and its
+   * limit.
+   */
+  void driverHeap(long peakBytes) {
+    node.put("memory/driver_peak_heap_mb", mb(peakBytes));
+    node.put("memory/driver_max_heap_mb", mb(Runtime.getRuntime().maxMemory()));
+  }
+
+  private static double mb(long bytes) {
+    return bytes < 0 ? -1 : Math.round(bytes / 1048576.0 * 10) / 10.0;
   }
 
   /** The evaluation: how many held-out prompts and where the report is. */

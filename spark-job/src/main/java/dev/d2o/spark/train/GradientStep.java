@@ -1,72 +1,203 @@
 package dev.d2o.spark.train;
 
 import dev.d2o.spark.FaultInjection;
-import dev.d2o.spark.Groups;
+import dev.d2o.spark.PolicyReplica;
+import dev.d2o.spark.ProcessMemory;
+import dev.d2o.train.GradientGroups;
 import dev.d2o.train.GradientSums;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.Partitioner;
 import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaPairRDD;
 import scala.Tuple2;
 
 /**
- * One step's gradient sums, MLlib style: the math is model-core's ({@link GradientSums}: one
- * chunk's sums, {@code merge}), the transport is here. The global batch is cut into canonical
- * chunks by batch position ({@link Groups#byPosition}: positions [c·chunk, (c+1)·chunk) form chunk
- * c, exactly as the single-process trainer cuts it); the batch's rows are grouped by chunk (a small
- * shuffle of token ids), each chunk is one forward/backward on an executor's cached replica at the
- * published weights, and the double-precision sums meet through {@code treeAggregate}. So the step
- * does not depend on partitioning, and a retried task recomputes the same sums.
+ * One step's gradient sums, MLlib style: the math is model-core's ({@link GradientSums}), the
+ * transport is here. The global batch is cut into canonical chunks by batch position (positions
+ * [c·chunk, (c+1)·chunk) form chunk c, exactly as the single-process trainer cuts it), and the
+ * chunks into G contiguous groups ({@link GradientGroups}, {@code train.gradientTasks}). A
+ * partitioner sends each group's chunks to one task, which sums them in chunk order on its
+ * executor's cached replica and returns one result, serialized and rounded to float ({@link
+ * GradientSums#forTransport}); the driver adds the G results in group order. So the step does not
+ * depend on partitioning or completion order (it equals {@code LocalTrainer} with the same G bit
+ * for bit), a retried task recomputes the same sums, and the bytes of results grow with G, the
+ * executors, not with the chunks.
  */
 final class GradientStep {
   private final SparkContext sc;
   private final ReplicaSpec spec;
-  private final int treeDepth;
+  private final int groups;
 
-  GradientStep(SparkContext sc, ReplicaSpec spec, int treeDepth) {
+  /** What a step's gradient tasks returned and moved. */
+  record Outcome(
+      GradientSums sums,
+      long gradientBytes,
+      int replicasSynced,
+      int executors,
+      long peakRssBytes) {}
+
+  /** One task's result: its group, the serialized sums, and what its executor did. */
+  record TaskResult(int group, byte[] sums, boolean synced, String executor, long peakRss)
+      implements Serializable {
+    private static final long serialVersionUID = 1L;
+  }
+
+  GradientStep(SparkContext sc, ReplicaSpec spec, int groups) {
     this.sc = sc;
     this.spec = spec;
-    this.treeDepth = treeDepth;
+    this.groups = groups;
+  }
+
+  /**
+   * G for a run: {@code configured} when > 0, else the executors at the start of training (1 in
+   * local mode, where the driver is the only executor).
+   */
+  static int groups(SparkContext sc, int configured) {
+    if (configured > 0) {
+      return configured;
+    }
+    if (sc.isLocal()) {
+      return 1;
+    }
+    return Math.max(1, sc.getExecutorMemoryStatus().size() - 1); // the driver is listed too
   }
 
   /**
    * The gradient sums of the rows at {@code batch} (indices into {@code data}) at {@code weights}.
    */
-  <R extends Serializable> GradientSums sums(
-      TrainData<R> data, BroadcastWeights weights, int[] batch) {
+  <R extends Serializable> Outcome sums(TrainData<R> data, BroadcastWeights weights, int[] batch) {
     Map<Long, List<Long>> positions = new HashMap<>(); // a row may appear twice across an epoch end
     for (int pos = 0; pos < batch.length; pos++) {
       positions.computeIfAbsent((long) batch[pos], k -> new ArrayList<>()).add((long) pos);
     }
     int chunk = spec.chunk();
-    int chunks = (batch.length + chunk - 1) / chunk;
-    int parallelism = Math.max(1, Math.min(chunks, sc.defaultParallelism()));
+    int chunks = GradientGroups.chunks(batch.length, chunk);
+    int tasks = groups;
     // locals, so the task closures do not capture this (which is not serializable)
     ReplicaSpec replica = spec;
     RowKind<R> kind = data.kind();
-    JavaPairRDD<Long, R> positioned =
+    JavaPairRDD<Integer, Tuple2<Long, R>> byChunk =
         data.rows()
             .filter(t -> positions.containsKey(t._1()))
             .flatMapToPair(
                 t ->
                     positions.get(t._1()).stream()
-                        .map(pos -> new Tuple2<>(pos, t._2()))
+                        .map(pos -> new Tuple2<>((int) (pos / chunk), new Tuple2<>(pos, t._2())))
                         .iterator());
-    return Groups.byPosition(positioned, chunk, parallelism)
-        .mapPartitions(
-            groups -> {
-              FaultInjection.maybeFail("train");
-              FaultInjection.maybeDelay("train");
-              GradientSums sums = GradientSums.zero();
-              while (groups.hasNext()) {
-                sums.merge(
-                    kind.gradient(replica.replica(), replica.runId(), weights, groups.next()));
-              }
-              return List.of(sums).iterator();
-            })
-        .treeAggregate(GradientSums.zero(), GradientSums::merge, GradientSums::merge, treeDepth);
+    List<TaskResult> results =
+        new ArrayList<>(
+            byChunk
+                .groupByKey(new ChunkGroups(chunks, tasks))
+                .mapPartitionsWithIndex(
+                    (group, it) -> task(group, it, kind, replica, weights), false)
+                .collect());
+    results.sort(Comparator.comparingInt(TaskResult::group));
+    GradientSums sums = GradientSums.zero();
+    long bytes = 0;
+    long rss = -1;
+    int synced = 0;
+    java.util.Set<String> executors = new java.util.HashSet<>();
+    for (TaskResult r : results) { // in group order, whatever order the tasks finished in
+      sums.merge(deserialize(r.sums()));
+      bytes += r.sums().length;
+      rss = Math.max(rss, r.peakRss());
+      synced += r.synced() ? 1 : 0;
+      executors.add(r.executor());
+    }
+    return new Outcome(sums, bytes, synced, executors.size(), rss);
+  }
+
+  private static <R extends Serializable> java.util.Iterator<TaskResult> task(
+      int group,
+      java.util.Iterator<Tuple2<Integer, Iterable<Tuple2<Long, R>>>> it,
+      RowKind<R> kind,
+      ReplicaSpec replica,
+      BroadcastWeights weights) {
+    FaultInjection.maybeFail("train");
+    FaultInjection.maybeDelay("train");
+    List<Tuple2<Integer, Iterable<Tuple2<Long, R>>>> chunks = new ArrayList<>();
+    it.forEachRemaining(chunks::add);
+    if (chunks.isEmpty()) {
+      return java.util.Collections.emptyIterator();
+    }
+    chunks.sort(Comparator.comparing(Tuple2::_1));
+    PolicyReplica policy = replica.replica();
+    boolean synced = policy.sync(replica.runId(), weights.version(), weights);
+    GradientSums sums = GradientSums.zero();
+    for (Tuple2<Integer, Iterable<Tuple2<Long, R>>> c : chunks) { // in chunk order
+      List<Tuple2<Long, R>> members = new ArrayList<>();
+      c._2().forEach(members::add);
+      members.sort(Comparator.comparing(Tuple2::_1));
+      List<R> rows = members.stream().map(Tuple2::_2).toList();
+      sums.merge(kind.gradient(policy, replica.runId(), weights, rows));
+    }
+    String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
+    byte[] bytes = serialize(sums.forTransport());
+    return List.of(new TaskResult(group, bytes, synced, executor, ProcessMemory.peakRssBytes()))
+        .iterator();
+  }
+
+  private static byte[] serialize(GradientSums sums) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(sums);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static GradientSums deserialize(byte[] bytes) {
+    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
+      return (GradientSums) in.readObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Chunk c → its group's partition: G partitions, one task each. */
+  static final class ChunkGroups extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int chunks;
+    private final int groups;
+
+    ChunkGroups(int chunks, int groups) {
+      this.chunks = chunks;
+      this.groups = groups;
+    }
+
+    @Override
+    public int numPartitions() {
+      return groups;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return GradientGroups.groupOf((Integer) key, chunks, groups);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ChunkGroups c && c.chunks == chunks && c.groups == groups;
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * chunks + groups;
+    }
   }
 }

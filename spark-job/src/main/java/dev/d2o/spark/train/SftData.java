@@ -5,6 +5,7 @@ import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.ScoreRequest;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.ModelSpec;
 import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
@@ -38,7 +39,7 @@ public final class SftData {
   /** Token ids of the valid rows (id, prompt, response), in id order. */
   public static JavaRDD<SftExample> tokenize(
       Dataset<Row> valid, JobConfig cfg, SerializableConf conf) {
-    String model = cfg.get(Keys.MODEL_PATH);
+    ModelSpec spec = ModelSpec.frozen(cfg, cfg.get(Keys.MODEL_PATH));
     String policy = cfg.get(Keys.DATA_LENGTH_POLICY);
     PromptRenderer renderer = PromptFormats.resolve(cfg, conf.get());
     return valid
@@ -46,7 +47,7 @@ public final class SftData {
         .javaRDD()
         .mapPartitions(
             it -> {
-              Pretrained p = ModelCache.get("reference", model, conf.get());
+              Pretrained p = ModelCache.get(spec, conf.get());
               int context = p.model().config().maxPositions();
               List<SftExample> out = new ArrayList<>();
               while (it.hasNext()) {

@@ -1,12 +1,12 @@
 package dev.d2o.spark.train;
 
 import ai.djl.ndarray.NDManager;
-import dev.d2o.model.CausalLM;
 import dev.d2o.model.LoraAdapters;
 import dev.d2o.model.LoraConfig;
 import dev.d2o.model.ModelConfig;
+import dev.d2o.model.ModelWriter;
 import dev.d2o.model.PeftAdapter;
-import dev.d2o.model.Pretrained;
+import dev.d2o.model.SafeTensorsShards;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
@@ -33,6 +33,9 @@ final class TrainOutputs {
   /** The data position's key for the saved rows a checkpoint starts from. */
   static final String ROWS_KEY = "rows";
 
+  /** The data position's record of G, the gradient tasks per step ({@link GradientStep}). */
+  static final String GRADIENT_TASKS = "gradient_tasks";
+
   private final RunDir run;
   private final JobConfig cfg;
   private final TrainConfig tc;
@@ -40,6 +43,7 @@ final class TrainOutputs {
   private final Checkpoints checkpoints;
   private final ModelConfig modelConfig;
   private final Path localModel;
+  private int gradientTasks;
 
   TrainOutputs(RunDir run, JobConfig cfg, CheckpointStore store, TrainStart start) {
     this.run = run;
@@ -49,6 +53,11 @@ final class TrainOutputs {
     this.checkpoints = new Checkpoints(store.localRoot(), tc.get(TrainConfig.KEEP_CHECKPOINTS));
     this.modelConfig = start.modelConfig();
     this.localModel = start.localModel();
+  }
+
+  /** Records G in every checkpoint, so that a resumed run sums its gradients the same way. */
+  void recordGradientTasks(int groups) {
+    this.gradientTasks = groups;
   }
 
   /**
@@ -68,6 +77,7 @@ final class TrainOutputs {
     position.put("epoch", state.consumedExamples() / datasetSize);
     position.put("offset", state.consumedExamples() % datasetSize);
     position.put("dataset_size", datasetSize);
+    position.put(GRADIENT_TASKS, gradientTasks);
     if (data.source() != null) {
       position.put(ROWS_KEY, data.source()); // refreshed anchors or reference log-probs
     }
@@ -105,28 +115,29 @@ final class TrainOutputs {
   }
 
   /**
-   * Saves the final model under {@code final/} in the Hugging Face layout and returns where it is;
-   * with LoRA that is the base with the adapters merged in, and the adapters alone go to {@code
-   * final-adapter/} in PEFT's format.
+   * Saves the final model under {@code final/} in the Hugging Face layout, as sharded safetensors
+   * in the base's dtype (each tensor as the base checkpoint stores it), and returns where it is.
+   * With LoRA the base is streamed from its checkpoint tensor by tensor with the adapters merged in
+   * (W + (α/r)·B·A per adapted projection), so the driver never holds the whole model; the adapters
+   * alone go to {@code final-adapter/} in PEFT's format.
    */
   String saveFinal(TrainerState state, NDManager manager) {
     LoraConfig lora = cfg.lora();
     Path local = run.localOrStaging("final");
+    long shard = SafeTensorsShards.MAX_SHARD_BYTES;
     if (lora == null) {
-      try (CausalLM model =
-          CausalLM.fromWeights(modelConfig, state.names(), state.weights(), manager)) {
-        Pretrained.save(model, local, localModel);
+      try {
+        ModelWriter.saveWeights(
+            modelConfig, state.names(), state.weights(), localModel, local, shard);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot save the final model to " + local, e);
       }
       return run.upload(local, "final");
     }
     Path adapter = run.localOrStaging("final-adapter");
-    try (Pretrained base = Pretrained.load(localModel, manager);
-        LoraAdapters adapters =
-            LoraAdapters.fromWeights(modelConfig, lora, state.names(), state.weights(), manager);
-        CausalLM merged = adapters.merge(base.model(), manager)) {
-      Pretrained.save(merged, local, localModel);
+    try (LoraAdapters adapters =
+        LoraAdapters.fromWeights(modelConfig, lora, state.names(), state.weights(), manager)) {
+      ModelWriter.saveMerged(localModel, adapters, local, shard, manager);
       PeftAdapter.save(adapters, cfg.get(Keys.MODEL_PATH), adapter);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save the final model to " + local, e);

@@ -4,13 +4,13 @@ import ai.djl.ndarray.NDManager;
 import dev.d2o.error.InputException;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.PolicyReplica;
+import dev.d2o.spark.ResultSize;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.CheckpointStore;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.spark.tracking.Tracker;
 import dev.d2o.train.DataOrder;
-import dev.d2o.train.GradientSums;
 import dev.d2o.train.StepResult;
 import dev.d2o.train.TrainConfig;
 import dev.d2o.train.TrainStoppedException;
@@ -34,10 +34,40 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class TrainStage {
   /**
-   * The outcome: every step's result, where the final model is, and how training started (fresh,
-   * resumed from which checkpoint, or what {@code --resume} found instead).
+   * The outcome of a training stage.
+   *
+   * @param steps each step's result
+   * @param finalModel where the final model is
+   * @param start how training started (fresh, resumed from which checkpoint, or what {@code
+   *     --resume} found instead)
+   * @param gradientTasks G, gradient tasks (and results) per step
+   * @param bytesPerStep mean bytes per step of gradient results and weight broadcasts
+   * @param executorPeakRssBytes the largest peak resident set of an executor JVM, -1 when unknown
    */
-  public record Result(List<StepResult> steps, String finalModel, String start) {}
+  public record Result(
+      List<StepResult> steps,
+      String finalModel,
+      String start,
+      int gradientTasks,
+      double bytesPerStep,
+      long executorPeakRssBytes) {}
+
+  /**
+   * Checks {@code spark.driver.maxResultSize} at start-up, before any stage runs, with the G a
+   * fresh run uses (the stage checks again with the G a resumed checkpoint recorded). A model
+   * directory without a readable {@code config.json} is left for the stages to report.
+   */
+  public static void checkResultSize(SparkSession spark, JobConfig cfg) {
+    org.apache.spark.SparkContext sc = spark.sparkContext();
+    long trainable;
+    try {
+      trainable = ResultSize.trainable(cfg, sc.hadoopConfiguration());
+    } catch (RuntimeException e) {
+      return;
+    }
+    int groups = GradientStep.groups(sc, cfg.get(Keys.train(TrainConfig.GRADIENT_TASKS)));
+    ResultSize.check(sc.getConf(), groups, trainable);
+  }
 
   private final SparkSession spark;
   private final JobConfig cfg;
@@ -91,18 +121,30 @@ public final class TrainStage {
             tracker,
             batchSize / (double) data.size());
     ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
+    int groups = start.gradientTasks(spark.sparkContext(), tc);
+    outputs.recordGradientTasks(groups);
+    ResultSize.check(spark.sparkContext().getConf(), groups, start.trainableCount());
+    GradientStep gradients = new GradientStep(spark.sparkContext(), spec, groups);
+    Traffic traffic = new Traffic(start.trainableCount());
     List<StepResult> steps;
     try (WeightsPublisher weights = new WeightsPublisher(spark)) {
       TrainContext context =
           new TrainContext(spark, cfg, run, spec, weights, new StepTimes(spark.sparkContext()));
       StepExtras<R> extras = data.kind().extras(context);
       TrainData<R> rows = start.rows() == null ? data : extras.resumed(data, start.rows());
-      steps = loop(rows, start.state(), context, extras, log, outputs);
+      steps = loop(rows, start.state(), context, extras, gradients, log, outputs, traffic);
     } finally {
       spark.sparkContext().setJobDescription(null);
     }
     try (NDManager manager = NDManager.newBaseManager()) {
-      return new Result(steps, outputs.saveFinal(start.state(), manager), start.note());
+      String finalModel = outputs.saveFinal(start.state(), manager);
+      return new Result(
+          steps,
+          finalModel,
+          start.note(),
+          groups,
+          traffic.meanBytesPerStep(),
+          traffic.peakRssBytes());
     }
   }
 
@@ -111,12 +153,12 @@ public final class TrainStage {
       TrainerState state,
       TrainContext context,
       StepExtras<R> extras,
+      GradientStep gradients,
       StepLog log,
-      TrainOutputs outputs) {
+      TrainOutputs outputs,
+      Traffic traffic) {
     int maxSteps = tc.get(TrainConfig.MAX_STEPS);
     DataOrder order = new DataOrder(tc.get(TrainConfig.SEED), (int) data.size());
-    GradientStep gradients =
-        new GradientStep(spark.sparkContext(), context.spec(), cfg.get(Keys.TREE_DEPTH));
     StepTimes times = context.times();
     List<StepResult> results = new ArrayList<>();
     TrainData<R> rows = data;
@@ -133,15 +175,15 @@ public final class TrainStage {
         Map<String, Double> probe = extras.probe(step, weights); // after `step` updates; timed
         int[] batch = order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE));
         long t1 = System.nanoTime();
-        GradientSums sums = gradients.sums(rows, weights, batch);
+        GradientStep.Outcome out = gradients.sums(rows, weights, batch);
         double aggregate = StepTimes.since(t1);
         times.put("aggregate", aggregate);
         StepResult r;
         try {
-          r = state.apply(sums, aggregate);
+          r = traffic.record(state.apply(out.sums(), aggregate), out);
         } catch (
             TrainStoppedException stop) { // the stopping step is recorded too, then the run ends
-          log.record(stop.last(), times.metrics(), probe);
+          log.record(traffic.record(stop.last(), out), times.metrics(), probe);
           throw stop;
         }
         results.add(log.record(r, times.metrics(), probe));

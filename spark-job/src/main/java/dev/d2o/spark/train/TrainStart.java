@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
  * @param rows the training rows the checkpoint starts from (relative to the run directory), or null
  *     for the rows the stage was given
  * @param note what the start was, for the console and {@code summary.json}
+ * @param recordedGradientTasks G as the checkpoint recorded it, 0 when fresh or not recorded
  */
 record TrainStart(
     TrainerState state,
@@ -44,7 +45,8 @@ record TrainStart(
     Path localModel,
     boolean resumed,
     String rows,
-    String note) {
+    String note,
+    int recordedGradientTasks) {
   private static final Logger LOG = LoggerFactory.getLogger(TrainStart.class);
 
   /** The starting state of {@code cfg}'s run, from the newest checkpoint when {@code resume}. */
@@ -79,12 +81,33 @@ record TrainStart(
       LOG.info(note);
       Console.line("train: " + note);
       String rows = r.dataPosition().path(TrainOutputs.ROWS_KEY).asText(null);
-      return new TrainStart(r.state(), r.modelConfig(), localModel, true, rows, note);
+      int groups = r.dataPosition().path(TrainOutputs.GRADIENT_TASKS).asInt(0);
+      return new TrainStart(r.state(), r.modelConfig(), localModel, true, rows, note, groups);
     }
     String note = resume ? nothingToResume(run, store) : "started from step 0";
     ModelConfig config = ModelConfig.load(localModel);
     TrainerState state = fresh(localModel, config, cfg.lora(), cfg.get(Keys.RUN_SEED), tc);
-    return new TrainStart(state, config, localModel, false, null, note);
+    return new TrainStart(state, config, localModel, false, null, note, 0);
+  }
+
+  /**
+   * G of this run: the checkpoint's when resuming (so the sums add up as before), else {@code
+   * train.gradientTasks}, else the executors now ({@link GradientStep#groups}).
+   */
+  int gradientTasks(org.apache.spark.SparkContext sc, TrainConfig tc) {
+    if (recordedGradientTasks > 0) {
+      return recordedGradientTasks;
+    }
+    return GradientStep.groups(sc, tc.get(TrainConfig.GRADIENT_TASKS));
+  }
+
+  /** Trainable floats: what every gradient result and weights broadcast carries. */
+  long trainableCount() {
+    long n = 0;
+    for (float[] w : state.weights()) {
+      n += w.length;
+    }
+    return n;
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.ModelSpec;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
@@ -150,6 +151,6 @@ class AnchorsStageIT {
         one.get(0).negativeIds()[one.get(0).negativeIds().length - 1],
         "negative ends with EOS");
     // three stage runs, two threads, many tasks: one load in this (driver = executor) JVM
-    assertEquals(1, ModelCache.loads("reference", cfg.get(Keys.MODEL_PATH)));
+    assertEquals(1, ModelCache.loads(ModelSpec.frozen(cfg, cfg.get(Keys.MODEL_PATH))));
   }
 }

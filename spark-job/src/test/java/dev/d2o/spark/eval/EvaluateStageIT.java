@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2o.error.ConfigException;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.ModelSpec;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.testing.SparkTestBase;
@@ -120,7 +121,8 @@ class EvaluateStageIT extends SparkTestBase {
     for (String f : List.of("report.md", "report.html")) {
       assertTrue(Files.readString(out.resolve(f)).contains("logps/negative"), f);
     }
-    assertEquals(1, ModelCache.loads(EvaluateStage.POLICY_ROLE, samePolicy), "keyed by directory");
+    assertEquals(
+        1, ModelCache.loads(ModelSpec.frozen(cfg, samePolicy)), "keyed by directory and dtype");
   }
 
   @Test

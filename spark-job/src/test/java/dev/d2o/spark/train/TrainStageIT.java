@@ -18,6 +18,7 @@ import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
 import dev.d2o.train.LocalTrainer;
 import dev.d2o.train.StepResult;
+import dev.d2o.train.TrainConfig;
 import dev.d2o.train.TrainExample;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,12 +62,27 @@ class TrainStageIT extends SparkTestBase {
   @Test
   void distributedEqualsSingleProcessOnTheSameGlobalBatches() throws Exception {
     JobConfig cfg =
-        base.with(Keys.RUN_DIR, tmp.resolve("dist").toString()).with(Keys.TRAIN_MAX_STEPS, 20);
+        base.with(Keys.RUN_DIR, tmp.resolve("dist").toString())
+            .with(Keys.TRAIN_MAX_STEPS, 20)
+            .with(Keys.train(TrainConfig.GRADIENT_TASKS), 2); // 3 chunks in 2 tasks: [0], [1, 2]
     Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false);
     List<Double> distLoss = new ArrayList<>();
+    long trainable = TinyModels.llama().parameterCount();
     for (String l : Files.readAllLines(tmp.resolve("dist/metrics.jsonl"))) {
-      distLoss.add(JSON.readTree(l).get("loss").asDouble());
+      JsonNode step = JSON.readTree(l);
+      distLoss.add(step.get("loss").asDouble());
+      // two float results of every trainable weight, plus their serialization headers
+      double gradientBytes = step.get("traffic/gradient_bytes").asDouble();
+      assertTrue(
+          gradientBytes > 2 * 4 * trainable && gradientBytes < 2 * (4 * trainable + 65536),
+          "traffic/gradient_bytes " + gradientBytes + " for " + trainable + " floats");
+      assertTrue(step.get("traffic/broadcast_bytes").asDouble() >= 0, l);
     }
+    JsonNode summary = JSON.readTree(tmp.resolve("dist/summary.json").toFile());
+    assertEquals(2, summary.get("train/gradient_tasks").asInt());
+    assertTrue(summary.get("memory/executor_peak_rss_mb").asDouble() > 0, summary.toString());
+    assertTrue(summary.get("memory/driver_peak_heap_mb").asDouble() > 0, summary.toString());
+    assertTrue(summary.get("traffic/bytes_per_step").asDouble() > 2 * 4 * trainable);
     // the same rows, in the order the distributed stage indexes them (by id), through the local
     // trainer
     List<TrainExample> rows =
@@ -81,8 +97,8 @@ class TrainStageIT extends SparkTestBase {
       LocalTrainer local = new LocalTrainer(policy.model(), cfg.trainConfig());
       List<StepResult> steps = local.train(rows, 20, null);
       assertEquals(20, distLoss.size());
-      for (int i = 0; i < 20; i++) {
-        assertEquals(steps.get(i).metric("loss"), distLoss.get(i), 1e-4, "loss at step " + i);
+      for (int i = 0; i < 20; i++) { // the same G groups, summed in the same order: bit for bit
+        assertEquals(steps.get(i).metric("loss"), distLoss.get(i), "loss at step " + i);
       }
       assertTrue(distLoss.get(19) < distLoss.get(0) - 0.1, "training makes progress: " + distLoss);
       float[][] localW = local.state().weights();
@@ -97,7 +113,7 @@ class TrainStageIT extends SparkTestBase {
       System.out.printf(
           "distributed vs local after 20 steps: max |dw| = %.2e, max |dloss| = %.2e%n",
           maxDiff, maxLossDiff(steps, distLoss));
-      assertTrue(maxDiff <= 1e-4, "final weights differ by " + maxDiff);
+      assertEquals(0, maxDiff, "final weights differ by " + maxDiff);
     }
   }
 
