@@ -3,6 +3,8 @@ package dev.d2o.cli;
 import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.stages.Comparison;
+import dev.d2o.spark.stages.ComparisonReport;
+import dev.d2o.spark.stages.Sweep;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -19,7 +21,9 @@ import picocli.CommandLine.Option;
     name = "compare",
     mixinStandardHelpOptions = true,
     description =
-        "Runs d2o, d2o-instance, dpo, npo and ga with the same anchors, budget and seeds; writes a table.")
+        "Runs d2o, d2o-instance, dpo, npo and ga with the same anchors, budget and seeds (optionally"
+            + " at every value of a grid, each loss's value chosen on a validation split of the"
+            + " training prompts); writes a table.")
 public final class CompareCommand implements Callable<Integer> {
   @Mixin JobOptions options;
 
@@ -42,6 +46,35 @@ public final class CompareCommand implements Callable<Integer> {
   Path loraConf;
 
   @Option(
+      names = "--learning-rates",
+      split = ",",
+      description =
+          "Run every loss at each of these train.learningRate values and choose one per loss on"
+              + " the validation split (default: the configuration's value, no sweep).")
+  List<Double> learningRates = List.of();
+
+  @Option(
+      names = "--betas",
+      split = ",",
+      description = "Also sweep train.beta over these values (default: the configuration's).")
+  List<Double> betas = List.of();
+
+  @Option(
+      names = "--validation-rows",
+      defaultValue = "100",
+      description =
+          "With a sweep: the last N training prompts by id, set aside to choose each loss's value"
+              + " (default: ${DEFAULT-VALUE}).")
+  int validationRows;
+
+  @Option(
+      names = "--also-eval",
+      description =
+          "Another held-out file the chosen runs are measured on, e.g."
+              + " data-samples/harmless/eval-paraphrased.jsonl.")
+  String alsoEval;
+
+  @Option(
       names = "--reuse",
       description = "Read the results of variants whose run directory already has them.")
   boolean reuse;
@@ -52,17 +85,30 @@ public final class CompareCommand implements Callable<Integer> {
     SparkSession spark = SparkSessions.create(cfg);
     try {
       JobConfig lora = loraConf == null ? null : JobConfig.load(loraConf, options.sets);
-      var outcomes = Comparison.run(spark, cfg, losses, lora, reuse);
+      Sweep sweep = new Sweep(learningRates, betas);
+      var outcomes =
+          Comparison.run(
+              spark,
+              cfg,
+              new Comparison.Plan(losses, lora, sweep, validationRows, alsoEval, reuse));
       String command =
           "bin/d2o compare"
               + (options.conf == null ? "" : " --conf " + options.conf)
               + options.sets.stream().map(s -> " --set " + s).reduce("", String::concat)
-              + (loraConf == null ? "" : " --lora-conf " + loraConf);
-      Comparison.write(outcomes, cfg, command, out);
+              + (loraConf == null ? "" : " --lora-conf " + loraConf)
+              + (learningRates.isEmpty() ? "" : " --learning-rates " + join(learningRates))
+              + (betas.isEmpty() ? "" : " --betas " + join(betas))
+              + (sweep.sweeps() ? " --validation-rows " + validationRows : "")
+              + (alsoEval == null ? "" : " --also-eval " + alsoEval);
+      ComparisonReport.write(outcomes, cfg, command, out, sweep);
       System.out.println("wrote " + out);
       return 0;
     } finally {
       spark.stop();
     }
+  }
+
+  private static String join(List<Double> values) {
+    return String.join(",", values.stream().map(String::valueOf).toList());
   }
 }

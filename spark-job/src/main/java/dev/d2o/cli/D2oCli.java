@@ -24,6 +24,9 @@ import picocli.CommandLine.Command;
       KeysCommand.class,
       MakeDataCommand.class,
       TrainCostModelCommand.class,
+      MakeParaphrasedCommand.class,
+      MakeSftCommand.class,
+      JudgeCommand.class,
       CompareCommand.class,
       BenchCommand.class
     })

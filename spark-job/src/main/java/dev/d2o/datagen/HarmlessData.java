@@ -64,18 +64,28 @@ public record HarmlessData(
    */
   public List<Table> tables() {
     return List.of(
-        new Table("train", PROMPT_SCHEMA, train.stream().map(HarmlessData::values).toList()),
-        new Table("eval", PROMPT_SCHEMA, eval.stream().map(HarmlessData::values).toList()),
-        new Table(
-            "sft",
-            SFT_SCHEMA,
-            sft.stream()
-                .map(r -> new Object[] {r.id(), r.category(), r.prompt(), r.response(), r.label()})
-                .toList()),
+        promptTable("train", train),
+        promptTable("eval", eval),
+        sftTable("sft", sft),
         new Table(
             "cost_train", LABELED_SCHEMA, costTrain.stream().map(HarmlessData::values).toList()),
         new Table(
             "cost_test", LABELED_SCHEMA, costTest.stream().map(HarmlessData::values).toList()));
+  }
+
+  /** Prompt rows (the train and eval schema) as a table. */
+  public static Table promptTable(String name, List<PromptRow> rows) {
+    return new Table(name, PROMPT_SCHEMA, rows.stream().map(HarmlessData::values).toList());
+  }
+
+  /** SFT rows (the sft schema) as a table. */
+  public static Table sftTable(String name, List<SftRow> rows) {
+    return new Table(
+        name,
+        SFT_SCHEMA,
+        rows.stream()
+            .map(r -> new Object[] {r.id(), r.category(), r.prompt(), r.response(), r.label()})
+            .toList());
   }
 
   /** Share of harmful responses in the SFT corpus. */

@@ -6,8 +6,10 @@ import dev.d2o.datagen.HarmlessData.SftRow;
 import dev.d2o.datagen.TopicBook.Topic;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -46,12 +48,16 @@ public final class HarmlessGenerator {
     }
   }
 
-  private record Drawn(Topic topic, String prompt) {}
+  /** A prompt with the topic it was written for. */
+  public record TopicPrompt(Topic topic, String prompt) {}
 
   private final TopicBook book;
+  private final HarmlessGrammar grammar;
 
+  /** A generator of this book's texts; fails when the book breaks the grammar's rules. */
   public HarmlessGenerator(TopicBook book) {
     this.book = book;
+    this.grammar = new HarmlessGrammar(book);
   }
 
   /** Generates every split. */
@@ -69,12 +75,12 @@ public final class HarmlessGenerator {
       throw new IllegalArgumentException(
           "sftHarmfulShare must be in [0, 1], got " + o.sftHarmfulShare());
     }
-    List<Drawn> prompts = drawPrompts(o.train() + o.eval(), stream(o.seed(), "prompts"));
-    List<Drawn> trainPrompts = prompts.subList(0, o.train());
-    List<Drawn> evalPrompts = prompts.subList(o.train(), prompts.size());
+    List<TopicPrompt> prompts = drawPrompts(o.train() + o.eval(), stream(o.seed(), "prompts"));
+    List<TopicPrompt> trainPrompts = prompts.subList(0, o.train());
+    List<TopicPrompt> evalPrompts = prompts.subList(o.train(), prompts.size());
     List<PromptRow> train = pairs("train", trainPrompts, stream(o.seed(), "train"));
     List<PromptRow> eval = pairs("eval", evalPrompts, stream(o.seed(), "eval"));
-    List<SftRow> sft = sft(trainPrompts, o.sftHarmfulShare(), stream(o.seed(), "sft"));
+    List<SftRow> sft = sft("sft", trainPrompts, 1, o.sftHarmfulShare(), stream(o.seed(), "sft"));
     List<LabeledRow> costTrain =
         labeled(
             "cost-train", trainPrompts.subList(0, o.costTrain()), stream(o.seed(), "cost-train"));
@@ -82,15 +88,24 @@ public final class HarmlessGenerator {
     return new HarmlessData(train, eval, sft, costTrain, costTest);
   }
 
+  /**
+   * Held-out rows for prompts written elsewhere (e.g. {@link ParaphrasedPrompts}): for each, a
+   * helpful and a harmful response drawn for its topic exactly as for the generated splits, from a
+   * stream of its own named {@code split}; ids are {@code split-00000}, ...
+   */
+  public List<PromptRow> rowsFor(String split, List<TopicPrompt> prompts, long seed) {
+    return pairs(split, prompts, stream(seed, split));
+  }
+
   private static Random stream(long seed, String name) {
     // String.hashCode is specified, so this is stable across JVMs
     return new Random(seed * 1_000_003L + name.hashCode());
   }
 
-  private List<Drawn> drawPrompts(int count, Random rng) {
+  private List<TopicPrompt> drawPrompts(int count, Random rng) {
     List<List<Topic>> categories = new ArrayList<>(book.categories().values());
     Set<String> seen = new HashSet<>();
-    List<Drawn> out = new ArrayList<>(count);
+    List<TopicPrompt> out = new ArrayList<>(count);
     int misses = 0;
     while (out.size() < count) {
       if (misses > MAX_MISSES) {
@@ -104,17 +119,14 @@ public final class HarmlessGenerator {
       }
       List<Topic> topics = pick(categories, rng);
       Topic topic = pick(topics, rng);
-      String who = pick(book.slot("who"), rng);
-      String body =
-          pick(topic.prompts(), rng)
-              .replace("{who}", who)
-              .replace("{Who}", capitalize(who))
-              .replace("{when}", pick(book.slot("when"), rng));
-      String prompt =
-          (pick(book.slot("prefix"), rng) + " " + body + " " + pick(book.slot("suffix"), rng))
-              .strip();
+      // The draws keep their historical order (who before the template), so seeds keep their data.
+      String who = pick(book.slot(HarmlessGrammar.WHO), rng);
+      Template template = pick(topic.prompts(), rng);
+      String body = grammar.promptBody(template, who, pick(book.slot(HarmlessGrammar.WHEN), rng));
+      String prefix = pick(book.slot(HarmlessGrammar.PREFIX), rng);
+      String prompt = grammar.prompt(prefix, body, pick(book.slot(HarmlessGrammar.SUFFIX), rng));
       if (prompt.split("\\s+").length <= MAX_PROMPT_WORDS && seen.add(prompt)) {
-        out.add(new Drawn(topic, prompt));
+        out.add(new TopicPrompt(topic, prompt));
         misses = 0;
       } else {
         misses++;
@@ -123,10 +135,10 @@ public final class HarmlessGenerator {
     return out;
   }
 
-  private List<PromptRow> pairs(String split, List<Drawn> prompts, Random rng) {
+  private List<PromptRow> pairs(String split, List<TopicPrompt> prompts, Random rng) {
     List<PromptRow> out = new ArrayList<>(prompts.size());
     for (int i = 0; i < prompts.size(); i++) {
-      Drawn d = prompts.get(i);
+      TopicPrompt d = prompts.get(i);
       out.add(
           new PromptRow(
               id(split, i),
@@ -139,18 +151,37 @@ public final class HarmlessGenerator {
     return out;
   }
 
-  private List<SftRow> sft(List<Drawn> prompts, double harmfulShare, Random rng) {
-    int harmful = (int) Math.round(harmfulShare * prompts.size());
+  /**
+   * A supervised fine-tuning corpus of {@code perPrompt} fresh responses for each prompt (rows in
+   * rounds: every prompt once, then again), an exact share of them harmful, deterministic for the
+   * seed; ids are {@code split-00000}, ...
+   */
+  public List<SftRow> sftCorpus(
+      String split, List<TopicPrompt> prompts, int perPrompt, double harmfulShare, long seed) {
+    if (perPrompt < 1 || !(harmfulShare >= 0 && harmfulShare <= 1)) {
+      throw new IllegalArgumentException(
+          "need perPrompt ≥ 1 and harmfulShare in [0, 1]; got perPrompt="
+              + perPrompt
+              + " harmfulShare="
+              + harmfulShare);
+    }
+    return sft(split, prompts, perPrompt, harmfulShare, stream(seed, split));
+  }
+
+  private List<SftRow> sft(
+      String split, List<TopicPrompt> prompts, int rounds, double harmfulShare, Random rng) {
+    int rows = rounds * prompts.size();
+    int harmful = (int) Math.round(harmfulShare * rows);
     List<Integer> labels = new ArrayList<>(Collections.nCopies(harmful, 1));
-    labels.addAll(Collections.nCopies(prompts.size() - harmful, 0));
+    labels.addAll(Collections.nCopies(rows - harmful, 0));
     Collections.shuffle(labels, rng);
-    List<SftRow> out = new ArrayList<>(prompts.size());
-    for (int i = 0; i < prompts.size(); i++) {
-      Drawn d = prompts.get(i);
+    List<SftRow> out = new ArrayList<>(rows);
+    for (int i = 0; i < rows; i++) {
+      TopicPrompt d = prompts.get(i % prompts.size());
       int label = labels.get(i);
       out.add(
           new SftRow(
-              id("sft", i),
+              id(split, i),
               d.topic().category(),
               d.prompt(),
               response(d.topic(), label == 1, rng),
@@ -159,9 +190,9 @@ public final class HarmlessGenerator {
     return out;
   }
 
-  private List<LabeledRow> labeled(String split, List<Drawn> prompts, Random rng) {
+  private List<LabeledRow> labeled(String split, List<TopicPrompt> prompts, Random rng) {
     List<LabeledRow> out = new ArrayList<>(2 * prompts.size());
-    for (Drawn d : prompts) {
+    for (TopicPrompt d : prompts) {
       // Which class comes first varies, so row order carries no label.
       boolean harmfulFirst = rng.nextBoolean();
       for (boolean harmful : new boolean[] {harmfulFirst, !harmfulFirst}) {
@@ -180,7 +211,8 @@ public final class HarmlessGenerator {
   /**
    * One response of the given class: a shared frame filled with this class's actions ({A}, {B}), an
    * action of the other class under a negation ({N}), an opener ({S}), a negation ({X}) and a
-   * reason ({R}). Redrawn while longer than {@link #MAX_RESPONSE_WORDS} words.
+   * reason ({R}), composed by {@link HarmlessGrammar#response}. Redrawn while longer than {@link
+   * #MAX_RESPONSE_WORDS} words.
    */
   String response(Topic topic, boolean harmful, Random rng) {
     List<String> own = harmful ? topic.risky() : topic.safe();
@@ -188,15 +220,17 @@ public final class HarmlessGenerator {
     for (int attempt = 0; ; attempt++) {
       int a = rng.nextInt(own.size());
       int b = (a + 1 + rng.nextInt(own.size() - 1)) % own.size();
-      String text =
-          pick(book.frames(), rng)
-              .replace("{A}", own.get(a))
-              .replace("{B}", own.get(b))
-              .replace("{N}", pick(other, rng))
-              .replace("{S}", pick(book.slot("S"), rng))
-              .replace("{X}", pick(book.slot("X"), rng))
-              .replace("{R}", pick(book.slot("R"), rng));
-      text = sentenceCase(text);
+      Template frame = pick(book.frames(), rng);
+      // Every slot is drawn, used or not, in this order, so seeds keep their data.
+      Map<String, String> fills = new HashMap<>();
+      fills.put(HarmlessGrammar.OWN, own.get(a));
+      fills.put(HarmlessGrammar.SECOND, own.get(b));
+      fills.put(HarmlessGrammar.NEGATED, pick(other, rng));
+      for (String slot :
+          List.of(HarmlessGrammar.OPENER, HarmlessGrammar.NEGATION, HarmlessGrammar.REASON)) {
+        fills.put(slot, pick(book.slot(slot), rng));
+      }
+      String text = grammar.response(frame, fills);
       if (text.split("\\s+").length <= MAX_RESPONSE_WORDS || attempt >= 100) {
         return text;
       }
@@ -209,25 +243,5 @@ public final class HarmlessGenerator {
 
   private static <T> T pick(List<T> list, Random rng) {
     return list.get(rng.nextInt(list.size()));
-  }
-
-  static String capitalize(String s) {
-    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
-  }
-
-  /** Capitalizes the first letter and every letter that follows ". ". */
-  static String sentenceCase(String s) {
-    StringBuilder out = new StringBuilder(s.length());
-    boolean start = true;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      out.append(start && Character.isLetter(c) ? Character.toUpperCase(c) : c);
-      if (Character.isLetter(c)) {
-        start = false;
-      } else if (c == '.' && i + 1 < s.length() && s.charAt(i + 1) == ' ') {
-        start = true;
-      }
-    }
-    return out.toString();
   }
 }

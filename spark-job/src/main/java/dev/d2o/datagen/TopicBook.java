@@ -22,14 +22,18 @@ public final class TopicBook {
 
   /** One topic: prompt templates and the actions of each class. */
   public record Topic(
-      String category, String name, List<String> prompts, List<String> safe, List<String> risky) {}
+      String category,
+      String name,
+      List<Template> prompts,
+      List<String> safe,
+      List<String> risky) {}
 
   private final Map<String, List<Topic>> categories;
   private final Map<String, List<String>> slots;
-  private final List<String> frames;
+  private final List<Template> frames;
 
   private TopicBook(
-      Map<String, List<Topic>> categories, Map<String, List<String>> slots, List<String> frames) {
+      Map<String, List<Topic>> categories, Map<String, List<String>> slots, List<Template> frames) {
     this.categories = categories;
     this.slots = slots;
     this.frames = frames;
@@ -52,7 +56,7 @@ public final class TopicBook {
   static TopicBook parse(String text, String source) {
     Map<String, List<Topic>> categories = new LinkedHashMap<>();
     Map<String, List<String>> slots = new LinkedHashMap<>();
-    List<String> frames = new ArrayList<>();
+    List<Template> frames = new ArrayList<>();
     String category = null;
     Topic topic = null;
     int n = 0;
@@ -86,12 +90,13 @@ public final class TopicBook {
             if (topic == null) {
               throw new IllegalArgumentException(where + ": '" + kind + "' before any topic");
             }
-            (kind.equals("prompt")
-                    ? topic.prompts()
-                    : kind.equals("safe") ? topic.safe() : topic.risky())
-                .add(rest);
+            if (kind.equals("prompt")) {
+              topic.prompts().add(template(rest, where));
+            } else {
+              (kind.equals("safe") ? topic.safe() : topic.risky()).add(rest);
+            }
           }
-          case "frame" -> frames.add(rest);
+          case "frame" -> frames.add(template(rest, where));
           case "slot" -> {
             int eq = rest.indexOf('=');
             if (eq < 0) {
@@ -118,6 +123,14 @@ public final class TopicBook {
     return new TopicBook(categories, slots, List.copyOf(frames));
   }
 
+  private static Template template(String text, String where) {
+    try {
+      return Template.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Categories in file order, each with its topics. */
   public Map<String, List<Topic>> categories() {
     return categories;
@@ -134,7 +147,7 @@ public final class TopicBook {
   }
 
   /** The response frames, shared by both classes. */
-  public List<String> frames() {
+  public List<Template> frames() {
     return frames;
   }
 }

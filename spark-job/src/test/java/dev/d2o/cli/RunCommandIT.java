@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,6 +82,14 @@ class RunCommandIT {
     assertTrue(
         lines.get(0).contains("\"eval/harmful_rate\""), "the harmful-rate probe runs at step 0");
     assertTrue(!lines.get(1).contains("\"eval/harmful_rate\""), "and every 2 steps");
+    for (String judged :
+        List.of(
+            "eval/judge/helpful_rate",
+            "eval/judge/harmful_rate",
+            "eval/judge/wellformed_rate",
+            "eval/cost_model/agreement")) {
+      assertTrue(lines.get(0).contains("\"" + judged + "\""), judged + ": " + lines.get(0));
+    }
     ObjectMapper json = new ObjectMapper();
     for (int i = 0; i < 3; i++) {
       JsonNode m = json.readTree(lines.get(i));
@@ -102,6 +111,7 @@ class RunCommandIT {
     }
     JsonNode report = new ObjectMapper().readTree(run.resolve("eval/report.json").toFile());
     assertTrue(report.toString().contains("harmful_rate"), report.toString());
+    assertTrue(report.get("policy").get("judge/wellformed_rate").isNumber(), report.toString());
     for (String f :
         new String[] {
           "config.conf",
@@ -113,7 +123,8 @@ class RunCommandIT {
           "eval/report.html",
           "eval/loss.png",
           "checkpoints/checkpoint-00000003/_COMPLETE",
-          "eval/harmful_rate.png"
+          "eval/harmful_rate.png",
+          "eval/judge_rates.png"
         }) {
       assertTrue(Files.exists(run.resolve(f)), f);
     }

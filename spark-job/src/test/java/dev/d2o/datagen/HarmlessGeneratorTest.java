@@ -9,8 +9,10 @@ import dev.d2o.datagen.HarmlessData.LabeledRow;
 import dev.d2o.datagen.HarmlessData.PromptRow;
 import dev.d2o.datagen.HarmlessData.SftRow;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -85,6 +87,35 @@ class HarmlessGeneratorTest {
               : 0;
     }
     assertTrue(same < 300, same + " SFT responses copy the train split's responses");
+  }
+
+  @Test
+  void sftCorpusDrawsFreshResponsesPerPromptAtTheExactShare() {
+    HarmlessGenerator g = new HarmlessGenerator(TopicBook.builtIn());
+    Map<String, TopicBook.Topic> topics = new HashMap<>();
+    HarmlessGrammar.builtIn().topics().forEach(t -> topics.put(t.name(), t));
+    List<HarmlessGenerator.TopicPrompt> prompts = new ArrayList<>();
+    for (PromptRow r : data.train().subList(0, 100)) {
+      prompts.add(new HarmlessGenerator.TopicPrompt(topics.get(r.topic()), r.prompt()));
+    }
+    List<SftRow> rows = g.sftCorpus("sft", prompts, 3, 0.45, 0);
+    assertEquals(rows, g.sftCorpus("sft", prompts, 3, 0.45, 0), "deterministic");
+    assertEquals(300, rows.size());
+    assertEquals(135, rows.stream().mapToInt(SftRow::label).sum());
+    Set<String> responses = new HashSet<>();
+    for (int i = 0; i < rows.size(); i++) {
+      SftRow r = rows.get(i);
+      assertEquals(String.format("sft-%05d", i), r.id());
+      assertEquals(prompts.get(i % 100).prompt(), r.prompt(), "rows go in rounds over the prompts");
+      JudgeLabel expected = r.label() == 1 ? JudgeLabel.HARMFUL : JudgeLabel.HELPFUL;
+      assertEquals(expected, Judge.builtIn().label(r.prompt(), r.response()).label(), r.response());
+      responses.add(r.prompt() + "\n" + r.response());
+    }
+    assertTrue(responses.size() > 290, "fresh draws: " + responses.size() + " distinct of 300");
+    assertEquals(
+        "need perPrompt ≥ 1 and harmfulShare in [0, 1]; got perPrompt=0 harmfulShare=0.45",
+        assertThrows(IllegalArgumentException.class, () -> g.sftCorpus("sft", prompts, 0, 0.45, 0))
+            .getMessage());
   }
 
   @Test

@@ -29,12 +29,22 @@ public record InputColumns(String second, String alias, List<String> optional) {
   /** Optional column of held-out data: a helpful response (the helpfulness proxy). */
   public static final String HELPFUL = "helpful";
 
+  /**
+   * Optional column of held-out data: the prompt's topic in the synthetic world, which the exact
+   * judge ({@link dev.d2o.datagen.Judge}) reads answers against when the prompt is not one its
+   * templates write (e.g. {@code harmless/eval-paraphrased.jsonl}).
+   */
+  public static final String TOPIC = "topic";
+
   /** Training prompts: {@code negative} (or {@code rejected}). */
   public static final InputColumns NEGATIVES = new InputColumns("negative", "rejected", List.of());
 
-  /** Held-out prompts: as training prompts, with an optional {@value #HELPFUL} answer. */
+  /**
+   * Held-out prompts: as training prompts, with an optional {@value #HELPFUL} answer and {@value
+   * #TOPIC}.
+   */
   public static final InputColumns HELD_OUT =
-      new InputColumns("negative", "rejected", List.of(HELPFUL));
+      new InputColumns("negative", "rejected", List.of(HELPFUL, TOPIC));
 
   /** The SFT corpus: {@code response}. */
   public static final InputColumns SFT = new InputColumns("response", null, List.of());

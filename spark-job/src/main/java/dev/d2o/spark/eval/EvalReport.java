@@ -33,6 +33,21 @@ public final class EvalReport {
           },
           new String[] {
             EvalResult.HELPFUL_LOGP, "mean per-token log-prob of the held-out helpful responses"
+          },
+          new String[] {
+            JudgedAnswers.HELPFUL_RATE,
+            "fraction the exact judge labels helpful (well-formed, on topic, safe)"
+          },
+          new String[] {
+            JudgedAnswers.HARMFUL_RATE,
+            "fraction the exact judge labels harmful (well-formed, risky advice)"
+          },
+          new String[] {
+            JudgedAnswers.WELLFORMED_RATE, "fraction the judge can read with the data's grammar"
+          },
+          new String[] {
+            JudgedAnswers.AGREEMENT,
+            "fraction on which the cost model's harmful flag equals the judge's"
           });
 
   /**
@@ -55,8 +70,11 @@ public final class EvalReport {
 
   private EvalReport() {}
 
-  /** {@code report.md}: the settings, the table and links to the plots. */
-  public static String markdown(EvalResult r, Settings s, List<String> plots) {
+  /**
+   * {@code report.md}: the settings, the table, {@code pairs} (the section of {@link AnswerPairs},
+   * may be empty) and links to the plots.
+   */
+  public static String markdown(EvalResult r, Settings s, List<String> plots, String pairs) {
     StringBuilder sb = new StringBuilder("# D2O evaluation\n\n");
     sb.append("- prompts: ").append(r.prompts()).append('\n');
     sb.append("- policy: `")
@@ -91,7 +109,10 @@ public final class EvalReport {
           .append(d[1])
           .append(" |\n");
     }
-    sb.append("\nn/a: not measured (no cost model, or no `helpful` column).\n");
+    sb.append(
+        "\nn/a: not measured (no cost model, no `helpful` column, or prompts the judge has no topic"
+            + " for).\n");
+    sb.append(pairs);
     if (!plots.isEmpty()) {
       sb.append("\n## Training\n\n");
       plots.forEach(p -> sb.append("![").append(p).append("](").append(p).append(")\n"));
@@ -188,13 +209,15 @@ public final class EvalReport {
   }
 
   /**
-   * {@code generations.jsonl}: id, prompt, both responses, and the harmful flags when a cost model
-   * scored them.
+   * {@code generations.jsonl}: id, prompt, both responses, the harmful flags when a cost model
+   * scored them and the judge's labels when it judged them.
    */
   public static String generations(
       List<EvalRow> rows,
       Map<String, Boolean> policyHarmful,
-      Map<String, Boolean> referenceHarmful) {
+      Map<String, Boolean> referenceHarmful,
+      JudgedAnswers policyJudged,
+      JudgedAnswers referenceJudged) {
     StringBuilder sb = new StringBuilder();
     for (EvalRow row : rows) {
       ObjectNode o = JSON.createObjectNode();
@@ -206,6 +229,10 @@ public final class EvalReport {
       if (policyHarmful != null) {
         o.put("policy_harmful", policyHarmful.get(row.id()))
             .put("reference_harmful", referenceHarmful.get(row.id()));
+      }
+      if (policyJudged.label(row.id()) != null) {
+        o.put("policy_judge", policyJudged.label(row.id()))
+            .put("reference_judge", referenceJudged.label(row.id()));
       }
       sb.append(o).append('\n');
     }

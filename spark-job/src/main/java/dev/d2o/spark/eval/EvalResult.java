@@ -41,6 +41,8 @@ public record EvalResult(int prompts, ModelStats reference, ModelStats policy)
    *     model
    * @param helpfulLogpPerToken Σ log π(helpful|x) / Σ helpful tokens over the rows with a helpful
    *     response; NaN without any
+   * @param judge the exact judge's rates and the cost model's agreement with it ({@link
+   *     JudgedAnswers#METRICS}), NaN when the judge does not apply
    */
   public record ModelStats(
       double logpNegative,
@@ -49,40 +51,47 @@ public record EvalResult(int prompts, ModelStats reference, ModelStats policy)
       double distinct2,
       double responseTokens,
       double harmfulRate,
-      double helpfulLogpPerToken)
+      double helpfulLogpPerToken,
+      Map<String, Double> judge)
       implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The metrics by name, in report order. */
     public Map<String, Double> asMap() {
-      return orderedMap(
-          new Object[] {
-            LOGPS_NEGATIVE,
-            logpNegative,
-            KL,
-            kl,
-            DISTINCT_1,
-            distinct1,
-            DISTINCT_2,
-            distinct2,
-            RESPONSE_TOKENS,
-            responseTokens,
-            HARMFUL_RATE,
-            harmfulRate,
-            HELPFUL_LOGP,
-            helpfulLogpPerToken
-          });
+      Map<String, Double> m =
+          orderedMap(
+              new Object[] {
+                LOGPS_NEGATIVE,
+                logpNegative,
+                KL,
+                kl,
+                DISTINCT_1,
+                distinct1,
+                DISTINCT_2,
+                distinct2,
+                RESPONSE_TOKENS,
+                responseTokens,
+                HARMFUL_RATE,
+                harmfulRate,
+                HELPFUL_LOGP,
+                helpfulLogpPerToken
+              });
+      m.putAll(judge);
+      return m;
     }
   }
 
   /**
    * The summary of {@code rows}; {@code policyHarmful}/{@code referenceHarmful} give the cost
-   * model's verdict per row id, or are null when no cost model is configured.
+   * model's verdict per row id, or are null when no cost model is configured; {@code policyJudged}
+   * and {@code referenceJudged} are the judge's labels of the two models' answers.
    */
   public static EvalResult of(
       List<EvalRow> rows,
       Map<String, Boolean> policyHarmful,
-      Map<String, Boolean> referenceHarmful) {
+      Map<String, Boolean> referenceHarmful,
+      JudgedAnswers policyJudged,
+      JudgedAnswers referenceJudged) {
     int n = rows.size();
     double policyNeg = 0;
     double refNeg = 0;
@@ -110,7 +119,8 @@ public record EvalResult(int prompts, ModelStats reference, ModelStats policy)
             Diversity.distinct(policyUnits, 2),
             meanLength(policyUnits),
             rate(policyHarmful, n),
-            helpfulTokens == 0 ? Double.NaN : policyHelpful / helpfulTokens);
+            helpfulTokens == 0 ? Double.NaN : policyHelpful / helpfulTokens,
+            policyJudged.rates());
     ModelStats reference =
         new ModelStats(
             refNeg / n,
@@ -119,7 +129,8 @@ public record EvalResult(int prompts, ModelStats reference, ModelStats policy)
             Diversity.distinct(refUnits, 2),
             meanLength(refUnits),
             rate(referenceHarmful, n),
-            helpfulTokens == 0 ? Double.NaN : refHelpful / helpfulTokens);
+            helpfulTokens == 0 ? Double.NaN : refHelpful / helpfulTokens,
+            referenceJudged.rates());
     return new EvalResult(n, reference, policy);
   }
 

@@ -26,6 +26,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,9 +41,10 @@ import org.apache.spark.util.LongAccumulator;
 /**
  * The {@code evaluate} stage: on held-out prompts, executors generate one response per prompt with
  * the policy and with the reference and score negatives, the policy's responses and optional
- * helpful responses exactly under both ({@link PromptEvaluator}); the driver adds distinct-n and
- * the cost model's harmful rate and writes {@code report.md}, {@code report.json}, {@code
- * report.html}, {@code generations.jsonl} and the training plots under the output directory.
+ * helpful responses exactly under both ({@link PromptEvaluator}); the driver adds distinct-n, the
+ * cost model's harmful rate and the exact judge's rates ({@link JudgedAnswers}) and writes {@code
+ * report.md} (with {@link AnswerPairs}), {@code report.json}, {@code report.html}, {@code
+ * generations.jsonl} and the training plots under the output directory.
  */
 public final class EvaluateStage {
   private EvaluateStage() {}
@@ -150,19 +152,23 @@ public final class EvaluateStage {
     if (rows.isEmpty()) {
       throw new InputException("evaluate: the held-out data has no rows to evaluate (data.eval)");
     }
+    Map<String, String> policyTexts = new LinkedHashMap<>();
+    Map<String, String> referenceTexts = new LinkedHashMap<>();
+    rows.forEach(r -> policyTexts.put(r.id(), r.policyText()));
+    rows.forEach(r -> referenceTexts.put(r.id(), r.referenceText()));
     Map<String, Boolean> policyHarmful = null;
     Map<String, Boolean> referenceHarmful = null;
     if (cost != null) {
       spark.sparkContext().setJobDescription("d2o evaluate: the cost model scores the responses");
-      Map<String, String> policyTexts = new LinkedHashMap<>();
-      Map<String, String> referenceTexts = new LinkedHashMap<>();
-      rows.forEach(r -> policyTexts.put(r.id(), r.policyText()));
-      rows.forEach(r -> referenceTexts.put(r.id(), r.referenceText()));
       policyHarmful = cost.harmful(spark, policyTexts);
       referenceHarmful = cost.harmful(spark, referenceTexts);
     }
+    Map<String, JudgedAnswers.Prompt> asked = judgePrompts(rows, evalInput);
+    JudgedAnswers policyJudged = JudgedAnswers.of(asked, policyTexts, policyHarmful);
+    JudgedAnswers referenceJudged = JudgedAnswers.of(asked, referenceTexts, referenceHarmful);
     spark.sparkContext().setJobDescription(null);
-    EvalResult result = EvalResult.of(rows, policyHarmful, referenceHarmful);
+    EvalResult result =
+        EvalResult.of(rows, policyHarmful, referenceHarmful, policyJudged, referenceJudged);
     EvalReport.Settings settings =
         new EvalReport.Settings(
             policyModelDir,
@@ -177,8 +183,7 @@ public final class EvaluateStage {
         result,
         settings,
         rows,
-        policyHarmful,
-        referenceHarmful,
+        new Judged(policyHarmful, referenceHarmful, policyJudged, referenceJudged),
         TrainingPlots.render(metrics, TrainingPlots.WIDTH, TrainingPlots.HEIGHT));
     return result;
   }
@@ -244,6 +249,27 @@ public final class EvaluateStage {
     return out.iterator();
   }
 
+  /** The cost model's flags and the judge's labels of both models' answers. */
+  private record Judged(
+      Map<String, Boolean> policyHarmful,
+      Map<String, Boolean> referenceHarmful,
+      JudgedAnswers policy,
+      JudgedAnswers reference) {}
+
+  /** Each evaluated row's prompt with its {@code topic} column when the held-out data has one. */
+  private static Map<String, JudgedAnswers.Prompt> judgePrompts(
+      List<EvalRow> rows, Dataset<Row> evalInput) {
+    Map<String, String> topics = new HashMap<>();
+    if (Arrays.asList(evalInput.columns()).contains(InputColumns.TOPIC)) {
+      for (Row r : evalInput.select("id", InputColumns.TOPIC).collectAsList()) {
+        topics.put(r.getString(0), r.getString(1));
+      }
+    }
+    Map<String, JudgedAnswers.Prompt> out = new LinkedHashMap<>();
+    rows.forEach(r -> out.put(r.id(), new JudgedAnswers.Prompt(r.prompt(), topics.get(r.id()))));
+    return out;
+  }
+
   private static Map<String, TrainingPlots.Curve> readMetrics(String location, Configuration conf) {
     Path p = HadoopFiles.qualify(location);
     if (!HadoopFiles.exists(p, conf)) {
@@ -258,22 +284,30 @@ public final class EvaluateStage {
       EvalResult result,
       EvalReport.Settings settings,
       List<EvalRow> rows,
-      Map<String, Boolean> policyHarmful,
-      Map<String, Boolean> referenceHarmful,
+      Judged judged,
       Map<String, byte[]> plots) {
     Path dir = HadoopFiles.qualify(outDir);
     plots.forEach(
         (name, png) -> HadoopFiles.writeAtomically(new Path(dir, name), conf, os -> os.write(png)));
     HadoopFiles.writeString(
         new Path(dir, "generations.jsonl"),
-        EvalReport.generations(rows, policyHarmful, referenceHarmful),
+        EvalReport.generations(
+            rows,
+            judged.policyHarmful(),
+            judged.referenceHarmful(),
+            judged.policy(),
+            judged.reference()),
         conf);
     HadoopFiles.writeString(new Path(dir, "report.json"), EvalReport.json(result, settings), conf);
     HadoopFiles.writeString(
         new Path(dir, "report.html"), EvalReport.html(result, settings, plots), conf);
     HadoopFiles.writeString(
         new Path(dir, "report.md"),
-        EvalReport.markdown(result, settings, List.copyOf(plots.keySet())),
+        EvalReport.markdown(
+            result,
+            settings,
+            List.copyOf(plots.keySet()),
+            AnswerPairs.markdown(rows, judged.policy(), judged.reference(), settings.seed())),
         conf);
   }
 }

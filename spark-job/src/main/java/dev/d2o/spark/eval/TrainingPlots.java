@@ -105,6 +105,18 @@ public final class TrainingPlots {
         List.of("eval/harmful_rate"),
         width,
         height);
+    plot(
+        out,
+        metrics,
+        "judge_rates.png",
+        "The exact judge on the probe's answers",
+        "rate",
+        List.of(
+            "eval/" + JudgedAnswers.HELPFUL_RATE,
+            "eval/" + JudgedAnswers.HARMFUL_RATE,
+            "eval/" + JudgedAnswers.WELLFORMED_RATE),
+        width,
+        height);
     return out;
   }
 

@@ -4,20 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
-import dev.d2o.spark.eval.LinePlot;
+import dev.d2o.spark.eval.EvaluateStage;
+import dev.d2o.spark.eval.JudgedAnswers;
 import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.train.Metrics;
-import dev.d2o.train.TrainConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.spark.sql.SparkSession;
@@ -31,50 +27,201 @@ import org.apache.spark.sql.SparkSession;
 public final class Comparison {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** One loss's outcome. */
+  /**
+   * One run's outcome.
+   *
+   * @param loss the variant (a loss, or {@code d2o-lora})
+   * @param value the grid value ({@link Sweep.Point#name()})
+   * @param report the {@code report.json} the table shows: the held-out prompts of {@code
+   *     data.eval} (for a sweep only the chosen value's, else null)
+   * @param validation the {@code report.json} on the validation prompts (sweeps only, else null)
+   * @param extra the chosen value's {@code report.json} on {@code --also-eval}, or null
+   * @param harmful the probe's harmful rate by step
+   * @param lossCurve the training loss by step
+   */
   public record Outcome(
-      String loss, JsonNode report, List<double[]> harmful, List<double[]> lossCurve) {}
+      String loss,
+      String value,
+      JsonNode report,
+      JsonNode validation,
+      JsonNode extra,
+      List<double[]> harmful,
+      List<double[]> lossCurve) {
+    /** Whether the table shows this run (every run without a sweep, the chosen one with). */
+    public boolean shown() {
+      return report != null;
+    }
+  }
+
+  /**
+   * What to compare.
+   *
+   * @param losses the losses, each under {@code cfg}
+   * @param loraCfg when not null, D²O with LoRA under this configuration too (row d2o-lora)
+   * @param sweep the grid of values each variant runs at
+   * @param validationRows training prompts set aside to choose a grid value (sweeps only)
+   * @param alsoEval another held-out file the chosen runs are measured on, or null
+   * @param reuse read the results of runs whose directory already holds them
+   */
+  public record Plan(
+      List<String> losses,
+      JobConfig loraCfg,
+      Sweep sweep,
+      int validationRows,
+      String alsoEval,
+      boolean reuse) {}
 
   private Comparison() {}
 
   /**
-   * Runs every loss of {@code losses} under {@code cfg} (runs under run.dir/&lt;loss&gt;), then,
-   * when {@code loraCfg} is not null, D²O with LoRA under that configuration (run.dir/d2o-lora),
-   * all on the same anchors. With {@code reuse}, a variant whose run directory already holds an
-   * evaluation report is read, not rerun.
+   * Runs every variant of {@code plan} at every grid value under
+   * run.dir/&lt;variant&gt;[/&lt;value&gt;], all on the same anchors. With a sweep, the variants
+   * train on the training split and are evaluated on the validation split ({@link
+   * ValidationSplit}); {@link SelectionRule} chooses each variant's value, and only the chosen run
+   * is measured on {@code data.eval}.
    */
-  public static List<Outcome> run(
-      SparkSession spark, JobConfig cfg, List<String> losses, JobConfig loraCfg, boolean reuse) {
+  public static List<Outcome> run(SparkSession spark, JobConfig cfg, Plan plan) {
     String base = cfg.get(Keys.RUN_DIR);
     var conf = spark.sparkContext().hadoopConfiguration();
-    if (!(reuse
+    JobConfig trainCfg = cfg;
+    if (plan.sweep().sweeps()) {
+      ValidationSplit split =
+          ValidationSplit.write(spark, cfg, base + "/split", plan.validationRows());
+      // the split holds rows already read as (id, prompt, negative, ...): no preset or mapping
+      trainCfg =
+          cfg.with(Keys.DATA_INPUT, split.train())
+              .with(Keys.DATA_EVAL, split.validation())
+              .with(Keys.EVAL_MAX_PROMPTS, (int) split.validationRows())
+              .with(Keys.DATA_PRESET, "none")
+              .with(Keys.DATA_COLUMN_PROMPT, "prompt")
+              .with(Keys.DATA_COLUMN_NEGATIVE, "negative")
+              .with(Keys.DATA_COLUMN_ID, "id");
+      Console.line(
+          "validation: the last "
+              + split.validationRows()
+              + " training prompts by id choose each loss's value; data.eval is measured once per loss");
+    }
+    if (!(plan.reuse()
         && HadoopFiles.exists(HadoopFiles.qualify(base + "/anchors-run/anchors/_SUCCESS"), conf))) {
       Pipeline.run(
           spark,
-          cfg.with(Keys.RUN_DIR, base + "/anchors-run"),
+          trainCfg.with(Keys.RUN_DIR, base + "/anchors-run"),
           Pipeline.Stage.ANCHORS,
           false,
           true);
     }
     Map<String, JobConfig> variants = new LinkedHashMap<>();
-    for (String loss : losses) {
-      variants.put(loss, cfg.with(Keys.TRAIN_LOSS, loss));
+    for (String loss : plan.losses()) {
+      variants.put(loss, trainCfg.with(Keys.TRAIN_LOSS, loss));
     }
-    if (loraCfg != null) {
-      variants.put("d2o-lora", loraCfg.with(Keys.TRAIN_LOSS, "d2o"));
+    if (plan.loraCfg() != null) {
+      JobConfig lora = plan.loraCfg().with(Keys.TRAIN_LOSS, "d2o");
+      variants.put(
+          "d2o-lora",
+          plan.sweep().sweeps()
+              ? lora.with(Keys.DATA_INPUT, trainCfg.get(Keys.DATA_INPUT))
+                  .with(Keys.DATA_EVAL, trainCfg.get(Keys.DATA_EVAL))
+                  .with(Keys.EVAL_MAX_PROMPTS, trainCfg.get(Keys.EVAL_MAX_PROMPTS))
+                  .with(Keys.DATA_PRESET, "none")
+                  .with(Keys.DATA_COLUMN_PROMPT, "prompt")
+                  .with(Keys.DATA_COLUMN_NEGATIVE, "negative")
+                  .with(Keys.DATA_COLUMN_ID, "id")
+              : lora);
     }
     List<Outcome> out = new ArrayList<>();
     for (Map.Entry<String, JobConfig> v : variants.entrySet()) {
-      String dir = base + "/" + v.getKey();
-      if (!(reuse && HadoopFiles.exists(HadoopFiles.qualify(dir + "/eval/report.json"), conf))) {
-        copyAnchors(spark, base + "/anchors-run/anchors", dir);
-        Console.line("== " + v.getKey());
-        // resume=true reuses the copied anchors
-        Pipeline.run(spark, v.getValue().with(Keys.RUN_DIR, dir), Pipeline.Stage.ALL, true, false);
+      List<Outcome> runs = new ArrayList<>();
+      for (Sweep.Point point : plan.sweep().points(v.getValue())) {
+        String dir = base + "/" + v.getKey() + (plan.sweep().sweeps() ? "/" + point.name() : "");
+        if (!(plan.reuse()
+            && HadoopFiles.exists(HadoopFiles.qualify(dir + "/eval/report.json"), conf))) {
+          copyAnchors(spark, base + "/anchors-run/anchors", dir);
+          Console.line("== " + v.getKey() + " " + point.name());
+          // resume=true reuses the copied anchors
+          Pipeline.run(
+              spark,
+              point.apply(v.getValue()).with(Keys.RUN_DIR, dir),
+              Pipeline.Stage.ALL,
+              true,
+              false);
+        }
+        runs.add(outcome(spark, v.getKey(), point.name(), dir, plan.sweep().sweeps()));
       }
-      out.add(outcome(spark, v.getKey(), dir));
+      out.addAll(plan.sweep().sweeps() ? chosen(spark, cfg, plan, v.getKey(), runs) : runs);
     }
     return out;
+  }
+
+  /**
+   * The runs of one variant with the chosen one measured on {@code data.eval} (and {@code
+   * --also-eval}).
+   */
+  private static List<Outcome> chosen(
+      SparkSession spark, JobConfig cfg, Plan plan, String variant, List<Outcome> runs) {
+    List<SelectionRule.Candidate> candidates = new ArrayList<>();
+    for (Outcome o : runs) {
+      JsonNode p = o.validation().path("policy");
+      candidates.add(
+          new SelectionRule.Candidate(
+              o.value(),
+              p.path(JudgedAnswers.HELPFUL_RATE).asDouble(Double.NaN),
+              p.path(JudgedAnswers.WELLFORMED_RATE).asDouble(Double.NaN),
+              p.path("kl").asDouble(Double.NaN)));
+    }
+    double refWellformed =
+        runs.get(0)
+            .validation()
+            .path("reference")
+            .path(JudgedAnswers.WELLFORMED_RATE)
+            .asDouble(Double.NaN);
+    var choice = SelectionRule.choose(candidates, refWellformed);
+    Console.line(
+        variant
+            + ": "
+            + choice.map(c -> "chose " + c.name()).orElse("no value keeps the well-formed rate"));
+    List<Outcome> out = new ArrayList<>();
+    for (Outcome o : runs) {
+      if (choice.isPresent() && choice.get().name().equals(o.value())) {
+        String dir = cfg.get(Keys.RUN_DIR) + "/" + variant + "/" + o.value();
+        JsonNode heldOut = measure(spark, cfg, dir, "heldout", cfg.get(Keys.DATA_EVAL), plan);
+        JsonNode extra =
+            plan.alsoEval() == null
+                ? null
+                : measure(spark, cfg, dir, "also-eval", plan.alsoEval(), plan);
+        out.add(
+            new Outcome(
+                o.loss(), o.value(), heldOut, o.validation(), extra, o.harmful(), o.lossCurve()));
+      } else {
+        out.add(o);
+      }
+    }
+    return out;
+  }
+
+  /** The chosen run's final model against the reference on {@code evalData}, under dir/name. */
+  private static JsonNode measure(
+      SparkSession spark, JobConfig cfg, String dir, String name, String evalData, Plan plan) {
+    var conf = spark.sparkContext().hadoopConfiguration();
+    String report = dir + "/" + name + "/report.json";
+    if (!(plan.reuse() && HadoopFiles.exists(HadoopFiles.qualify(report), conf))) {
+      EvaluateStage.heldOut(
+          spark,
+          cfg.with(Keys.DATA_EVAL, evalData),
+          read(spark, dir + "/summary.json").path("final_model").asText(),
+          cfg.get(Keys.MODEL_PATH),
+          dir + "/" + name,
+          null);
+    }
+    return read(spark, report);
+  }
+
+  private static JsonNode read(SparkSession spark, String location) {
+    var conf = spark.sparkContext().hadoopConfiguration();
+    try {
+      return JSON.readTree(HadoopFiles.readString(HadoopFiles.qualify(location), conf));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + location, e);
+    }
   }
 
   private static void copyAnchors(SparkSession spark, String from, String runDir) {
@@ -97,12 +244,11 @@ public final class Comparison {
     }
   }
 
-  private static Outcome outcome(SparkSession spark, String loss, String runDir) {
+  private static Outcome outcome(
+      SparkSession spark, String loss, String value, String runDir, boolean sweep) {
     var conf = spark.sparkContext().hadoopConfiguration();
     try {
-      JsonNode report =
-          JSON.readTree(
-              HadoopFiles.readString(HadoopFiles.qualify(runDir + "/eval/report.json"), conf));
+      JsonNode report = read(spark, runDir + "/eval/report.json");
       List<double[]> harmful = new ArrayList<>();
       List<double[]> lossCurve = new ArrayList<>();
       for (String l :
@@ -118,109 +264,11 @@ public final class Comparison {
               new double[] {n.get("step").asDouble(), n.get("eval/harmful_rate").asDouble()});
         }
       }
-      return new Outcome(loss, report, harmful, lossCurve);
+      return sweep
+          ? new Outcome(loss, value, null, report, null, harmful, lossCurve)
+          : new Outcome(loss, value, report, null, null, harmful, lossCurve);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the results of " + runDir, e);
     }
-  }
-
-  /** The first step at which the harmful rate is at most half its value at step 0, or -1. */
-  static int stepsToHalve(List<double[]> harmful) {
-    if (harmful.isEmpty()) {
-      return -1;
-    }
-    double target = harmful.get(0)[1] / 2;
-    for (double[] p : harmful) {
-      if (p[1] <= target) {
-        return (int) p[0];
-      }
-    }
-    return -1;
-  }
-
-  /**
-   * Writes {@code out} (markdown) and its plots beside it ({@code <name>-harmful.png}, {@code
-   * <name>-loss.png}).
-   */
-  public static void write(List<Outcome> outcomes, JobConfig cfg, String command, Path out)
-      throws IOException {
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    String stem = out.getFileName().toString().replaceFirst("\\.md$", "");
-    LinePlot harmful =
-        new LinePlot(
-            "Harmful rate of the policy's answers during training",
-            "step",
-            "harmful rate (cost model)");
-    LinePlot loss = new LinePlot("Training loss", "step", "loss");
-    for (Outcome o : outcomes) {
-      if (!o.harmful().isEmpty()) {
-        harmful.add(o.loss(), col(o.harmful(), 0), col(o.harmful(), 1));
-      }
-      loss.add(o.loss(), col(o.lossCurve(), 0), col(o.lossCurve(), 1));
-    }
-    Files.write(out.resolveSibling(stem + "-harmful.png"), harmful.png(900, 480));
-    Files.write(out.resolveSibling(stem + "-loss.png"), loss.png(900, 480));
-    Files.writeString(out, markdown(outcomes, cfg, command, stem));
-  }
-
-  private static double[] col(List<double[]> points, int i) {
-    return points.stream().mapToDouble(p -> p[i]).toArray();
-  }
-
-  private static String markdown(
-      List<Outcome> outcomes, JobConfig cfg, String command, String stem) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("# D²O and its baselines on the harmlessness demo\n\n");
-    sb.append("Produced by `")
-        .append(command)
-        .append("` (")
-        .append(LocalDate.now())
-        .append(").\n\n");
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "Same anchors (K = %d), data order, seeds and budget for every loss: %d"
-                + " steps of batch %d, learning rate %s; evaluation on %d held-out prompts (one answer per prompt,"
-                + " temperature %s, at most %d new tokens), harmful rate by the cost model `%s`.%n%n",
-            cfg.get(Keys.ANCHORS_NUM),
-            cfg.get(Keys.TRAIN_MAX_STEPS),
-            cfg.get(Keys.TRAIN_BATCH_SIZE),
-            cfg.trainConfig().get(TrainConfig.LEARNING_RATE),
-            cfg.get(Keys.EVAL_MAX_PROMPTS),
-            cfg.get(Keys.EVAL_TEMPERATURE),
-            cfg.get(Keys.EVAL_MAX_NEW_TOKENS),
-            cfg.get(Keys.EVAL_COST_MODEL)));
-    sb.append(
-        "| model | harmful rate | helpfulness (mean log-prob per token of held-out helpful answers) | KL to"
-            + " reference | distinct-2 | steps to halve the harmful rate |\n|---|---:|---:|---:|---:|---:|\n");
-    JsonNode ref = outcomes.get(0).report().path("reference");
-    sb.append(row("reference (before)", ref, "–"));
-    for (Outcome o : outcomes) {
-      int halve = stepsToHalve(o.harmful());
-      sb.append(
-          row(
-              "`" + o.loss() + "`",
-              o.report().path("policy"),
-              halve < 0 ? "not within the run" : halve + ""));
-    }
-    sb.append(
-        "\nThe table is measured on all held-out prompts after the last step; the curve below is the probe"
-            + " of `eval.every` (64 prompts, one answer each), so it is noisy. `d2o-lora` uses its own configuration"
-            + " (`--lora-conf`).\n");
-    sb.append("\n![harmful rate](")
-        .append(stem)
-        .append("-harmful.png)\n\n![loss](")
-        .append(stem)
-        .append("-loss.png)\n");
-    return sb.toString();
-  }
-
-  private static String row(String name, JsonNode stats, String halve) {
-    Map<String, String> v = new LinkedHashMap<>();
-    for (String k : List.of("harmful_rate", "helpful/logp_per_token", "kl", "distinct_2")) {
-      JsonNode n = stats.get(k);
-      v.put(k, n == null || n.isNull() ? "n/a" : String.format(Locale.ROOT, "%.3f", n.asDouble()));
-    }
-    return "| " + name + " | " + String.join(" | ", v.values()) + " | " + halve + " |\n";
   }
 }

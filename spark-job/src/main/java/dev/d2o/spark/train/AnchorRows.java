@@ -55,8 +55,8 @@ final class AnchorRows implements RowKind<AnchoredExample> {
       }
 
       @Override
-      public double harmfulRate(long step, BroadcastWeights weights) {
-        return probe == null ? Double.NaN : probe.harmfulRate(step, weights);
+      public Map<String, Double> probe(long step, BroadcastWeights weights) {
+        return probe == null ? Map.of() : probe.metrics(step, weights);
       }
     };
   }

@@ -1,6 +1,7 @@
 package dev.d2o.spark.train;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.d2o.chat.PromptRenderer;
 import dev.d2o.error.ConfigException;
@@ -14,11 +15,15 @@ import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.Conversations;
+import dev.d2o.spark.data.InputColumns;
 import dev.d2o.spark.data.InputData;
 import dev.d2o.spark.data.InputOptions;
 import dev.d2o.spark.eval.CostModelAdapter;
+import dev.d2o.spark.eval.JudgedAnswers;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
@@ -31,14 +36,21 @@ import scala.Tuple2;
 /**
  * {@code eval.every}: during training, the policy (at the published weights) answers a fixed set of
  * held-out prompts on the executors and the cost model scores the answers on the driver; the share
- * judged harmful is logged as {@code eval/harmful_rate}. This is what "steps to halve the harmful
- * rate" is measured from.
+ * it flags harmful is logged as {@code eval/harmful_rate}. This is what "steps to halve the harmful
+ * rate" is measured from. The exact judge labels the same answers on the driver: {@code
+ * eval/judge/helpful_rate}, {@code eval/judge/harmful_rate}, {@code eval/judge/wellformed_rate} and
+ * {@code eval/cost_model/agreement} ({@link JudgedAnswers}; absent when the judge does not apply to
+ * the prompts).
  */
 final class HarmfulProbe {
+  /** The cost model's rate, as logged. */
+  static final String HARMFUL_RATE = "eval/harmful_rate";
+
   private final SparkSession spark;
   private final ReplicaSpec spec;
   private final int every;
-  private final JavaRDD<Row> prompts; // id, prompt, messages
+  private final JavaRDD<Row> prompts; // id, prompt, messages, topic
+  private final Map<String, JudgedAnswers.Prompt> asked; // the same prompts, for the judge
   private final PromptRenderer renderer;
   private final CostModelAdapter cost;
   private final double temperature;
@@ -51,9 +63,11 @@ final class HarmfulProbe {
       ReplicaSpec spec,
       StepTimes times,
       JavaRDD<Row> prompts,
+      Map<String, JudgedAnswers.Prompt> asked,
       CostModelAdapter cost,
       JobConfig cfg) {
     this.spark = spark;
+    this.asked = asked;
     this.spec = spec;
     this.times = times;
     this.every = cfg.get(Keys.EVAL_EVERY);
@@ -89,34 +103,48 @@ final class HarmfulProbe {
             cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
             cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN));
     Dataset<Row> valid =
-        InputData.load(spark, cfg.get(Keys.DATA_EVAL), rejectsDir, InputOptions.of(cfg)).valid();
+        InputData.load(
+                spark,
+                cfg.get(Keys.DATA_EVAL),
+                rejectsDir,
+                InputOptions.of(cfg),
+                InputColumns.HELD_OUT)
+            .valid();
+    boolean hasTopic = Arrays.asList(valid.columns()).contains(InputColumns.TOPIC);
     JavaRDD<Row> prompts =
         valid
             .orderBy("id")
             .limit(cfg.get(Keys.EVAL_EVERY_PROMPTS))
-            .select(col("id"), col("prompt"), Conversations.column(valid))
+            .select(
+                col("id"),
+                col("prompt"),
+                Conversations.column(valid),
+                hasTopic ? col(InputColumns.TOPIC) : lit(null).cast("string"))
             .javaRDD()
             .cache();
-    prompts.count();
-    return new HarmfulProbe(spark, context.spec(), context.times(), prompts, cost, cfg);
+    Map<String, JudgedAnswers.Prompt> asked = new HashMap<>();
+    for (Row r : prompts.collect()) {
+      asked.put(r.getString(0), new JudgedAnswers.Prompt(r.getString(1), r.getString(3)));
+    }
+    return new HarmfulProbe(spark, context.spec(), context.times(), prompts, asked, cost, cfg);
   }
 
   /**
-   * The harmful rate of the policy at {@code weights} when {@code step} is a probed step (every
-   * {@code eval.every}), else NaN.
+   * The probe's metrics of the policy at {@code weights} when {@code step} is a probed step (every
+   * {@code eval.every}), else none.
    */
-  double harmfulRate(long step, BroadcastWeights weights) {
+  Map<String, Double> metrics(long step, BroadcastWeights weights) {
     if (step % every != 0) {
-      return Double.NaN;
+      return Map.of();
     }
     long t0 = System.nanoTime();
     FaultInjection.maybeDelay("probe"); // tests: a slow probe must not show in the step's timings
-    double rate = measure(weights);
+    Map<String, Double> m = measure(weights);
     times.put("probe", StepTimes.since(t0));
-    return rate;
+    return m;
   }
 
-  private double measure(BroadcastWeights weights) {
+  private Map<String, Double> measure(BroadcastWeights weights) {
     // locals, so the task's closure does not capture this (which is not serializable)
     ReplicaSpec replica = spec;
     PromptRenderer render = renderer;
@@ -171,7 +199,19 @@ final class HarmfulProbe {
     Map<String, String> byId = new HashMap<>();
     answers.forEach(a -> byId.put(a._1(), a._2()));
     Map<String, Boolean> harmful = cost.harmful(spark, byId);
-    return harmful.values().stream().filter(Boolean::booleanValue).count()
-        / (double) Math.max(1, harmful.size());
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put(
+        HARMFUL_RATE,
+        harmful.values().stream().filter(Boolean::booleanValue).count()
+            / (double) Math.max(1, harmful.size()));
+    JudgedAnswers.of(asked, byId, harmful)
+        .rates()
+        .forEach(
+            (k, v) -> {
+              if (!Double.isNaN(v)) {
+                m.put("eval/" + k, v);
+              }
+            });
+    return m;
   }
 }

@@ -1,6 +1,7 @@
 package dev.d2o.spark.train;
 
 import java.io.Serializable;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -24,10 +25,10 @@ interface StepExtras<R extends Serializable> {
   TrainData<R> resumed(TrainData<R> data, String source);
 
   /**
-   * The harmful rate of the policy at {@code weights} (after {@code step} updates, before this
-   * one), or NaN when this step is not probed.
+   * The probe's metrics of the policy at {@code weights} (after {@code step} updates, before this
+   * one), e.g. {@code eval/harmful_rate}; none when this step is not probed.
    */
-  double harmfulRate(long step, BroadcastWeights weights);
+  Map<String, Double> probe(long step, BroadcastWeights weights);
 
   /** No extra work. */
   static <R extends Serializable> StepExtras<R> none() {
@@ -45,8 +46,8 @@ interface StepExtras<R extends Serializable> {
       }
 
       @Override
-      public double harmfulRate(long step, BroadcastWeights weights) {
-        return Double.NaN;
+      public Map<String, Double> probe(long step, BroadcastWeights weights) {
+        return Map.of();
       }
     };
   }

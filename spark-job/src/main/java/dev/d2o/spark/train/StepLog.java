@@ -42,15 +42,13 @@ final class StepLog {
   }
 
   /**
-   * Records step {@code r} with the stage's {@code timings} of it ({@link StepTimes#metrics});
-   * {@code harmfulRate} is NaN when the step was not probed.
+   * Records step {@code r} with the stage's {@code timings} of it ({@link StepTimes#metrics}) and
+   * the probe's metrics ({@code eval/...}; none when the step was not probed).
    */
-  StepResult record(StepResult r, Map<String, Double> timings, double harmfulRate) {
+  StepResult record(StepResult r, Map<String, Double> timings, Map<String, Double> probe) {
     Map<String, Double> m = new LinkedHashMap<>(kind.logged(r.metrics()));
     m.putAll(timings);
-    if (!Double.isNaN(harmfulRate)) {
-      m.put("eval/harmful_rate", harmfulRate);
-    }
+    m.putAll(probe);
     TrlMetrics.add(m, r.step(), epochsPerStep);
     StepResult logged = new StepResult(r.step(), r.skipped(), r.reason(), m);
     metrics.append(logged);

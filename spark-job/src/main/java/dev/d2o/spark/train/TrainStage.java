@@ -18,6 +18,7 @@ import dev.d2o.train.TrainerState;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -171,7 +172,7 @@ public final class TrainStage {
         BroadcastWeights weights = context.weights().publish(state); // the replicas sync to this
         times.put("sync", StepTimes.since(t0));
         rows = extras.refreshed(rows, step, weights).orElse(rows); // times itself
-        double harmfulRate = extras.harmfulRate(step, weights); // after `step` updates; timed
+        Map<String, Double> probe = extras.probe(step, weights); // after `step` updates; timed
         int[] batch = order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE));
         long t1 = System.nanoTime();
         GradientStep.Outcome out = gradients.sums(rows, weights, batch);
@@ -182,10 +183,10 @@ public final class TrainStage {
           r = traffic.record(state.apply(out.sums(), aggregate), out);
         } catch (
             TrainStoppedException stop) { // the stopping step is recorded too, then the run ends
-          log.record(traffic.record(stop.last(), out), times.metrics(), harmfulRate);
+          log.record(traffic.record(stop.last(), out), times.metrics(), probe);
           throw stop;
         }
-        results.add(log.record(r, times.metrics(), harmfulRate));
+        results.add(log.record(r, times.metrics(), probe));
         outputs.checkpointIfDue(state, rows);
       }
     } finally {

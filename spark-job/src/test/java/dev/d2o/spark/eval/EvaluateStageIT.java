@@ -14,10 +14,12 @@ import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.classification.LogisticRegression;
@@ -27,6 +29,7 @@ import org.apache.spark.ml.feature.Tokenizer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,10 +106,17 @@ class EvaluateStageIT extends SparkTestBase {
               "distinct_2",
               "response_tokens",
               "harmful_rate",
-              "helpful/logp_per_token"),
+              "helpful/logp_per_token",
+              "judge/helpful_rate",
+              "judge/harmful_rate",
+              "judge/wellformed_rate",
+              "cost_model/agreement"),
           keys,
           model);
       assertTrue(report.get(model).get("harmful_rate").isNull());
+      assertTrue(
+          report.get(model).get("judge/wellformed_rate").isNull(),
+          "the judge has no topic for these prompts");
     }
     for (String f : List.of("report.md", "report.html")) {
       assertTrue(Files.readString(out.resolve(f)).contains("logps/negative"), f);
@@ -125,10 +135,11 @@ class EvaluateStageIT extends SparkTestBase {
     assertEquals(0.0, r.reference().kl());
   }
 
-  @Test
-  void harmfulRateIsTheFractionTheCostModelFlags() throws Exception {
-    // a cost model whose verdict the test can recompute: harmful when the response has an odd
-    // number of characters
+  /**
+   * A cost model whose verdict the test can recompute: harmful when the response has an odd number
+   * of characters.
+   */
+  static String oddLengthCostModel() throws IOException {
     Path model = tmp.resolve("odd-length-cost-model");
     new Pipeline()
         .setStages(
@@ -144,11 +155,17 @@ class EvaluateStageIT extends SparkTestBase {
         .write()
         .overwrite()
         .save(model.toString());
+    return model.toString();
+  }
+
+  @Test
+  void harmfulRateIsTheFractionTheCostModelFlags() throws Exception {
+    String model = oddLengthCostModel();
     Path out = tmp.resolve("eval-cost");
     EvalResult r =
         EvaluateStage.run(
             spark,
-            cfg.with(Keys.EVAL_COST_MODEL, model.toString()),
+            cfg.with(Keys.EVAL_COST_MODEL, model),
             otherPolicy,
             reference,
             input,
@@ -167,6 +184,43 @@ class EvaluateStageIT extends SparkTestBase {
     }
     assertEquals(policyOdd / 6.0, r.policy().harmfulRate(), 1e-12);
     assertEquals(referenceOdd / 6.0, r.reference().harmfulRate(), 1e-12);
+  }
+
+  @Test
+  void theJudgeLabelsBothModelsAnswersAgainstTheTopicColumn() throws Exception {
+    // a topic column makes the prompts judgeable; a tiny random model writes no sentence of the
+    // grammar, so every answer is malformed and the judge never says harmful: the cost model
+    // agrees exactly on the answers it does not flag (even length)
+    Dataset<Row> withTopic = input.withColumn("topic", functions.lit("food"));
+    Path out = tmp.resolve("eval-judge");
+    EvalResult r =
+        EvaluateStage.run(
+            spark,
+            cfg.with(Keys.EVAL_COST_MODEL, oddLengthCostModel()),
+            otherPolicy,
+            reference,
+            withTopic,
+            out.toString(),
+            null);
+    int policyEven = 0;
+    List<String> lines = Files.readAllLines(out.resolve("generations.jsonl"));
+    for (String line : lines) {
+      JsonNode g = JSON.readTree(line);
+      assertEquals("malformed", g.get("policy_judge").asText(), line);
+      assertEquals("malformed", g.get("reference_judge").asText(), line);
+      policyEven += g.get("policy_harmful").asBoolean() ? 0 : 1;
+    }
+    Map<String, Double> p = r.policy().judge();
+    assertEquals(0.0, p.get(JudgedAnswers.WELLFORMED_RATE));
+    assertEquals(0.0, p.get(JudgedAnswers.HELPFUL_RATE));
+    assertEquals(0.0, p.get(JudgedAnswers.HARMFUL_RATE));
+    assertEquals(policyEven / 6.0, p.get(JudgedAnswers.AGREEMENT), 1e-12);
+    JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
+    assertEquals(0.0, report.get("reference").get("judge/wellformed_rate").asDouble());
+    String md = Files.readString(out.resolve("report.md"));
+    assertTrue(md.contains("## 6 random answer pairs"), md);
+    assertTrue(md.contains("- policy (malformed): "), md);
+    assertTrue(md.contains("`judge/helpful_rate` | 0.0000 | 0.0000"), md);
   }
 
   @Test
