@@ -1,14 +1,11 @@
 package dev.d2o.cli;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.bench.BenchShape;
 import dev.d2o.bench.ModelBench;
 import dev.d2o.bench.Stats;
 import dev.d2o.error.InputException;
-import dev.d2o.infer.GenerationBench;
-import dev.d2o.infer.GenerationBench.Decoder;
 import dev.d2o.model.CausalLM;
 import dev.d2o.spark.bench.BenchReport;
 import dev.d2o.spark.bench.SparkStepBench;
@@ -116,6 +113,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
       report.root().put("engine_threads", ModelBench.threads());
       double peak = peak(manager, report, "peak_before");
+      GenerationParts generation = new GenerationParts(iterations, newTokens, cacheOnly);
       for (String name : shapes) {
         BenchShape shape = BenchShape.of(name);
         ObjectNode json = report.shape(name);
@@ -130,10 +128,10 @@ public final class BenchCommand implements Callable<Integer> {
             score(model, name, json, report);
           }
           if (parts.contains("generate")) {
-            generate(model, name, json, report);
+            generation.generate(model, name, json, report);
           }
           if (parts.contains("anchors")) {
-            anchors(model, name, json, report);
+            generation.anchors(model, name, json, report);
           }
         }
         if (parts.contains("spark")) {
@@ -210,99 +208,6 @@ public final class BenchCommand implements Callable<Integer> {
         String.format("median %.1f tokens/s", ModelBench.scoringTokens() / s.median()));
   }
 
-  /**
-   * Batch 1 and 16 prompts of 16 tokens, one sample each: the generator, the decoder it replaced
-   * (same run) and, unless {@code --cache-only}, the generator without the cache (once: minutes at
-   * 124M).
-   */
-  private void generate(CausalLM model, String name, ObjectNode json, BenchReport report) {
-    ArrayNode g = json.putArray("generate");
-    List<Decoder> decoders =
-        cacheOnly
-            ? List.of(Decoder.CURRENT, Decoder.BASELINE)
-            : List.of(Decoder.CURRENT, Decoder.BASELINE, Decoder.NO_CACHE);
-    for (Decoder d : decoders) {
-      GenerationBench.measure(model, 2, 16, 4, d); // warm-up
-    }
-    for (int batch : new int[] {1, 16}) {
-      for (Decoder d : decoders) {
-        int reps = d == Decoder.NO_CACHE ? 1 : iterations;
-        double[] sec = new double[reps];
-        for (int i = 0; i < reps; i++) {
-          sec[i] = GenerationBench.measure(model, batch, 16, newTokens, d).seconds();
-        }
-        Stats s = new Stats(sec);
-        double tps = batch * (double) newTokens / s.min();
-        g.addObject()
-            .put("batch", batch)
-            .put("decoder", d.name().toLowerCase(java.util.Locale.ROOT))
-            .put("cache", d != Decoder.NO_CACHE)
-            .put("prompt", 16)
-            .put("new_tokens", newTokens)
-            .put("tokens_per_s", tps)
-            .set("call", BenchReport.stats(s));
-        System.out.printf("  generate batch %d %s: %.1f tokens/s%n", batch, d, tps);
-        report.row(
-            "generate, batch " + batch + ", " + DECODER_LABEL.get(d) + ", 16 + " + newTokens,
-            name,
-            String.format("%.1f tokens/s", tps),
-            reps > 1
-                ? String.format("median %.1f tokens/s", batch * (double) newTokens / s.median())
-                : "one run");
-      }
-    }
-  }
-
-  /**
-   * The anchors stage's generation of one group ({@link GenerationBench#ANCHOR_PROMPTS} prompts × K
-   * = 11, 64-token prompts, 64 new tokens) with the generator and with the decoder it replaced,
-   * repetitions alternating so both see the same load; {@code anchors.speedup} is the ratio of
-   * their tokens/s.
-   */
-  private void anchors(CausalLM model, String name, ObjectNode json, BenchReport report) {
-    int prompts = GenerationBench.ANCHOR_PROMPTS;
-    int k = GenerationBench.ANCHOR_SAMPLES;
-    int len = 64;
-    for (Decoder d : List.of(Decoder.CURRENT, Decoder.BASELINE)) {
-      GenerationBench.anchors(model, 1, 2, len, 2, d); // warm-up
-    }
-    double[] current = new double[iterations];
-    double[] baseline = new double[iterations];
-    for (int i = 0; i < iterations; i++) {
-      current[i] = GenerationBench.anchors(model, prompts, k, len, len, Decoder.CURRENT).seconds();
-      baseline[i] =
-          GenerationBench.anchors(model, prompts, k, len, len, Decoder.BASELINE).seconds();
-    }
-    Stats cur = new Stats(current);
-    Stats base = new Stats(baseline);
-    double tokens = (double) prompts * k * len;
-    double speedup = base.min() / cur.min();
-    ObjectNode a = json.putObject("anchors");
-    a.put("prompts", prompts).put("samples_per_prompt", k).put("prompt", len);
-    a.put("new_tokens", len).put("tokens_per_call", (long) tokens);
-    a.put("tokens_per_s", tokens / cur.min()).put("baseline_tokens_per_s", tokens / base.min());
-    a.put("speedup", speedup);
-    a.set("call", BenchReport.stats(cur));
-    a.set("baseline_call", BenchReport.stats(base));
-    System.out.printf(
-        "  anchors %d × %d: %.1f tokens/s vs %.1f before: ×%.2f%n",
-        prompts, k, tokens / cur.min(), tokens / base.min(), speedup);
-    report.row(
-        "anchors, " + prompts + " prompts × K = " + k + ", 64 + 64 (the stage's generator)",
-        name,
-        String.format("%.1f tokens/s, ×%.2f", tokens / cur.min(), speedup),
-        String.format(
-            "before (per-sample prefill, growing cache, Java sampler, %d-row batches): %.1f tokens/s;"
-                + " medians %.1f vs %.1f",
-            prompts, tokens / base.min(), tokens / cur.median(), tokens / base.median()));
-  }
-
-  private static final java.util.Map<Decoder, String> DECODER_LABEL =
-      java.util.Map.of(
-          Decoder.CURRENT, "KV cache",
-          Decoder.BASELINE, "KV cache, before issue 19",
-          Decoder.NO_CACHE, "no cache");
-
   private void spark(BenchShape shape, ObjectNode json, BenchReport report) throws Exception {
     Path tmp = Files.createTempDirectory("d2o-bench-");
     SparkSession spark =
@@ -314,8 +219,7 @@ public final class BenchCommand implements Callable<Integer> {
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "2")
-            .config(
-                "spark.driver.maxResultSize", "0") // two tasks each return P doubles: 2 GB at 124M
+            .config("spark.driver.maxResultSize", "0") // results are checked by the job, not here
             .getOrCreate();
     try {
       SparkStepBench.Result r = SparkStepBench.measure(spark, shape, iterations, tmp);
@@ -338,7 +242,7 @@ public final class BenchCommand implements Callable<Integer> {
           shape.name(),
           String.format("× %.2f (%.2f s vs %.2f s)", r.ratio(), r.spark().min(), r.local().min()),
           String.format(
-              "Spark medians: sync (broadcast) %.2f s, aggregate (fwd+bwd+treeAggregate) %.2f s, update"
+              "Spark medians: sync (broadcast) %.2f s, aggregate (fwd+bwd and the groups' results) %.2f s, update"
                   + " %.2f s; local fwd+bwd %.2f s",
               r.sync(), r.aggregate(), r.update(), r.localForwardBackward()));
     } finally {

@@ -265,13 +265,13 @@ public final class JobConfig implements Serializable {
    * 0}).
    */
   public LoraConfig lora() {
-    int rank = get(Keys.LORA_RANK);
+    int rank = get(LoraKeys.LORA_RANK);
     if (rank == 0) {
       return null;
     }
     try {
       return LoraConfig.of(
-          rank, get(Keys.LORA_ALPHA), get(Keys.LORA_DROPOUT), get(Keys.LORA_TARGETS));
+          rank, get(LoraKeys.LORA_ALPHA), get(LoraKeys.LORA_DROPOUT), get(LoraKeys.LORA_TARGETS));
     } catch (ModelException e) {
       throw new ConfigException(e.getMessage());
     }

@@ -1,10 +1,8 @@
 package dev.d2o.spark.config;
 
-import static dev.d2o.config.Key.flag;
 import static dev.d2o.config.Key.integer;
 import static dev.d2o.config.Key.nonNegative;
 import static dev.d2o.config.Key.oneOf;
-import static dev.d2o.config.Key.positive;
 import static dev.d2o.config.Key.range;
 import static dev.d2o.config.Key.text;
 
@@ -20,7 +18,9 @@ import java.util.regex.Pattern;
  * declaration registers itself ({@link KeyRegistry}), so {@link #ALL} is built from the
  * declarations, in the order they are written here (the order of {@code bin/d2o keys}, the README
  * table and the saved {@code config.conf}). The training options are model-core's {@link
- * TrainConfig} keys under {@code train.}.
+ * TrainConfig} keys under {@code train.}; the {@code lora.*} keys are declared in {@link LoraKeys},
+ * the {@code eval.*} and {@code tracking.*} keys in {@link EvalKeys}, and registered here in their
+ * place.
  */
 public final class Keys {
   // Must come first: every key below registers itself here as it is initialized.
@@ -205,40 +205,8 @@ public final class Keys {
               "Weights each device of model.device may hold, in GB, for placing layers (0 ="
                   + " 75% of a GPU's memory; no limit on the CPU)"));
 
-  // lora
-  public static final Key<Integer> LORA_RANK =
-      declare(
-          integer(
-                  "lora.rank",
-                  0,
-                  0,
-                  "LoRA rank r (0 = full fine-tuning): only the adapters train, travel and are"
-                      + " checkpointed; the base model is frozen and doubles as the reference")
-              .mustMatchOnResume());
-  public static final Key<Double> LORA_ALPHA =
-      declare(
-          positive("lora.alpha", 16.0, "LoRA alpha: the adapter update is (alpha/r)·B·A")
-              .mustMatchOnResume());
-  public static final Key<Double> LORA_DROPOUT =
-      declare(
-          Key.of(
-                  "lora.dropout",
-                  Double.class,
-                  0.0,
-                  "0 (dropout > 0 is not implemented yet)",
-                  v -> v == 0.0,
-                  "Dropout on the adapter input (PEFT's lora_dropout); not implemented yet, so"
-                      + " only 0 is accepted")
-              .mustMatchOnResume());
-  public static final Key<String> LORA_TARGETS =
-      declare(
-          text(
-                  "lora.targets",
-                  "auto",
-                  "Comma-separated modules to adapt, matched as PEFT's target_modules (Llama"
-                      + " q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj; GPT-2"
-                      + " c_attn,c_proj,c_fc); auto = the attention projections")
-              .mustMatchOnResume());
+  // lora: declared in LoraKeys, registered here in their place in the order
+  public static final List<Key<?>> LORA = REGISTRY.addAll(LoraKeys.ALL);
 
   // anchors
   public static final Key<Integer> ANCHORS_NUM =
@@ -322,63 +290,9 @@ public final class Keys {
                   "Copy the policy into the reference every N steps (0 = never)")
               .mustMatchOnResume());
 
-  // eval
-  public static final Key<Integer> EVAL_MAX_PROMPTS =
-      declare(integer("eval.maxPrompts", 64, 1, "Held-out prompts evaluated"));
-  public static final Key<Integer> EVAL_MAX_NEW_TOKENS =
-      declare(integer("eval.maxNewTokens", 32, 1, "Longest evaluation response"));
-  public static final Key<Double> EVAL_TEMPERATURE =
-      declare(nonNegative("eval.temperature", 1.0, "Sampling temperature of evaluation responses"));
-  public static final Key<String> EVAL_COST_MODEL =
-      declare(
-          text(
-              "eval.costModel",
-              "",
-              "Spark MLlib PipelineModel that scores harmfulness (empty = none)"));
-  public static final Key<String> EVAL_COST_MODEL_TEXT_COLUMN =
-      declare(
-          text(
-              "eval.costModelTextColumn",
-              "text",
-              "String column of response text that the cost model reads"));
-  public static final Key<String> EVAL_COST_MODEL_PREDICTION_COLUMN =
-      declare(
-          text(
-              "eval.costModelPredictionColumn",
-              "prediction",
-              "Column the cost model writes; 1.0 means harmful"));
-  public static final Key<Integer> EVAL_EVERY =
-      declare(
-          integer(
-              "eval.every",
-              0,
-              0,
-              "During train: the harmful rate of the policy on eval.everyPrompts held-out prompts"
-                  + " every N steps, logged as eval/harmful_rate (needs data.eval and"
-                  + " eval.costModel; 0 = off)"));
-  public static final Key<Integer> EVAL_EVERY_PROMPTS =
-      declare(integer("eval.everyPrompts", 64, 1, "Held-out prompts used by eval.every"));
-  public static final Key<Boolean> EVAL_ENABLED =
-      declare(flag("eval.enabled", true, "Run evaluate after train when data.eval is set"));
-
-  // tracking
-  public static final Key<String> TRACKING_MLFLOW_URI =
-      declare(
-          text(
-              "tracking.mlflow.uri",
-              "",
-              "MLflow tracking server (http or https URL; empty = no tracking); a bearer token is"
-                  + " read from the environment variable MLFLOW_TRACKING_TOKEN, never from a key"));
-  public static final Key<String> TRACKING_MLFLOW_EXPERIMENT =
-      declare(
-          text(
-              "tracking.mlflow.experiment",
-              "d2o",
-              "MLflow experiment of the run (created when missing)"));
-  public static final Key<String> TRACKING_MLFLOW_RUN_NAME =
-      declare(
-          text(
-              "tracking.mlflow.runName", "", "MLflow run name (empty = the run directory's name)"));
+  // eval and tracking: declared in EvalKeys (this file would pass 350 lines), registered here in
+  // their place in the order
+  public static final List<Key<?>> EVAL_AND_TRACKING = REGISTRY.addAll(EvalKeys.ALL);
 
   /** All keys, in declaration order. */
   public static final List<Key<?>> ALL = REGISTRY.all();

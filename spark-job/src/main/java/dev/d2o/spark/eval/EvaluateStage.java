@@ -13,6 +13,7 @@ import dev.d2o.spark.ModelCache;
 import dev.d2o.spark.ModelSpec;
 import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.StageProgress;
+import dev.d2o.spark.config.EvalKeys;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.Conversations;
@@ -126,15 +127,15 @@ public final class EvaluateStage {
       String outDir,
       String metricsJsonlOrNull) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    String costPath = cfg.get(Keys.EVAL_COST_MODEL);
+    String costPath = cfg.get(EvalKeys.EVAL_COST_MODEL);
     CostModelAdapter cost =
         costPath.isEmpty()
             ? null
             : CostModelAdapter.load(
                 spark,
                 costPath,
-                cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
-                cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN)); // fail fast
+                cfg.get(EvalKeys.EVAL_COST_MODEL_TEXT_COLUMN),
+                cfg.get(EvalKeys.EVAL_COST_MODEL_PREDICTION_COLUMN)); // fail fast
     Map<String, TrainingPlots.Curve> metrics =
         metricsJsonlOrNull == null ? Map.of() : readMetrics(metricsJsonlOrNull, conf);
     Spec spec =
@@ -142,8 +143,8 @@ public final class EvaluateStage {
             ModelSpec.frozen(cfg, policyModelDir),
             ModelSpec.frozen(cfg, referenceModelDir),
             new SerializableConf(conf),
-            cfg.get(Keys.EVAL_TEMPERATURE),
-            cfg.get(Keys.EVAL_MAX_NEW_TOKENS),
+            cfg.get(EvalKeys.EVAL_TEMPERATURE),
+            cfg.get(EvalKeys.EVAL_MAX_NEW_TOKENS),
             cfg.get(Keys.RUN_SEED),
             cfg.get(Keys.ANCHORS_BATCH_SIZE),
             cfg.get(Keys.DATA_LENGTH_POLICY),
@@ -199,7 +200,7 @@ public final class EvaluateStage {
             helpful ? col(InputColumns.HELPFUL).cast("string") : lit(null).cast("string"),
             Conversations.column(evalInput))
         .orderBy("id")
-        .limit(cfg.get(Keys.EVAL_MAX_PROMPTS));
+        .limit(cfg.get(EvalKeys.EVAL_MAX_PROMPTS));
   }
 
   private static List<EvalRow> evaluate(SparkSession spark, Spec spec, Dataset<Row> prompts) {

@@ -2,6 +2,7 @@ package dev.d2o.spark.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2o.spark.config.EvalKeys;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.eval.EvaluateStage;
@@ -91,7 +92,7 @@ public final class Comparison {
       trainCfg =
           cfg.with(Keys.DATA_INPUT, split.train())
               .with(Keys.DATA_EVAL, split.validation())
-              .with(Keys.EVAL_MAX_PROMPTS, (int) split.validationRows())
+              .with(EvalKeys.EVAL_MAX_PROMPTS, (int) split.validationRows())
               .with(Keys.DATA_PRESET, "none")
               .with(Keys.DATA_COLUMN_PROMPT, "prompt")
               .with(Keys.DATA_COLUMN_NEGATIVE, "negative")
@@ -121,7 +122,7 @@ public final class Comparison {
           plan.sweep().sweeps()
               ? lora.with(Keys.DATA_INPUT, trainCfg.get(Keys.DATA_INPUT))
                   .with(Keys.DATA_EVAL, trainCfg.get(Keys.DATA_EVAL))
-                  .with(Keys.EVAL_MAX_PROMPTS, trainCfg.get(Keys.EVAL_MAX_PROMPTS))
+                  .with(EvalKeys.EVAL_MAX_PROMPTS, trainCfg.get(EvalKeys.EVAL_MAX_PROMPTS))
                   .with(Keys.DATA_PRESET, "none")
                   .with(Keys.DATA_COLUMN_PROMPT, "prompt")
                   .with(Keys.DATA_COLUMN_NEGATIVE, "negative")

@@ -1,6 +1,7 @@
 package dev.d2o.spark.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.d2o.spark.config.EvalKeys;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.eval.JudgedAnswers;
@@ -101,10 +102,10 @@ public final class ComparisonReport {
             cfg.get(Keys.ANCHORS_NUM),
             cfg.get(Keys.TRAIN_MAX_STEPS),
             cfg.get(Keys.TRAIN_BATCH_SIZE),
-            cfg.get(Keys.EVAL_MAX_PROMPTS),
-            cfg.get(Keys.EVAL_TEMPERATURE),
-            cfg.get(Keys.EVAL_MAX_NEW_TOKENS),
-            cfg.get(Keys.EVAL_COST_MODEL)));
+            cfg.get(EvalKeys.EVAL_MAX_PROMPTS),
+            cfg.get(EvalKeys.EVAL_TEMPERATURE),
+            cfg.get(EvalKeys.EVAL_MAX_NEW_TOKENS),
+            cfg.get(EvalKeys.EVAL_COST_MODEL)));
     if (sweep.sweeps()) {
       sb.append(
           String.format(

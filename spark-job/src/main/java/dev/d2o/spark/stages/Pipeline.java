@@ -6,6 +6,7 @@ import dev.d2o.error.InputException;
 import dev.d2o.spark.ClusterEvents;
 import dev.d2o.spark.ProcessMemory;
 import dev.d2o.spark.anchors.AnchorsStage;
+import dev.d2o.spark.config.EvalKeys;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.CatalogTables;
@@ -104,7 +105,7 @@ public final class Pipeline {
       if (stage != Stage.ANCHORS) {
         tracker = track(cfg, run, resume, summary);
         TrainStage.Result trained = train(spark, cfg, run, anchors, resume, summary, tracker);
-        if (cfg.get(Keys.EVAL_ENABLED) && !cfg.get(Keys.DATA_EVAL).isEmpty()) {
+        if (cfg.get(EvalKeys.EVAL_ENABLED) && !cfg.get(Keys.DATA_EVAL).isEmpty()) {
           evaluate(spark, cfg, run, trained, summary, tracker);
         }
       }

@@ -2,8 +2,8 @@ package dev.d2o.spark.tracking;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2o.spark.config.EvalKeys;
 import dev.d2o.spark.config.JobConfig;
-import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.RunDir;
 import java.io.IOException;
@@ -70,11 +70,11 @@ public final class RunTracking {
 
   /** The settings of {@code cfg}; the run name defaults to the run directory's name. */
   static TrackingSettings settings(JobConfig cfg, RunDir run, UnaryOperator<String> env) {
-    String name = cfg.get(Keys.TRACKING_MLFLOW_RUN_NAME);
+    String name = cfg.get(EvalKeys.TRACKING_MLFLOW_RUN_NAME);
     String token = env.apply(TOKEN_ENV);
     return new TrackingSettings(
-        cfg.get(Keys.TRACKING_MLFLOW_URI),
-        cfg.get(Keys.TRACKING_MLFLOW_EXPERIMENT),
+        cfg.get(EvalKeys.TRACKING_MLFLOW_URI),
+        cfg.get(EvalKeys.TRACKING_MLFLOW_EXPERIMENT),
         name.isEmpty() ? run.root().getName() : name,
         token == null || token.isEmpty() ? null : token);
   }

@@ -12,6 +12,7 @@ import dev.d2o.infer.SamplingConfig;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.PromptFormats;
+import dev.d2o.spark.config.EvalKeys;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.Conversations;
@@ -70,12 +71,12 @@ final class HarmfulProbe {
     this.asked = asked;
     this.spec = spec;
     this.times = times;
-    this.every = cfg.get(Keys.EVAL_EVERY);
+    this.every = cfg.get(EvalKeys.EVAL_EVERY);
     this.prompts = prompts;
     this.renderer = PromptFormats.resolve(cfg, spark.sparkContext().hadoopConfiguration());
     this.cost = cost;
-    this.temperature = cfg.get(Keys.EVAL_TEMPERATURE);
-    this.maxNewTokens = cfg.get(Keys.EVAL_MAX_NEW_TOKENS);
+    this.temperature = cfg.get(EvalKeys.EVAL_TEMPERATURE);
+    this.maxNewTokens = cfg.get(EvalKeys.EVAL_MAX_NEW_TOKENS);
     this.seed = cfg.get(Keys.RUN_SEED);
   }
 
@@ -87,21 +88,21 @@ final class HarmfulProbe {
     SparkSession spark = context.spark();
     JobConfig cfg = context.cfg();
     String rejectsDir = context.run().path("rejects-eval").toString();
-    if (cfg.get(Keys.EVAL_EVERY) == 0) {
+    if (cfg.get(EvalKeys.EVAL_EVERY) == 0) {
       return null;
     }
-    if (cfg.get(Keys.DATA_EVAL).isEmpty() || cfg.get(Keys.EVAL_COST_MODEL).isEmpty()) {
+    if (cfg.get(Keys.DATA_EVAL).isEmpty() || cfg.get(EvalKeys.EVAL_COST_MODEL).isEmpty()) {
       throw new ConfigException(
           "eval.every = "
-              + cfg.get(Keys.EVAL_EVERY)
+              + cfg.get(EvalKeys.EVAL_EVERY)
               + " needs held-out prompts (data.eval) and a cost model (eval.costModel)");
     }
     CostModelAdapter cost =
         CostModelAdapter.load(
             spark,
-            cfg.get(Keys.EVAL_COST_MODEL),
-            cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
-            cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN));
+            cfg.get(EvalKeys.EVAL_COST_MODEL),
+            cfg.get(EvalKeys.EVAL_COST_MODEL_TEXT_COLUMN),
+            cfg.get(EvalKeys.EVAL_COST_MODEL_PREDICTION_COLUMN));
     Dataset<Row> valid =
         InputData.load(
                 spark,
@@ -114,7 +115,7 @@ final class HarmfulProbe {
     JavaRDD<Row> prompts =
         valid
             .orderBy("id")
-            .limit(cfg.get(Keys.EVAL_EVERY_PROMPTS))
+            .limit(cfg.get(EvalKeys.EVAL_EVERY_PROMPTS))
             .select(
                 col("id"),
                 col("prompt"),

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2o.error.ConfigException;
 import dev.d2o.spark.ModelCache;
 import dev.d2o.spark.ModelSpec;
+import dev.d2o.spark.config.EvalKeys;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.testing.SparkTestBase;
@@ -70,7 +71,7 @@ class EvaluateStageIT extends SparkTestBase {
             .add("negative", DataTypes.StringType)
             .add("helpful", DataTypes.StringType);
     input = spark.createDataFrame(rows, schema);
-    cfg = JobConfig.defaults().with(Keys.EVAL_MAX_NEW_TOKENS, 8).with(Keys.RUN_SEED, 3);
+    cfg = JobConfig.defaults().with(EvalKeys.EVAL_MAX_NEW_TOKENS, 8).with(Keys.RUN_SEED, 3);
   }
 
   @Test
@@ -165,7 +166,7 @@ class EvaluateStageIT extends SparkTestBase {
     EvalResult r =
         EvaluateStage.run(
             spark,
-            cfg.with(Keys.EVAL_COST_MODEL, model),
+            cfg.with(EvalKeys.EVAL_COST_MODEL, model),
             otherPolicy,
             reference,
             input,
@@ -196,7 +197,7 @@ class EvaluateStageIT extends SparkTestBase {
     EvalResult r =
         EvaluateStage.run(
             spark,
-            cfg.with(Keys.EVAL_COST_MODEL, oddLengthCostModel()),
+            cfg.with(EvalKeys.EVAL_COST_MODEL, oddLengthCostModel()),
             otherPolicy,
             reference,
             withTopic,
@@ -232,7 +233,7 @@ class EvaluateStageIT extends SparkTestBase {
             () ->
                 EvaluateStage.run(
                     spark,
-                    cfg.with(Keys.EVAL_COST_MODEL, missing),
+                    cfg.with(EvalKeys.EVAL_COST_MODEL, missing),
                     samePolicy,
                     reference,
                     input,
@@ -281,7 +282,7 @@ class EvaluateStageIT extends SparkTestBase {
             () ->
                 EvaluateStage.run(
                     spark,
-                    cfg.with(Keys.EVAL_COST_MODEL, model.toString()),
+                    cfg.with(EvalKeys.EVAL_COST_MODEL, model.toString()),
                     samePolicy,
                     reference,
                     input,
