@@ -2,13 +2,18 @@ package dev.d2o;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.lang.ArchRule;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -51,6 +56,39 @@ class ArchitectureTest {
   @Test
   void nothingOutsideTheCommandLineImportsIt() {
     onlyTheCommandLineUses("dev.d2o.cli").check(main);
+  }
+
+  /** The sources of {@code src} that are longer than {@code maxLines}. */
+  static List<String> longerThan(Path src, int maxLines) throws IOException {
+    try (Stream<Path> files = Files.walk(src)) {
+      return files
+          .filter(f -> f.toString().endsWith(".java"))
+          .filter(f -> lines(f) > maxLines)
+          .map(f -> src.relativize(f) + " (" + lines(f) + " lines)")
+          .sorted()
+          .toList();
+    }
+  }
+
+  private static long lines(Path f) {
+    try (Stream<String> l = Files.lines(f)) {
+      return l.count();
+    } catch (IOException e) {
+      throw new IllegalStateException(f.toString(), e);
+    }
+  }
+
+  /** STYLE: files of about 100-300 lines, none in src/main over 350 (both modules). */
+  @Test
+  void noMainSourceFileIsLongerThan350Lines() throws IOException {
+    for (Path src : List.of(Path.of("src/main/java"), Path.of("../model-core/src/main/java"))) {
+      assertTrue(Files.isDirectory(src), src.toAbsolutePath().toString());
+      assertEquals(List.of(), longerThan(src, 350), "too long in " + src);
+    }
+    // the check can fail: Keys is longer than 50 lines
+    assertTrue(
+        longerThan(Path.of("src/main/java/dev/d2o/spark/config"), 50).stream()
+            .anyMatch(f -> f.startsWith("Keys.java")));
   }
 
   @Test
