@@ -1,6 +1,5 @@
 package dev.d2o.cli;
 
-import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.stages.Comparison;
 import java.nio.file.Path;
@@ -49,8 +48,8 @@ public final class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JobConfig cfg = options.load();
-    SparkSession spark = SparkSessions.create(cfg);
-    try {
+    try (JobSession session = JobSession.open(cfg)) {
+      SparkSession spark = session.spark();
       JobConfig lora = loraConf == null ? null : JobConfig.load(loraConf, options.sets);
       var outcomes = Comparison.run(spark, cfg, losses, lora, reuse);
       String command =
@@ -61,8 +60,6 @@ public final class CompareCommand implements Callable<Integer> {
       Comparison.write(outcomes, cfg, command, out);
       System.out.println("wrote " + out);
       return 0;
-    } finally {
-      spark.stop();
     }
   }
 }
