@@ -60,6 +60,14 @@ public final class Keys {
               "Partitions of the prompt data (0 = Spark's default parallelism)"));
   public static final Key<Integer> TREE_DEPTH =
       declare(integer("run.treeDepth", 2, 1, "Depth of treeAggregate for the gradient sums"));
+  public static final Key<Integer> RUN_LOCK_TIMEOUT =
+      declare(
+          integer(
+              "run.lockTimeout",
+              180,
+              1,
+              "Seconds after which the run directory's lock, when its run stops renewing it (every"
+                  + " quarter of this), has expired and a run on any host may take it over"));
 
   // data
   public static final Key<String> DATA_INPUT =
