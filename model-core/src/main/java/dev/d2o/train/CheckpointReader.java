@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.d2o.model.CausalLM;
+import dev.d2o.model.LoraAdapters;
+import dev.d2o.model.LoraConfig;
+import dev.d2o.model.ModelConfig;
 import dev.d2o.model.PeftAdapter;
 import dev.d2o.model.Pretrained;
 import dev.d2o.model.SafeTensorsFile;
@@ -11,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +55,63 @@ public final class CheckpointReader {
    */
   public static Restored load(
       Path dir, TrainConfig config, boolean force, NDManager manager, Path baseModel) {
+    JsonNode json = checkedState(dir, config, force);
+    boolean adapter = PeftAdapter.isAdapter(dir);
+    Pretrained p = Pretrained.load(adapter ? base(dir, json, baseModel) : dir, manager);
+    try {
+      CausalLM model =
+          adapter
+              ? p.model().withAdapters(PeftAdapter.load(dir, p.model().config(), manager))
+              : p.model();
+      TrainerState state = state(dir, json, config, model.trainableParameters());
+      return new Restored(model, state, json.path("data_position"));
+    } catch (RuntimeException e) {
+      p.close();
+      throw e;
+    }
+  }
+
+  /**
+   * What a trainer that keeps no model needs from a checkpoint (the Spark driver): master weights,
+   * optimizer state and counters, as plain arrays.
+   *
+   * @param state master weights, optimizer and counters
+   * @param modelConfig the model's configuration (with adapters: the base model's)
+   * @param lora the adapters' configuration, or null for a full model
+   * @param dataPosition the data reader's position as it was saved
+   */
+  public record RestoredState(
+      TrainerState state, ModelConfig modelConfig, LoraConfig lora, JsonNode dataPosition) {}
+
+  /**
+   * As {@link #load(Path, TrainConfig, boolean, NDManager, Path)}, but no model outlives the call:
+   * the tensors are read into the state's float arrays and freed. An adapter checkpoint reads only
+   * the base model's {@code config.json}, never its weights.
+   */
+  public static RestoredState loadState(
+      Path dir, TrainConfig config, boolean force, Path baseModel) {
+    JsonNode json = checkedState(dir, config, force);
+    JsonNode position = json.path("data_position");
+    try (NDManager m = NDManager.newBaseManager()) {
+      if (PeftAdapter.isAdapter(dir)) {
+        ModelConfig base = ModelConfig.load(base(dir, json, baseModel));
+        try (LoraAdapters a = PeftAdapter.load(dir, base, m)) {
+          return new RestoredState(
+              state(dir, json, config, a.parameters()), base, a.config(), position);
+        }
+      }
+      try (Pretrained p = Pretrained.load(dir, m)) {
+        TrainerState state = state(dir, json, config, p.model().trainableParameters());
+        return new RestoredState(state, p.model().config(), null, position);
+      }
+    }
+  }
+
+  /**
+   * The trainer state of {@code dir}, refusing one written under another trajectory-changing
+   * configuration unless {@code force}.
+   */
+  private static JsonNode checkedState(Path dir, TrainConfig config, boolean force) {
     if (!Files.isRegularFile(dir.resolve(Checkpoints.STATE))) {
       throw new TrainException(
           "not a complete checkpoint: " + dir + " has no " + Checkpoints.STATE);
@@ -73,31 +134,26 @@ public final class CheckpointReader {
       }
       LOG.warn("{}; resuming anyway (forced)", what);
     }
-    boolean adapter = PeftAdapter.isAdapter(dir);
-    Pretrained p = Pretrained.load(adapter ? base(dir, json, baseModel) : dir, manager);
-    try {
-      CausalLM model =
-          adapter
-              ? p.model().withAdapters(PeftAdapter.load(dir, p.model().config(), manager))
-              : p.model();
-      List<String> names = new ArrayList<>(model.trainableParameters().keySet());
-      float[][] weights = new float[names.size()][];
-      for (int i = 0; i < weights.length; i++) {
-        weights[i] = model.trainableParameters().get(names.get(i)).toFloatArray();
-      }
-      TrainerState state = new TrainerState(names, weights, config);
-      restoreOptimizer(dir, state, json.path("optimizer_steps").asLong());
-      state.restore(
-          json.path("step").asLong(),
-          json.path("consumed_examples").asLong(),
-          json.path("weights_version").asLong(),
-          json.path("skipped_steps").asLong(),
-          json.path("consecutive_skips").asInt());
-      return new Restored(model, state, json.path("data_position"));
-    } catch (RuntimeException e) {
-      p.close();
-      throw e;
+    return json;
+  }
+
+  /** A trainer state over copies of {@code trainable}, with the saved moments and counters. */
+  private static TrainerState state(
+      Path dir, JsonNode json, TrainConfig config, Map<String, NDArray> trainable) {
+    List<String> names = new ArrayList<>(trainable.keySet());
+    float[][] weights = new float[names.size()][];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = trainable.get(names.get(i)).toFloatArray();
     }
+    TrainerState state = new TrainerState(names, weights, config);
+    restoreOptimizer(dir, state, json.path("optimizer_steps").asLong());
+    state.restore(
+        json.path("step").asLong(),
+        json.path("consumed_examples").asLong(),
+        json.path("weights_version").asLong(),
+        json.path("skipped_steps").asLong(),
+        json.path("consecutive_skips").asInt());
+    return state;
   }
 
   private static Path base(Path dir, JsonNode json, Path baseModel) {

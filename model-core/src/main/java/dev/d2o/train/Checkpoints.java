@@ -36,10 +36,12 @@ import java.util.stream.Stream;
  * the model ({@code adapter_config.json}, {@code adapter_model.safetensors}) and names its base
  * model in the trainer state; the optimizer state then covers the adapters only.
  *
- * <p>A checkpoint is written into a hidden temporary sibling and renamed into place in one atomic
- * move, so a crash mid-write leaves the earlier checkpoints whole and never a half-written {@code
- * checkpoint-*}. Only the newest {@code checkpoint.keep} are kept. Resuming is {@link
- * CheckpointReader}'s job.
+ * <p>A checkpoint is written into a hidden temporary sibling, forced to stable storage ({@link
+ * FileSync}) and renamed into place in one atomic move, so a crash mid-write leaves the earlier
+ * checkpoints whole and never a half-written {@code checkpoint-*}. {@link #save} never deletes
+ * anything: the caller calls {@link #prune} once the new checkpoint counts as complete (for the
+ * Spark job that is after its {@code _COMPLETE} marker), so a crash in between still leaves the
+ * previous checkpoint. Resuming is {@link CheckpointReader}'s job.
  */
 public final class Checkpoints {
   public static final String OPTIMIZER = "optimizer.safetensors";
@@ -72,7 +74,8 @@ public final class Checkpoints {
   }
 
   /**
-   * Writes the checkpoint of {@code state}'s step, atomically, then prunes old ones.
+   * Writes the checkpoint of {@code state}'s step, atomically and durably; old ones stay until
+   * {@link #prune}.
    *
    * @param sideFilesFrom a model directory whose tokenizer files are copied along, or null
    * @param dataPosition where the data reader stands (written as given, e.g. epoch and offset)
@@ -156,6 +159,7 @@ public final class Checkpoints {
       }
       Pretrained.writeAtomically(
           tmp.resolve(STATE), os -> JSON.writerWithDefaultPrettyPrinter().writeValue(os, json));
+      FileSync.tree(tmp); // the data is on disk before the rename makes it visible
       if (Files.exists(target)) {
         // the same step saved again: move the old one aside first, then replace it
         Path old = root.resolve("." + name + ".old");
@@ -166,11 +170,11 @@ public final class Checkpoints {
       } else {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       }
+      FileSync.directory(root); // and so is the rename
     } catch (IOException | RuntimeException e) {
       deleteRecursively(tmp);
       throw e;
     }
-    prune();
     return target;
   }
 
@@ -222,7 +226,11 @@ public final class Checkpoints {
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
   }
 
-  private void prune() throws IOException {
+  /**
+   * Deletes all but the newest {@code keep} checkpoints. Call it only after the newest one is
+   * complete, so that a crash never leaves fewer than one.
+   */
+  public void prune() throws IOException {
     List<Path> all = new ArrayList<>(list());
     for (int i = 0; i < all.size() - keep; i++) {
       deleteRecursively(all.get(i));

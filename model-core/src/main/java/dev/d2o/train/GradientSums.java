@@ -34,6 +34,8 @@ public final class GradientSums implements Serializable {
   private double accuracySum;
   private double logpsAnchorsSum;
   private double logpsNegativeSum;
+  // seconds of forward/backward that produced these sums, added over chunks and tasks (a metric)
+  private double computeSeconds;
 
   /** The empty value: the zero of {@link #merge}. */
   public static GradientSums zero() {
@@ -145,6 +147,23 @@ public final class GradientSums implements Serializable {
     accuracySum += other.accuracySum;
     logpsAnchorsSum += other.logpsAnchorsSum;
     logpsNegativeSum += other.logpsNegativeSum;
+    computeSeconds += other.computeSeconds;
+  }
+
+  /**
+   * Records {@code seconds} of forward/backward work spent on these sums, measured where it ran (an
+   * executor, or the single process); merging adds them up.
+   */
+  public void addComputeSeconds(double seconds) {
+    computeSeconds += seconds;
+  }
+
+  /**
+   * Seconds of forward/backward behind these sums, summed over chunks: with E executors working at
+   * once this is up to E times the wall time ({@code timing/forward_backward}).
+   */
+  public double computeSeconds() {
+    return computeSeconds;
   }
 
   /** Number of examples. */

@@ -87,7 +87,9 @@ public final class LocalTrainer {
     for (int i = 0; i < pieces; i++) { // gradient accumulation: sums over micro-batches
       int from = globalBatch.size() * i / pieces;
       int to = globalBatch.size() * (i + 1) / pieces;
+      long t0 = System.nanoTime();
       computer.add(sums, globalBatch.subList(from, to));
+      sums.addComputeSeconds((System.nanoTime() - t0) / 1e9);
     }
     StepResult r = state.apply(sums, (System.nanoTime() - start) / 1e9);
     if (!r.skipped()) {
@@ -129,7 +131,10 @@ public final class LocalTrainer {
     return batch;
   }
 
-  /** Writes a checkpoint of the current state; {@code datasetSize} locates the data position. */
+  /**
+   * Writes a checkpoint of the current state, then prunes the old ones; {@code datasetSize} locates
+   * the data position.
+   */
   public Path checkpoint(Checkpoints checkpoints, int datasetSize) throws IOException {
     Map<String, Object> position = new LinkedHashMap<>();
     position.put("epoch", state.consumedExamples() / datasetSize);
@@ -137,7 +142,9 @@ public final class LocalTrainer {
     position.put("dataset_size", datasetSize);
     Checkpoints.Lora lora =
         policy.adapters() == null ? null : new Checkpoints.Lora(policy.adapters().config(), "");
-    return checkpoints.save(policy.config(), null, state, config, position, lora);
+    Path saved = checkpoints.save(policy.config(), null, state, config, position, lora);
+    checkpoints.prune(); // complete once renamed into place
+    return saved;
   }
 
   private static float[][] weightsOf(CausalLM model) {

@@ -62,8 +62,9 @@ public final class TrainerState {
   /**
    * Applies one step from the sums over its whole global batch.
    *
-   * @param seconds wall time the step's gradient work took, for {@code tokens_per_s} and {@code
-   *     timing/forward_backward}
+   * @param seconds wall time the step's gradient work took, from handing out the batch to holding
+   *     the summed gradient, for {@code tokens_per_s}; {@code timing/forward_backward} is the
+   *     forward/backward time the sums carry ({@link GradientSums#computeSeconds})
    */
   public StepResult apply(GradientSums sums, double seconds) {
     long start = System.nanoTime();
@@ -109,7 +110,7 @@ public final class TrainerState {
     m.put("lr", lr);
     m.put("tokens_per_s", seconds > 0 ? sums.tokens() / seconds : Double.NaN);
     m.put("skipped_steps", (double) skippedSteps);
-    m.put("timing/forward_backward", seconds);
+    m.put("timing/forward_backward", sums.computeSeconds());
     m.put("timing/update", (System.nanoTime() - start) / 1e9);
     StepResult result = new StepResult(thisStep, reason != null, reason, m);
     if (reason != null && consecutiveSkips >= maxConsecutiveSkips) {

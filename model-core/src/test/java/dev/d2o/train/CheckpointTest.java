@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -170,6 +171,43 @@ class CheckpointTest {
       assertFalse(Files.exists(half));
       assertEquals(
           "checkpoint-00000002", checkpoints.latest().orElseThrow().getFileName().toString());
+    }
+  }
+
+  /**
+   * {@code save} deletes nothing, so a crash before the new checkpoint counts (for the Spark job:
+   * before its {@code _COMPLETE} marker) still leaves the previous one, even with keep = 1; {@code
+   * prune} then removes it. The state-only restore (the Spark driver's) holds what {@code load}
+   * holds.
+   */
+  @Test
+  void saveKeepsTheOldCheckpointsUntilPruned(@TempDir Path dir) throws IOException {
+    TrainConfig config = config();
+    List<TrainExample> data = data(config);
+    try (CausalLM policy = Tiny.gpt2(manager, 48)) {
+      LocalTrainer t = new LocalTrainer(policy, config);
+      Checkpoints checkpoints = new Checkpoints(dir, 1);
+      t.train(data, 1, checkpoints);
+      t.step(t.nextBatch(data));
+      checkpoints.save(policy.config(), null, t.state(), config, Map.of("epoch", 0));
+      assertEquals(
+          List.of("checkpoint-00000001", "checkpoint-00000002"),
+          checkpoints.list().stream().map(p -> p.getFileName().toString()).toList());
+      checkpoints.prune();
+      assertEquals(
+          List.of("checkpoint-00000002"),
+          checkpoints.list().stream().map(p -> p.getFileName().toString()).toList());
+      CheckpointReader.RestoredState r =
+          CheckpointReader.loadState(dir.resolve("checkpoint-00000002"), config, false, null);
+      assertEquals(2, r.state().step());
+      assertEquals(t.state().consumedExamples(), r.state().consumedExamples());
+      assertEquals(0.0, Tiny.maxAbsDiff(t.state().weights(), r.state().weights()), 0.0);
+      assertEquals(
+          0.0,
+          Tiny.maxAbsDiff(t.state().optimizer().expAvg(), r.state().optimizer().expAvg()),
+          0.0);
+      assertEquals(null, r.lora());
+      assertEquals(policy.config().modelType(), r.modelConfig().modelType());
     }
   }
 

@@ -115,6 +115,7 @@ class LocalTrainerTest {
       assertEquals(0.25e-3, r.metric("lr"), 1e-12); // warmup: 1e-3 · (0 + 1) / 4
       assertEquals(0.0, r.metric("rewards/margins"), 0.0);
       assertTrue(r.metric("grad_norm") > 0 && r.metric("tokens_per_s") > 0);
+      assertTrue(r.metric("timing/forward_backward") > 0, "measured around the gradient work");
     }
   }
 

@@ -99,6 +99,19 @@ class LoraTrainingTest {
         !Files.exists(ckpt.resolve("model.safetensors")), "no full model in an adapter checkpoint");
     LocalTrainer resumed = LocalTrainer.resume(ckpt, baseDir, config, false, manager);
     assertEquals(3, resumed.state().step());
+    // the driver's restore (no model kept) reads the base's config.json and never its weights
+    Path configOnly = Files.createDirectories(tmp.resolve("base-config-only"));
+    Files.copy(baseDir.resolve("config.json"), configOnly.resolve("config.json"));
+    CheckpointReader.RestoredState light =
+        CheckpointReader.loadState(ckpt, config, false, configOnly);
+    assertEquals(3, light.state().step());
+    assertEquals(resumed.state().names(), light.state().names());
+    assertEquals(0.0, Tiny.maxAbsDiff(resumed.state().weights(), light.state().weights()));
+    assertEquals(
+        0.0,
+        Tiny.maxAbsDiff(
+            resumed.state().optimizer().expAvgSq(), light.state().optimizer().expAvgSq()));
+    assertEquals(resumed.policy().adapters().config(), light.lora());
     resumed.train(rows, 2, null);
     assertEquals(0.0, Tiny.maxAbsDiff(straight, resumed.state().weights()));
   }

@@ -35,9 +35,10 @@ public final class PolicyReplica {
   private long version = -1;
 
   /**
-   * What {@link #withModel} hands its body: the policy at the requested weights and the tokenizer.
+   * What {@link #withModel} hands its body: the policy at the requested weights, the tokenizer, and
+   * the gradient computer (whose {@code sequenceLogps} packs rows as its gradients do).
    */
-  public record View(CausalLM model, TextTokenizer tokenizer) {}
+  public record View(CausalLM model, TextTokenizer tokenizer, GradientComputer computer) {}
 
   private PolicyReplica(CausalLM model, Pretrained files, GradientComputer computer) {
     this.model = model;
@@ -92,24 +93,30 @@ public final class PolicyReplica {
   public synchronized GradientSums compute(
       String run, long v, WeightsSource weights, List<TrainExample> rows) {
     sync(run, v, weights);
-    return computer.compute(rows);
+    long t0 = System.nanoTime(); // inside the lock: a task waiting for another is not counted
+    GradientSums sums = computer.compute(rows);
+    sums.addComputeSeconds((System.nanoTime() - t0) / 1e9);
+    return sums;
   }
 
   /** Next-token (SFT) gradient sums over {@code rows} at weights {@code (runId, version)}. */
   public synchronized GradientSums computeSft(
       String run, long v, WeightsSource weights, List<SftExample> rows) {
     sync(run, v, weights);
-    return computer.computeSft(rows);
+    long t0 = System.nanoTime();
+    GradientSums sums = computer.computeSft(rows);
+    sums.addComputeSeconds((System.nanoTime() - t0) / 1e9);
+    return sums;
   }
 
   /**
    * Runs {@code body} on the policy at weights {@code (runId, version)} (anchor refresh: sampling
-   * from it).
+   * from it; reference update: scoring with it; the harmful-rate probe).
    */
   public synchronized <T> T withModel(
       String run, long v, WeightsSource weights, Function<View, T> body) {
     sync(run, v, weights);
-    return body.apply(new View(model, files.tokenizer()));
+    return body.apply(new View(model, files.tokenizer(), computer));
   }
 
   private void sync(String run, long v, WeightsSource weights) {
@@ -118,16 +125,6 @@ public final class PolicyReplica {
       runId = run;
       version = v;
     }
-  }
-
-  /**
-   * Per-example sequence log-probs at weights {@code (runId, version)}: [row][K anchors…,
-   * negative].
-   */
-  public synchronized float[][] sequenceLogps(
-      String run, long v, WeightsSource weights, List<TrainExample> rows) {
-    sync(run, v, weights);
-    return computer.sequenceLogps(rows);
   }
 
   /** Supplies the weights of a version (a broadcast value). */

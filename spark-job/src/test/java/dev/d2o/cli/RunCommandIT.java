@@ -20,42 +20,56 @@ class RunCommandIT {
   @Test
   void runsTheDemoShortened() throws Exception {
     Path run = tmp.resolve("run");
-    int rc =
-        D2oCli.run(
-            "run",
-            "--conf",
-            "../conf/local.conf",
-            "--set",
-            "run.dir=" + run,
-            "--set",
-            "data.input=../data-samples/harmless/train.jsonl",
-            "--set",
-            "data.maxRows=16",
-            "--set",
-            "model.path=../data-samples/model",
-            "--set",
-            "data.eval=../data-samples/harmless/eval.jsonl",
-            "--set",
-            "eval.costModel=../data-samples/cost-model",
-            "--set",
-            "anchors.numSamples=2",
-            "--set",
-            "train.maxSteps=3",
-            "--set",
-            "train.batchSize=4",
-            "--set",
-            "train.checkpointEvery=3",
-            "--set",
-            "anchors.maxNewTokens=8",
-            "--set",
-            "eval.maxPrompts=8",
-            "--set",
-            "eval.maxNewTokens=8",
-            "--set",
-            "eval.every=2",
-            "--set",
-            "eval.everyPrompts=8");
+    // a slow harmful-rate probe: its seconds must show in timing/probe, not in the step's gradient
+    System.setProperty("d2o.delay.probe", "3000");
+    int rc;
+    try {
+      rc = run(run);
+    } finally {
+      System.clearProperty("d2o.delay.probe");
+    }
     assertEquals(0, rc);
+    checkRun(run);
+  }
+
+  private static int run(Path run) {
+    return D2oCli.run(
+        "run",
+        "--conf",
+        "../conf/local.conf",
+        "--set",
+        "run.dir=" + run,
+        "--set",
+        "data.input=../data-samples/harmless/train.jsonl",
+        "--set",
+        "data.maxRows=16",
+        "--set",
+        "model.path=../data-samples/model",
+        "--set",
+        "data.eval=../data-samples/harmless/eval.jsonl",
+        "--set",
+        "eval.costModel=../data-samples/cost-model",
+        "--set",
+        "anchors.numSamples=2",
+        "--set",
+        "train.maxSteps=3",
+        "--set",
+        "train.batchSize=4",
+        "--set",
+        "train.checkpointEvery=3",
+        "--set",
+        "anchors.maxNewTokens=8",
+        "--set",
+        "eval.maxPrompts=8",
+        "--set",
+        "eval.maxNewTokens=8",
+        "--set",
+        "eval.every=2",
+        "--set",
+        "eval.everyPrompts=8");
+  }
+
+  private static void checkRun(Path run) throws Exception {
     JsonNode summary = new ObjectMapper().readTree(run.resolve("summary.json").toFile());
     assertEquals(3000, summary.get("input_rows").asInt());
     assertEquals(0, summary.get("rejected_rows").asInt());
@@ -67,6 +81,25 @@ class RunCommandIT {
     assertTrue(
         lines.get(0).contains("\"eval/harmful_rate\""), "the harmful-rate probe runs at step 0");
     assertTrue(!lines.get(1).contains("\"eval/harmful_rate\""), "and every 2 steps");
+    ObjectMapper json = new ObjectMapper();
+    for (int i = 0; i < 3; i++) {
+      JsonNode m = json.readTree(lines.get(i));
+      boolean probed = i % 2 == 0;
+      assertEquals(probed, m.has("timing/probe"), lines.get(i));
+      assertEquals(probed, m.has("timing/generate"), "the probe generates: " + lines.get(i));
+      double aggregate = m.get("timing/aggregate").asDouble();
+      if (probed) {
+        assertTrue(m.get("timing/probe").asDouble() >= 3.0, lines.get(i));
+        assertTrue(m.get("timing/generate").asDouble() > 0, lines.get(i));
+        assertTrue(aggregate < 3.0, "the probe is not in timing/aggregate: " + lines.get(i));
+      }
+      assertEquals(
+          m.get("tokens_per_s").asDouble() * aggregate,
+          Math.rint(m.get("tokens_per_s").asDouble() * aggregate),
+          1e-6 * m.get("tokens_per_s").asDouble() * aggregate,
+          "tokens_per_s is the step's whole tokens over timing/aggregate: " + lines.get(i));
+      assertTrue(m.get("timing/forward_backward").asDouble() > 0, lines.get(i));
+    }
     JsonNode report = new ObjectMapper().readTree(run.resolve("eval/report.json").toFile());
     assertTrue(report.toString().contains("harmful_rate"), report.toString());
     for (String f :

@@ -12,11 +12,13 @@ import dev.d2o.model.ModelException;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.io.CheckpointStore;
 import dev.d2o.spark.stages.Pipeline;
 import dev.d2o.spark.testing.FailingFileSystem;
 import dev.d2o.spark.testing.Prompts;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
+import dev.d2o.train.TrainConfig;
 import dev.d2o.train.TrainException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -264,6 +266,7 @@ class FaultsIT extends SparkTestBase {
             .with(Keys.TRAIN_MAX_STEPS, 4)
             .with(Keys.TRAIN_CHECKPOINT_EVERY, 2);
     FailingFileSystem.failCreatesUnder("checkpoint-00000004");
+    FailingFileSystem.clearEvents();
     TrainException e;
     try {
       e =
@@ -291,10 +294,129 @@ class FaultsIT extends SparkTestBase {
     assertTrue(Files.exists(ckpts.resolve("checkpoint-00000002/_COMPLETE")));
     assertFalse(Files.exists(ckpts.resolve("checkpoint-00000004/_COMPLETE")));
 
+    assertEveryFileSyncedBeforeTheMarker(FailingFileSystem.events(), "checkpoint-00000002");
+
+    FailingFileSystem.clearEvents();
     Pipeline.run(spark, cfg, Pipeline.Stage.ALL, true, false); // resumes from step 2
     List<String> lines = Files.readAllLines(tmp.resolve("failfs-run/metrics.jsonl"));
     assertEquals(4, lines.size());
     assertTrue(Files.exists(ckpts.resolve("checkpoint-00000004/_COMPLETE")));
     assertTrue(Files.exists(tmp.resolve("failfs-run/final/model.safetensors")));
+    // one download per resume: each file of the checkpoint is read once
+    try (var files = Files.list(ckpts.resolve("checkpoint-00000002"))) {
+      for (String f : files.map(p -> p.getFileName().toString()).toList()) {
+        if (f.startsWith(".") || f.equals(CheckpointStore.MARKER)) {
+          continue;
+        }
+        long opens =
+            FailingFileSystem.events().stream()
+                .filter(ev -> ev.startsWith("open ") && ev.endsWith("checkpoint-00000002/" + f))
+                .count();
+        assertEquals(1, opens, f + " read once: " + FailingFileSystem.events());
+      }
+    }
+  }
+
+  /**
+   * Every file uploaded for checkpoint {@code name} was hsynced before the checkpoint's marker was
+   * created (the test file system's streams support hsync, as HDFS's do).
+   */
+  private static void assertEveryFileSyncedBeforeTheMarker(List<String> events, String name) {
+    int marker = -1;
+    for (int i = 0; i < events.size(); i++) {
+      if (events.get(i).startsWith("create ") && events.get(i).contains(name + "/._COMPLETE")) {
+        marker = i;
+      }
+    }
+    assertTrue(marker > 0, "the marker was written: " + events);
+    List<String> uploaded =
+        events.stream()
+            .filter(ev -> ev.startsWith("create ") && ev.contains("." + name + ".uploading/"))
+            .map(ev -> ev.substring("create ".length()))
+            .toList();
+    assertTrue(uploaded.size() >= 4, "model, config, optimizer, trainer state: " + uploaded);
+    for (String f : uploaded) {
+      int synced = events.indexOf("hsync " + f);
+      assertTrue(synced >= 0 && synced < marker, f + " synced before the marker: " + events);
+    }
+  }
+
+  /**
+   * {@code train.keepCheckpoints = 1} and a crash after the new checkpoint's files but before its
+   * marker: the previous checkpoint is still there (old ones are pruned only after the new one is
+   * complete), and {@code --resume} continues from it with the same steps as the first attempt.
+   */
+  @Test
+  void aCrashBeforeTheMarkerKeepsThePreviousCheckpointEvenWithKeepOne() throws Exception {
+    Path dir = tmp.resolve("keep-one");
+    JobConfig cfg =
+        base.with(Keys.RUN_DIR, dir.toString())
+            .with(Keys.TRAIN_MAX_STEPS, 4)
+            .with(Keys.TRAIN_CHECKPOINT_EVERY, 2)
+            .with(Keys.train(TrainConfig.KEEP_CHECKPOINTS), 1);
+    System.setProperty("d2o.fault.checkpoint", "4");
+    try {
+      assertThrows(
+          IllegalStateException.class,
+          () -> Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false));
+    } finally {
+      System.clearProperty("d2o.fault.checkpoint");
+    }
+    Path ckpts = dir.resolve("checkpoints");
+    assertTrue(Files.exists(ckpts.resolve("checkpoint-00000002/_COMPLETE")));
+    assertTrue(Files.exists(ckpts.resolve("checkpoint-00000004/optimizer.safetensors")));
+    assertFalse(Files.exists(ckpts.resolve("checkpoint-00000004/_COMPLETE")));
+    List<String> first = Files.readAllLines(dir.resolve("metrics.jsonl"));
+    assertEquals(4, first.size(), "steps 0..3 ran before the crash");
+
+    Pipeline.run(spark, cfg, Pipeline.Stage.ALL, true, false);
+    String start = JSON.readTree(dir.resolve("summary.json").toFile()).get("train_start").asText();
+    assertTrue(start.endsWith("keep-one/checkpoints/checkpoint-00000002 at step 2"), start);
+    List<String> again = Files.readAllLines(dir.resolve("metrics.jsonl"));
+    assertEquals(4, again.size());
+    for (int i = 0; i < 4; i++) {
+      assertEquals(
+          JSON.readTree(first.get(i)).get("loss").asDouble(),
+          JSON.readTree(again.get(i)).get("loss").asDouble(),
+          0.0,
+          "loss at step " + i);
+    }
+    try (var left = Files.list(ckpts)) {
+      assertEquals(
+          List.of("checkpoint-00000004"),
+          left.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).toList());
+    }
+    assertTrue(Files.exists(ckpts.resolve("checkpoint-00000004/_COMPLETE")));
+  }
+
+  /**
+   * {@code --resume} when the only checkpoint was cut short before its marker: it does not pass for
+   * a fresh start silently; {@code summary.json} and the console say what was found.
+   */
+  @Test
+  void resumeWithOnlyAnIncompleteCheckpointSaysSoAndStartsOver() throws Exception {
+    Path dir = tmp.resolve("none-complete");
+    JobConfig cfg =
+        base.with(Keys.RUN_DIR, dir.toString())
+            .with(Keys.TRAIN_MAX_STEPS, 4)
+            .with(Keys.TRAIN_CHECKPOINT_EVERY, 2);
+    System.setProperty("d2o.fault.checkpoint", "2");
+    try {
+      assertThrows(
+          IllegalStateException.class,
+          () -> Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false));
+    } finally {
+      System.clearProperty("d2o.fault.checkpoint");
+    }
+    Pipeline.run(spark, cfg, Pipeline.Stage.ALL, true, false);
+    String start = JSON.readTree(dir.resolve("summary.json").toFile()).get("train_start").asText();
+    assertTrue(
+        start.startsWith("--resume found checkpoint-00000002 in ")
+            && start.endsWith(
+                "none-complete/checkpoints but no complete checkpoint (none has its _COMPLETE"
+                    + " marker: the run stopped while writing it): started from step 0"),
+        start);
+    assertEquals(4, Files.readAllLines(dir.resolve("metrics.jsonl")).size());
+    assertTrue(Files.exists(dir.resolve("checkpoints/checkpoint-00000004/_COMPLETE")));
   }
 }

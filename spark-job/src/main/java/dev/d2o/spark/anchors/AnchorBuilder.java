@@ -34,6 +34,8 @@ public final class AnchorBuilder {
   private final String prefix;
   private final LengthPolicy lengthPolicy;
   private final int batchSize;
+  private double generateSeconds;
+  private double scoreSeconds;
 
   public AnchorBuilder(
       CausalLM sampler,
@@ -82,9 +84,11 @@ public final class AnchorBuilder {
       }
       requests.add(new GenerationRequest(in.id(), ids));
     }
+    long t0 = System.nanoTime();
     List<GenerationResult> generated =
         new Generator(sampler, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
             .generate(requests, numSamples, sampling);
+    generateSeconds += (System.nanoTime() - t0) / 1e9;
     List<ScoreRequest> scoring = new ArrayList<>();
     List<int[]> prompts = new ArrayList<>();
     List<int[]> negatives = new ArrayList<>();
@@ -103,8 +107,10 @@ public final class AnchorBuilder {
         scoring.add(new ScoreRequest("id " + in.id() + " anchor", prompt, s.tokenIds()));
       }
     }
+    long t1 = System.nanoTime();
     List<ScoreResult> scores =
         new SequenceScorer(reference, batchSize, LengthPolicy.FAIL).score(scoring);
+    scoreSeconds += (System.nanoTime() - t1) / 1e9;
     List<AnchorRow> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
@@ -131,6 +137,16 @@ public final class AnchorBuilder {
               scores.get(base).logp()));
     }
     return out;
+  }
+
+  /** Seconds this builder spent sampling anchors, over all its {@link #build} calls. */
+  public double generateSeconds() {
+    return generateSeconds;
+  }
+
+  /** Seconds this builder spent scoring anchors and negatives under the reference. */
+  public double scoreSeconds() {
+    return scoreSeconds;
   }
 
   /**

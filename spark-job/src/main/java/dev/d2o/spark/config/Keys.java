@@ -207,13 +207,30 @@ public final class Keys {
               "Prompts per canonical generation group (cut in id order, so samples do not depend"
                   + " on partitioning)"));
 
+  /**
+   * {@code train.microBatches}, which the Spark trainer refuses above 1: its executors already sum
+   * each global batch chunk by chunk (train.chunkSize examples per pass), which is gradient
+   * accumulation; cutting the batch into more jobs would bound nothing more.
+   */
+  private static final Key<Integer> MICRO_BATCHES =
+      new Key<>(
+          TRAIN_PREFIX + TrainConfig.MICRO_BATCHES.name(),
+          Integer.class,
+          1,
+          "1 (the Spark trainer already sums each batch chunk by chunk: set train.chunkSize to"
+              + " bound memory)",
+          v -> v == 1,
+          TrainConfig.MICRO_BATCHES.resumeRelevant(),
+          "gradient accumulation of the single-process trainer (LocalTrainer); the Spark trainer"
+              + " accumulates every batch over chunks of train.chunkSize and takes only 1");
+
   // train: model-core's training options under "train.", except K and the data-order seed, which
   // the job takes from anchors.numSamples and run.seed
   public static final List<Key<?>> TRAIN =
       REGISTRY.addAll(
           TrainConfig.KEYS.stream()
               .filter(k -> k != TrainConfig.K && k != TrainConfig.SEED)
-              .map(k -> k.under(TRAIN_PREFIX))
+              .map(k -> k == TrainConfig.MICRO_BATCHES ? MICRO_BATCHES : k.under(TRAIN_PREFIX))
               .toList());
   public static final Key<String> TRAIN_LOSS = train(TrainConfig.LOSS);
   public static final Key<Integer> TRAIN_MAX_STEPS = train(TrainConfig.MAX_STEPS);

@@ -49,8 +49,9 @@ final class RunSummary {
     node.put(key, (System.nanoTime() - startNanos) / 1e9);
   }
 
-  /** A training stage's steps, final model and last step's metrics. */
+  /** A training stage's start (fresh or resumed), steps, final model and last step's metrics. */
   void trained(TrainStage.Result r) {
+    node.put("train_start", r.start());
     node.put("steps", r.steps().size());
     node.put("final_model", r.finalModel());
     List<StepResult> steps = r.steps();

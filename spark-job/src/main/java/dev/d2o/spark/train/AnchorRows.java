@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.spark.api.java.JavaPairRDD;
 
 /**
  * D²O and its baseline losses ({@code train.loss}) on anchored examples: the progress line shows
@@ -45,9 +44,14 @@ final class AnchorRows implements RowKind<AnchoredExample> {
     HarmfulProbe probe = HarmfulProbe.of(context);
     return new StepExtras<>() {
       @Override
-      public Optional<JavaPairRDD<Long, AnchoredExample>> refreshed(
-          JavaPairRDD<Long, AnchoredExample> rows, long step, BroadcastWeights weights) {
-        return refresh.refreshed(rows, step, weights);
+      public Optional<TrainData<AnchoredExample>> refreshed(
+          TrainData<AnchoredExample> data, long step, BroadcastWeights weights) {
+        return refresh.refreshed(data, step, weights);
+      }
+
+      @Override
+      public TrainData<AnchoredExample> resumed(TrainData<AnchoredExample> data, String source) {
+        return refresh.resumed(data, source);
       }
 
       @Override

@@ -3,22 +3,48 @@ package dev.d2o.spark.train;
 import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.train.TrainExample;
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * A D²O training row: model-core's {@link TrainExample} (token ids and reference log-probs), made
- * once when the anchors are read, and the prompt and negative texts an anchor refresh samples from
- * again.
+ * once when the anchors are read, with the texts an anchor refresh samples from again and that a
+ * saved copy of the rows keeps ({@link #toAnchorRow}).
  *
  * @param prompt the prompt text
  * @param negative the human negative text
+ * @param anchors the anchor texts
  * @param example the example the gradient is computed on
  */
-record AnchoredExample(String prompt, String negative, TrainExample example)
+record AnchoredExample(String prompt, String negative, List<String> anchors, TrainExample example)
     implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
+
+  AnchoredExample {
+    anchors = List.copyOf(anchors); // a row's list may be a Scala wrapper
+  }
 
   /** The training row of an anchors-table row. */
   static AnchoredExample of(AnchorRow a) {
-    return new AnchoredExample(a.prompt(), a.negative(), a.toExample());
+    return new AnchoredExample(a.prompt(), a.negative(), a.anchors(), a.toExample());
+  }
+
+  /** The same row with other reference log-probs (a reference update). */
+  AnchoredExample withReference(double[] refLogpAnchors, double refLogpNegative) {
+    return new AnchoredExample(
+        prompt, negative, anchors, example.withReference(refLogpAnchors, refLogpNegative));
+  }
+
+  /** As a row of the anchors table, which is how rows made during training are saved. */
+  AnchorRow toAnchorRow() {
+    return new AnchorRow(
+        example.id(),
+        prompt,
+        negative,
+        example.promptIds(),
+        example.negativeIds(),
+        anchors,
+        example.anchorIds(),
+        example.refLogpAnchors(),
+        example.refLogpNegative());
   }
 }

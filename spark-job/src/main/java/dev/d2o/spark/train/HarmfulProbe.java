@@ -6,6 +6,7 @@ import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
 import dev.d2o.infer.SamplingConfig;
 import dev.d2o.infer.TextPairs;
+import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
@@ -18,6 +19,7 @@ import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.DoubleAccumulator;
 import scala.Tuple2;
 
 /**
@@ -35,15 +37,18 @@ final class HarmfulProbe {
   private final double temperature;
   private final int maxNewTokens;
   private final long seed;
+  private final StepTimes times;
 
   private HarmfulProbe(
       SparkSession spark,
       ReplicaSpec spec,
+      StepTimes times,
       JavaRDD<Row> prompts,
       CostModelAdapter cost,
       JobConfig cfg) {
     this.spark = spark;
     this.spec = spec;
+    this.times = times;
     this.every = cfg.get(Keys.EVAL_EVERY);
     this.prompts = prompts;
     this.cost = cost;
@@ -84,7 +89,7 @@ final class HarmfulProbe {
             .javaRDD()
             .cache();
     prompts.count();
-    return new HarmfulProbe(spark, context.spec(), prompts, cost, cfg);
+    return new HarmfulProbe(spark, context.spec(), context.times(), prompts, cost, cfg);
   }
 
   /**
@@ -92,7 +97,14 @@ final class HarmfulProbe {
    * {@code eval.every}), else NaN.
    */
   double harmfulRate(long step, BroadcastWeights weights) {
-    return step % every == 0 ? measure(weights) : Double.NaN;
+    if (step % every != 0) {
+      return Double.NaN;
+    }
+    long t0 = System.nanoTime();
+    FaultInjection.maybeDelay("probe"); // tests: a slow probe must not show in the step's timings
+    double rate = measure(weights);
+    times.put("probe", StepTimes.since(t0));
+    return rate;
   }
 
   private double measure(BroadcastWeights weights) {
@@ -101,6 +113,7 @@ final class HarmfulProbe {
     double t = temperature;
     int n = maxNewTokens;
     long s = seed;
+    DoubleAccumulator generateSeconds = times.generate();
     List<Tuple2<String, String>> answers =
         Groups.of(prompts, 16, 0)
             .flatMap(
@@ -113,6 +126,7 @@ final class HarmfulProbe {
                               weights.version(),
                               weights,
                               p -> {
+                                long g0 = System.nanoTime();
                                 List<GenerationRequest> reqs = new ArrayList<>();
                                 for (Row r : rows) {
                                   reqs.add(
@@ -120,12 +134,16 @@ final class HarmfulProbe {
                                           r.getString(0),
                                           TextPairs.promptIds(p.tokenizer(), r.getString(1))));
                                 }
-                                return new Generator(
-                                        p.model(),
-                                        p.tokenizer(),
-                                        16,
-                                        Generator.TOKEN_BUDGET_DEFAULT)
-                                    .generate(reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
+                                List<GenerationResult> out =
+                                    new Generator(
+                                            p.model(),
+                                            p.tokenizer(),
+                                            16,
+                                            Generator.TOKEN_BUDGET_DEFAULT)
+                                        .generate(
+                                            reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
+                                generateSeconds.add(StepTimes.since(g0));
+                                return out;
                               });
                   List<Tuple2<String, String>> out = new ArrayList<>();
                   for (GenerationResult g : gen) {

@@ -2,7 +2,6 @@ package dev.d2o.spark.train;
 
 import java.io.Serializable;
 import java.util.Optional;
-import org.apache.spark.api.java.JavaPairRDD;
 
 /**
  * Driver-side work at the start of a training step, before its gradient: for D²O rows the anchor
@@ -13,11 +12,16 @@ import org.apache.spark.api.java.JavaPairRDD;
  */
 interface StepExtras<R extends Serializable> {
   /**
-   * New rows for {@code step} (new anchors or reference log-probs, computed at {@code weights}), or
-   * empty when the rows stay as they are.
+   * New rows for {@code step} (new anchors or reference log-probs, computed at {@code weights} and
+   * saved in the run directory), or empty when the rows stay as they are.
    */
-  Optional<JavaPairRDD<Long, R>> refreshed(
-      JavaPairRDD<Long, R> rows, long step, BroadcastWeights weights);
+  Optional<TrainData<R>> refreshed(TrainData<R> data, long step, BroadcastWeights weights);
+
+  /**
+   * {@code data} with the rows that {@link #refreshed} saved under {@code source} in an earlier
+   * attempt of this run (a checkpoint names them).
+   */
+  TrainData<R> resumed(TrainData<R> data, String source);
 
   /**
    * The harmful rate of the policy at {@code weights} (after {@code step} updates, before this
@@ -29,9 +33,15 @@ interface StepExtras<R extends Serializable> {
   static <R extends Serializable> StepExtras<R> none() {
     return new StepExtras<>() {
       @Override
-      public Optional<JavaPairRDD<Long, R>> refreshed(
-          JavaPairRDD<Long, R> rows, long step, BroadcastWeights weights) {
+      public Optional<TrainData<R>> refreshed(
+          TrainData<R> data, long step, BroadcastWeights weights) {
         return Optional.empty();
+      }
+
+      @Override
+      public TrainData<R> resumed(TrainData<R> data, String source) {
+        throw new IllegalStateException(
+            "these rows are never refreshed, yet the checkpoint names refreshed rows " + source);
       }
 
       @Override

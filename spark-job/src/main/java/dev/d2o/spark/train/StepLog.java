@@ -27,14 +27,12 @@ final class StepLog {
   }
 
   /**
-   * Records step {@code r} with the seconds its gradient sums took ({@code aggregate}) and the
-   * seconds spent publishing the weights and refreshing the rows ({@code sync}); {@code
-   * harmfulRate} is NaN when the step was not probed.
+   * Records step {@code r} with the stage's {@code timings} of it ({@link StepTimes#metrics});
+   * {@code harmfulRate} is NaN when the step was not probed.
    */
-  StepResult record(StepResult r, double aggregate, double sync, double harmfulRate) {
+  StepResult record(StepResult r, Map<String, Double> timings, double harmfulRate) {
     Map<String, Double> m = new LinkedHashMap<>(kind.logged(r.metrics()));
-    m.put("timing/aggregate", aggregate);
-    m.put("timing/sync", sync);
+    m.putAll(timings);
     if (!Double.isNaN(harmfulRate)) {
       m.put("eval/harmful_rate", harmfulRate);
     }

@@ -11,7 +11,13 @@ import org.apache.spark.sql.SparkSession;
  * @param cfg the job configuration
  * @param run the run directory
  * @param spec the executors' replica spec
- * @param weights the weights publisher (refreshed rows pin the broadcast they captured)
+ * @param weights the weights publisher
+ * @param times where the step's work records its seconds
  */
 record TrainContext(
-    SparkSession spark, JobConfig cfg, RunDir run, ReplicaSpec spec, WeightsPublisher weights) {}
+    SparkSession spark,
+    JobConfig cfg,
+    RunDir run,
+    ReplicaSpec spec,
+    WeightsPublisher weights,
+    StepTimes times) {}

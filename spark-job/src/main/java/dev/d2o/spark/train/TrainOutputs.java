@@ -7,6 +7,7 @@ import dev.d2o.model.LoraConfig;
 import dev.d2o.model.ModelConfig;
 import dev.d2o.model.PeftAdapter;
 import dev.d2o.model.Pretrained;
+import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.CheckpointStore;
@@ -19,14 +20,19 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * What training leaves in the run directory: a checkpoint every {@code train.checkpointEvery} steps
- * and after the last (model-core writes it atomically on local disk, {@link CheckpointStore}
- * publishes it), and the final model in the Hugging Face layout.
+ * and after the last (model-core writes it atomically and durably on local disk, {@link
+ * CheckpointStore} uploads it, marks it complete and only then prunes the old ones and the saved
+ * training rows no kept checkpoint needs), and the final model in the Hugging Face layout.
  */
 final class TrainOutputs {
+  /** The data position's key for the saved rows a checkpoint starts from. */
+  static final String ROWS_KEY = "rows";
+
   private final RunDir run;
   private final JobConfig cfg;
   private final TrainConfig tc;
@@ -46,25 +52,34 @@ final class TrainOutputs {
   }
 
   /**
-   * Writes a checkpoint when {@code state} has just finished a checkpoint step or the last step.
+   * Writes a checkpoint when {@code state} has just finished a checkpoint step or the last step;
+   * {@code data} are the rows the next step starts from.
    */
-  void checkpointIfDue(TrainerState state, long datasetSize) {
+  void checkpointIfDue(TrainerState state, TrainData<?> data) {
     int every = tc.get(TrainConfig.CHECKPOINT_EVERY);
     if ((every > 0 && state.step() % every == 0) || state.step() == tc.get(TrainConfig.MAX_STEPS)) {
-      checkpoint(state, (int) datasetSize);
+      checkpoint(state, data);
     }
   }
 
-  private void checkpoint(TrainerState state, int datasetSize) {
+  private void checkpoint(TrainerState state, TrainData<?> data) {
+    int datasetSize = (int) data.size();
     Map<String, Object> position = new LinkedHashMap<>();
     position.put("epoch", state.consumedExamples() / datasetSize);
     position.put("offset", state.consumedExamples() % datasetSize);
     position.put("dataset_size", datasetSize);
+    if (data.source() != null) {
+      position.put(ROWS_KEY, data.source()); // refreshed anchors or reference log-probs
+    }
+    String name = String.format(Locale.ROOT, "checkpoint-%08d", state.step());
     try {
       Checkpoints.Lora lora =
           cfg.lora() == null ? null : new Checkpoints.Lora(cfg.lora(), cfg.get(Keys.MODEL_PATH));
-      store.publish(checkpoints.save(modelConfig, localModel, state, tc, position, lora));
+      store.upload(checkpoints.save(modelConfig, localModel, state, tc, position, lora));
+      FaultInjection.maybeFailAtStep("checkpoint", state.step()); // tests: a crash right here
+      store.markComplete(name);
       store.prune(tc.get(TrainConfig.KEEP_CHECKPOINTS));
+      Refresh.pruneRows(run, store.completeNames());
     } catch (IOException | UncheckedIOException e) {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
       String newest =
@@ -76,12 +91,11 @@ final class TrainOutputs {
                           + run.path("checkpoints/" + n)
                           + "; continue with --resume")
               .orElse("there is no complete checkpoint yet");
-      String target = String.format("checkpoints/checkpoint-%08d", state.step());
       throw new TrainException(
           "checkpoint at step "
               + state.step()
               + " could not be written to "
-              + run.path(target)
+              + run.path("checkpoints/" + name)
               + ": "
               + cause.getMessage()
               + "; "

@@ -31,8 +31,11 @@ import org.apache.spark.sql.SparkSession;
  * What differs between D²O rows and SFT rows is their {@link RowKind}.
  */
 public final class TrainStage {
-  /** The outcome: every step's result and where the final model is. */
-  public record Result(List<StepResult> steps, String finalModel) {}
+  /**
+   * The outcome: every step's result, where the final model is, and how training started (fresh,
+   * resumed from which checkpoint, or what {@code --resume} found instead).
+   */
+  public record Result(List<StepResult> steps, String finalModel, String start) {}
 
   private final SparkSession spark;
   private final JobConfig cfg;
@@ -49,7 +52,7 @@ public final class TrainStage {
 
   /**
    * Trains on {@code data} to {@code train.maxSteps}, resuming from the newest checkpoint when
-   * {@code resume}.
+   * {@code resume} (with the rows that checkpoint starts from).
    */
   public <R extends Serializable> Result run(TrainData<R> data, boolean resume) {
     int batchSize = tc.get(TrainConfig.BATCH_SIZE);
@@ -62,29 +65,27 @@ public final class TrainStage {
               + ")");
     }
     CheckpointStore store = new CheckpointStore(run);
+    TrainStart start = TrainStart.load(cfg, run, store, resume);
+    Metrics metrics = new Metrics(run);
+    if (start.resumed()) {
+      metrics.truncateTo(start.state().step());
+    }
+    TrainOutputs outputs = new TrainOutputs(run, cfg, store, start);
+    StepLog log =
+        new StepLog(metrics, data.kind(), tc.get(TrainConfig.MAX_STEPS), start.state().step());
+    ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
+    List<StepResult> steps;
+    try (WeightsPublisher weights = new WeightsPublisher(spark)) {
+      TrainContext context =
+          new TrainContext(spark, cfg, run, spec, weights, new StepTimes(spark.sparkContext()));
+      StepExtras<R> extras = data.kind().extras(context);
+      TrainData<R> rows = start.rows() == null ? data : extras.resumed(data, start.rows());
+      steps = loop(rows, start.state(), context, extras, log, outputs);
+    } finally {
+      spark.sparkContext().setJobDescription(null);
+    }
     try (NDManager manager = NDManager.newBaseManager()) {
-      TrainStart start = TrainStart.load(cfg, run, store, resume, manager);
-      Metrics metrics = new Metrics(run);
-      if (start.resumed()) {
-        metrics.truncateTo(start.state().step());
-      }
-      TrainOutputs outputs = new TrainOutputs(run, cfg, store, start);
-      StepLog log =
-          new StepLog(metrics, data.kind(), tc.get(TrainConfig.MAX_STEPS), start.state().step());
-      ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
-      List<StepResult> steps;
-      try (WeightsPublisher weights = new WeightsPublisher(spark)) {
-        steps =
-            loop(
-                data,
-                start.state(),
-                new TrainContext(spark, cfg, run, spec, weights),
-                log,
-                outputs);
-      } finally {
-        spark.sparkContext().setJobDescription(null);
-      }
-      return new Result(steps, outputs.saveFinal(start.state(), manager));
+      return new Result(steps, outputs.saveFinal(start.state(), manager), start.note());
     }
   }
 
@@ -92,40 +93,48 @@ public final class TrainStage {
       TrainData<R> data,
       TrainerState state,
       TrainContext context,
+      StepExtras<R> extras,
       StepLog log,
       TrainOutputs outputs) {
     int maxSteps = tc.get(TrainConfig.MAX_STEPS);
     DataOrder order = new DataOrder(tc.get(TrainConfig.SEED), (int) data.size());
-    StepExtras<R> extras = data.kind().extras(context);
     GradientStep gradients =
         new GradientStep(spark.sparkContext(), context.spec(), cfg.get(Keys.TREE_DEPTH));
+    StepTimes times = context.times();
     List<StepResult> results = new ArrayList<>();
-    while (state.step() < maxSteps) {
-      long step = state.step();
-      FaultInjection.maybeFailAtStep("driver", step);
-      spark.sparkContext().setJobDescription("d2o train step " + (step + 1) + "/" + maxSteps);
-      long t0 = System.nanoTime();
-      BroadcastWeights weights = context.weights().publish(state); // the replicas sync to this
-      data = extras.refreshed(data.rows(), step, weights).map(data::replace).orElse(data);
-      double sync = secondsSince(t0);
-      double harmfulRate = extras.harmfulRate(step, weights); // after `step` updates, before this
-      int[] batch = order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE));
-      GradientSums sums = gradients.sums(data, weights, batch);
-      double aggregate = secondsSince(t0) - sync;
-      StepResult r;
-      try {
-        r = state.apply(sums, aggregate);
-      } catch (TrainStoppedException stop) { // the stopping step is recorded too, then the run ends
-        log.record(stop.last(), aggregate, sync, harmfulRate);
-        throw stop;
+    TrainData<R> rows = data;
+    try {
+      while (state.step() < maxSteps) {
+        long step = state.step();
+        FaultInjection.maybeFailAtStep("driver", step);
+        spark.sparkContext().setJobDescription("d2o train step " + (step + 1) + "/" + maxSteps);
+        times.start();
+        long t0 = System.nanoTime();
+        BroadcastWeights weights = context.weights().publish(state); // the replicas sync to this
+        times.put("sync", StepTimes.since(t0));
+        rows = extras.refreshed(rows, step, weights).orElse(rows); // times itself
+        double harmfulRate = extras.harmfulRate(step, weights); // after `step` updates; timed
+        int[] batch = order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE));
+        long t1 = System.nanoTime();
+        GradientSums sums = gradients.sums(rows, weights, batch);
+        double aggregate = StepTimes.since(t1);
+        times.put("aggregate", aggregate);
+        StepResult r;
+        try {
+          r = state.apply(sums, aggregate);
+        } catch (
+            TrainStoppedException stop) { // the stopping step is recorded too, then the run ends
+          log.record(stop.last(), times.metrics(), harmfulRate);
+          throw stop;
+        }
+        results.add(log.record(r, times.metrics(), harmfulRate));
+        outputs.checkpointIfDue(state, rows);
       }
-      results.add(log.record(r, aggregate, sync, harmfulRate));
-      outputs.checkpointIfDue(state, data.size());
+    } finally {
+      if (rows != data) {
+        rows.release(); // rows made during training; the caller releases its own
+      }
     }
     return results;
-  }
-
-  private static double secondsSince(long t0) {
-    return (System.nanoTime() - t0) / 1e9;
   }
 }

@@ -1,22 +1,18 @@
 package dev.d2o.spark.train;
 
 import dev.d2o.train.TrainerState;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * The driver's side of the versioned weights broadcast. A step publishes the trainer state's
  * weights; a new broadcast is made only when their version changed (a skipped step changes
- * nothing), and the previous one is destroyed then. A broadcast that a refreshed RDD's function
- * captured is pinned instead: a checkpointed RDD still serializes its function, so such broadcasts
- * live until the end of training (one weights copy per refresh). Closing destroys the rest.
+ * nothing), and the previous one is destroyed then: rows refreshed with a broadcast are saved and
+ * read back from files ({@link Refresh}), so no cached RDD's function holds an old one. Closing
+ * destroys the last.
  */
 final class WeightsPublisher implements AutoCloseable {
   private final JavaSparkContext sc;
-  private final List<Broadcast<float[][]>> pinned = new ArrayList<>();
   private BroadcastWeights current;
 
   WeightsPublisher(SparkSession spark) {
@@ -34,23 +30,14 @@ final class WeightsPublisher implements AutoCloseable {
     return current;
   }
 
-  /** Keeps {@code weights} alive until the end of training (a refreshed RDD's closure holds it). */
-  void pin(BroadcastWeights weights) {
-    if (!pinned.contains(weights.broadcast())) {
-      pinned.add(weights.broadcast());
-    }
-  }
-
   @Override
   public void close() {
     release(current);
     current = null;
-    pinned.forEach(Broadcast::destroy);
-    pinned.clear();
   }
 
-  private void release(BroadcastWeights weights) {
-    if (weights != null && !pinned.contains(weights.broadcast())) {
+  private static void release(BroadcastWeights weights) {
+    if (weights != null) {
       weights.broadcast().destroy();
     }
   }

@@ -78,6 +78,24 @@ class JobConfigTest {
         error(null, "train.maxSteps=2.5"));
   }
 
+  /**
+   * {@code train.microBatches} is model-core's single-process option; the Spark trainer refuses
+   * anything but 1 and says what bounds its memory instead.
+   */
+  @Test
+  void microBatchesAboveOneAreRefusedByTheSparkTrainer() {
+    assertEquals(
+        "train.microBatches = 4 (from --set train.microBatches=4) is out of range; allowed: 1 (the"
+            + " Spark trainer already sums each batch chunk by chunk: set train.chunkSize to bound"
+            + " memory)",
+        error(null, "train.microBatches=4"));
+    assertEquals(
+        1,
+        JobConfig.load(null, List.of("train.microBatches=1"))
+            .trainConfig()
+            .get(TrainConfig.MICRO_BATCHES));
+  }
+
   @Test
   void missingFileAndMalformedOverride() {
     assertEquals(

@@ -2,7 +2,10 @@ package dev.d2o.spark.testing;
 
 import java.io.IOException;
 import java.net.URI;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
@@ -11,12 +14,15 @@ import org.apache.hadoop.util.Progressable;
 
 /**
  * The local file system under the test scheme {@code failfs:///}, where creating a file whose path
- * contains a chosen text fails as a full disk does ({@code No space left on device}). Register it
- * with {@link #register}.
+ * contains a chosen text fails as a full disk does ({@code No space left on device}). It records
+ * what happens to files ({@link #events}: {@code create}, {@code hsync}, {@code open}, in order),
+ * so tests can check that a file was synced before its checkpoint's marker was written, or how
+ * often a checkpoint was downloaded. Register it with {@link #register}.
  */
 public class FailingFileSystem extends RawLocalFileSystem {
   public static final String SCHEME = "failfs";
   private static volatile String failUnder;
+  private static final List<String> EVENTS = new CopyOnWriteArrayList<>();
 
   /** Makes {@code failfs:///} available to Hadoop code reading {@code conf}. */
   public static void register(Configuration conf) {
@@ -27,6 +33,16 @@ public class FailingFileSystem extends RawLocalFileSystem {
   /** From now on, creating a file whose path contains {@code text} fails; null stops failing. */
   public static void failCreatesUnder(String text) {
     failUnder = text;
+  }
+
+  /** What happened to files since the last {@link #clearEvents}: "create PATH", "hsync PATH", … */
+  public static List<String> events() {
+    return List.copyOf(EVENTS);
+  }
+
+  /** Forgets the recorded events. */
+  public static void clearEvents() {
+    EVENTS.clear();
   }
 
   @Override
@@ -61,7 +77,7 @@ public class FailingFileSystem extends RawLocalFileSystem {
       Progressable progress)
       throws IOException {
     check(f);
-    return super.create(f, overwrite, bufferSize, replication, blockSize, progress);
+    return recording(f, super.create(f, overwrite, bufferSize, replication, blockSize, progress));
   }
 
   @Override
@@ -75,7 +91,8 @@ public class FailingFileSystem extends RawLocalFileSystem {
       Progressable progress)
       throws IOException {
     check(f);
-    return super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress);
+    return recording(
+        f, super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress));
   }
 
   @Override
@@ -89,7 +106,27 @@ public class FailingFileSystem extends RawLocalFileSystem {
       Progressable progress)
       throws IOException {
     check(f);
-    return super.createNonRecursive(
-        f, permission, overwrite, bufferSize, replication, blockSize, progress);
+    return recording(
+        f,
+        super.createNonRecursive(
+            f, permission, overwrite, bufferSize, replication, blockSize, progress));
+  }
+
+  @Override
+  public FSDataInputStream open(Path f, int bufferSize) throws IOException {
+    EVENTS.add("open " + f);
+    return super.open(f, bufferSize);
+  }
+
+  /** {@code out}, recording its creation and each {@code hsync}. */
+  private static FSDataOutputStream recording(Path f, FSDataOutputStream out) throws IOException {
+    EVENTS.add("create " + f);
+    return new FSDataOutputStream(out, null) {
+      @Override
+      public void hsync() throws IOException {
+        super.hsync();
+        EVENTS.add("hsync " + f);
+      }
+    };
   }
 }

@@ -158,6 +158,122 @@ class TrainStageIT extends SparkTestBase {
     }
   }
 
+  /**
+   * Anchors refreshed every 4 steps and the reference updated every 2; the driver crashes at step 7
+   * and the run resumes from checkpoint 5, which lies between two refreshes (4, 8) and two
+   * reference updates (4, 6). The checkpoint names the rows of step 4 (refreshed anchors scored
+   * under the step-4 policy), so the resumed run reads the same rows and continues the same
+   * trajectory: every loss and every final weight equal to the last bit. Before, it went back to
+   * the original anchors and reference log-probs until the next refresh.
+   */
+  @Test
+  void resumeBetweenRefreshesAndReferenceUpdatesEqualsAnUninterruptedRun() throws Exception {
+    JobConfig straight =
+        base.with(Keys.RUN_DIR, tmp.resolve("refresh-straight").toString())
+            .with(Keys.TRAIN_MAX_STEPS, 10)
+            .with(Keys.TRAIN_CHECKPOINT_EVERY, 5)
+            .with(Keys.ANCHORS_REFRESH_EVERY, 4)
+            .with(Keys.REFERENCE_UPDATE_EVERY, 2);
+    Pipeline.run(spark, straight, Pipeline.Stage.ALL, false, false);
+    Path crashedDir = tmp.resolve("refresh-crashed");
+    JobConfig crashed = straight.with(Keys.RUN_DIR, crashedDir.toString());
+    System.setProperty("d2o.fault.driver", "7");
+    try {
+      assertThrows(
+          IllegalStateException.class,
+          () -> Pipeline.run(spark, crashed, Pipeline.Stage.ALL, false, false));
+    } finally {
+      System.clearProperty("d2o.fault.driver");
+    }
+    JsonNode state =
+        JSON.readTree(
+            crashedDir.resolve("checkpoints/checkpoint-00000005/trainer_state.json").toFile());
+    assertEquals("train-rows/step-00000004", state.at("/data_position/rows").asText());
+    Pipeline.run(spark, crashed, Pipeline.Stage.ALL, true, false);
+    JsonNode summary = JSON.readTree(crashedDir.resolve("summary.json").toFile());
+    String start = summary.get("train_start").asText();
+    assertTrue(
+        start.startsWith("resumed from ")
+            && start.endsWith("refresh-crashed/checkpoints/checkpoint-00000005 at step 5"),
+        start);
+    List<JsonNode> a = lines(tmp.resolve("refresh-straight/metrics.jsonl"));
+    List<JsonNode> b = lines(crashedDir.resolve("metrics.jsonl"));
+    assertEquals(10, b.size(), "steps 0..9, each once");
+    for (int i = 0; i < 10; i++) {
+      assertEquals(i, b.get(i).get("step").asInt());
+      for (String k : List.of("loss", "grad_norm", "rewards/margins", "logps/anchors")) {
+        assertEquals(
+            a.get(i).get(k).asDouble(), b.get(i).get(k).asDouble(), 0.0, k + " at step " + i);
+      }
+    }
+    double maxDiff =
+        maxWeightDiff(tmp.resolve("refresh-straight/final"), crashedDir.resolve("final"));
+    System.out.printf("resume between refreshes (full fine-tuning): max |dw| = %.2e%n", maxDiff);
+    assertEquals(0.0, maxDiff, "final weights");
+    // rows no kept checkpoint starts from are deleted: checkpoint 5 starts from step 4's rows
+    try (var saved = Files.list(crashedDir.resolve("train-rows"))) {
+      assertEquals(
+          List.of("step-00000004", "step-00000006", "step-00000008"),
+          saved.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+    assertStepTimings(a);
+  }
+
+  /**
+   * The timings of a run with refreshes: sampling on refresh steps, reference scoring on refresh
+   * and reference-update steps, neither elsewhere; forward/backward measured on the executors.
+   */
+  static void assertStepTimings(List<JsonNode> steps) {
+    for (JsonNode m : steps) {
+      int step = m.get("step").asInt();
+      boolean refresh = step > 0 && step % 4 == 0;
+      boolean update = step > 0 && step % 2 == 0;
+      String at = "step " + step + ": " + m;
+      assertEquals(refresh, m.has("timing/generate"), at);
+      assertEquals(update, m.has("timing/ref_logp"), at);
+      assertEquals(update, m.has("timing/refresh"), at);
+      if (update) {
+        assertTrue(m.get("timing/ref_logp").asDouble() > 0, at);
+        assertTrue(m.get("timing/refresh").asDouble() > 0, at);
+      }
+      if (refresh) {
+        assertTrue(m.get("timing/generate").asDouble() > 0, at);
+      }
+      double fb = m.get("timing/forward_backward").asDouble();
+      double aggregate = m.get("timing/aggregate").asDouble();
+      assertTrue(fb > 0 && fb != aggregate, at);
+      assertTrue(
+          m.get("timing/sync").asDouble() >= 0 && m.get("timing/update").asDouble() >= 0, at);
+    }
+  }
+
+  static List<JsonNode> lines(Path metrics) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    for (String l : Files.readAllLines(metrics)) {
+      out.add(JSON.readTree(l));
+    }
+    return out;
+  }
+
+  /** The largest difference between two saved models' weights. */
+  static double maxWeightDiff(Path x, Path y) {
+    try (NDManager m = NDManager.newBaseManager();
+        Pretrained p = Pretrained.load(x, m);
+        Pretrained q = Pretrained.load(y, m)) {
+      var pw = new ArrayList<>(p.model().parameters().values());
+      var qw = new ArrayList<>(q.model().parameters().values());
+      double d = 0;
+      for (int i = 0; i < pw.size(); i++) {
+        float[] u = pw.get(i).toFloatArray();
+        float[] v = qw.get(i).toFloatArray();
+        for (int j = 0; j < u.length; j++) {
+          d = Math.max(d, Math.abs(u[j] - v[j]));
+        }
+      }
+      return d;
+    }
+  }
+
   @Test
   void fewerRowsThanOneBatchIsRefused() {
     JobConfig cfg =
