@@ -4,6 +4,7 @@ import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.sql.SparkSession;
+import scala.Option;
 
 /**
  * The Spark session of one command, stopped at its end only if the command created it. Under {@code
@@ -31,9 +32,17 @@ final class JobSession implements AutoCloseable {
    * be built over: {@code SparkEnv} is set on the driver from the context's start to its stop).
    */
   static boolean contextExists() {
-    return SparkSession.getActiveSession().isDefined()
-        || SparkSession.getDefaultSession().isDefined()
+    return live(SparkSession.getActiveSession())
+        || live(SparkSession.getDefaultSession())
         || SparkEnv.get() != null;
+  }
+
+  /**
+   * Whether {@code session} is set and running: a stopped session can stay this thread's active
+   * one, and a command that counted it would neither create nor stop the session it then gets.
+   */
+  private static boolean live(Option<SparkSession> session) {
+    return session.isDefined() && !session.get().sparkContext().isStopped();
   }
 
   SparkSession spark() {
