@@ -107,16 +107,18 @@ class CommandRetryIT extends SparkTestBase {
   @Order(2)
   void anchorsRerunAfterACrashRedoesThemAndThenReusesThem() throws Exception {
     Path b = tmp.resolve("b");
-    Exception e = crash("d2o.fault.anchors", "1", cmd("anchors", b));
+    String[] command = cmd("anchors", b);
+    // partition 0: the 16 rows are one canonical group (anchors.batchSize = 16), so it holds them
+    Exception e = crash("d2o.fault.anchors", "0", command);
     assertTrue(String.valueOf(e.getMessage()).contains("injected fault at anchors"), e.toString());
     assertFalse(Files.exists(b.resolve("anchors/_SUCCESS")), "the crashed attempt left no anchors");
 
-    launch(cmd("anchors", b)); // the retry
+    launch(command); // the retry
     assertEquals(rows(tmp.resolve("a/anchors")), rows(b.resolve("anchors")));
 
     List<Path> files = files(b.resolve("anchors"));
     long written = Files.getLastModifiedTime(b.resolve("anchors/_SUCCESS")).toMillis();
-    launch(cmd("anchors", b)); // a retry after success
+    launch(command); // a retry after success
     assertEquals(files, files(b.resolve("anchors")));
     assertEquals(written, Files.getLastModifiedTime(b.resolve("anchors/_SUCCESS")).toMillis());
     JsonNode summary = JSON.readTree(b.resolve("summary.json").toFile());
