@@ -76,16 +76,27 @@ public final class ChatTemplate implements Serializable {
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
     }
-    JsonNode config = readJson(file);
+    return fromTokenizerConfig(readJson(file), file.toString());
+  }
+
+  /**
+   * The {@code chat_template} of a {@code tokenizer_config.json} whose text is {@code json} (read
+   * from anywhere, e.g. a Hadoop file system; {@code source} names it), or empty without one.
+   */
+  public static Optional<ChatTemplate> fromTokenizerConfig(String json, String source) {
+    return fromTokenizerConfig(parseJson(json, source), source);
+  }
+
+  private static Optional<ChatTemplate> fromTokenizerConfig(JsonNode config, String source) {
     JsonNode t = config.get("chat_template");
     if (t == null || t.isNull()) {
       return Optional.empty();
     }
     return Optional.of(
         new ChatTemplate(
-            file.toString(),
-            templateText(t, file),
-            specialTokens(config, file),
+            source,
+            templateText(t, source),
+            specialTokens(config, source),
             Clock.systemDefaultZone()));
   }
 
@@ -98,28 +109,43 @@ public final class ChatTemplate implements Serializable {
     if (!Files.isRegularFile(file)) {
       throw new ChatTemplateException("chat template file not found: " + file);
     }
-    Map<String, Object> tokens = new LinkedHashMap<>();
     Path config = modelDir == null ? null : modelDir.resolve("tokenizer_config.json");
-    if (config != null && Files.isRegularFile(config)) {
-      tokens.putAll(specialTokens(readJson(config), config));
-    }
+    String configText = null;
     String text;
-    if (file.getFileName().toString().endsWith(".json")) {
-      JsonNode root = readJson(file);
+    try {
+      if (config != null && Files.isRegularFile(config)) {
+        configText = Files.readString(config, StandardCharsets.UTF_8);
+      }
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ChatTemplateException("cannot read chat template " + file + ": " + e, e);
+    }
+    return fromFileText(text, file.toString(), configText, String.valueOf(config));
+  }
+
+  /**
+   * A template file's text: Jinja source, or, when {@code source} ends with {@code .json}, JSON
+   * laid out like {@code tokenizer_config.json}. The special tokens come from {@code configJson}
+   * (the model's {@code tokenizer_config.json} text, named {@code configSource}; may be null), then
+   * from the JSON file itself.
+   */
+  public static ChatTemplate fromFileText(
+      String text, String source, String configJson, String configSource) {
+    Map<String, Object> tokens = new LinkedHashMap<>();
+    if (configJson != null) {
+      tokens.putAll(specialTokens(parseJson(configJson, configSource), configSource));
+    }
+    String template = text;
+    if (source.endsWith(".json")) {
+      JsonNode root = parseJson(text, source);
       JsonNode t = root.get("chat_template");
       if (t == null || t.isNull()) {
-        throw new ChatTemplateException(file + ": no 'chat_template' key");
+        throw new ChatTemplateException(source + ": no 'chat_template' key");
       }
-      text = templateText(t, file);
-      tokens.putAll(specialTokens(root, file));
-    } else {
-      try {
-        text = Files.readString(file, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new ChatTemplateException("cannot read chat template " + file + ": " + e, e);
-      }
+      template = templateText(t, source);
+      tokens.putAll(specialTokens(root, source));
     }
-    return new ChatTemplate(file.toString(), text, tokens, Clock.systemDefaultZone());
+    return new ChatTemplate(source, template, tokens, Clock.systemDefaultZone());
   }
 
   /** The same template with {@code strftime_now} reading {@code clock} (tests fix the date). */
@@ -236,8 +262,20 @@ public final class ChatTemplate implements Serializable {
     }
   }
 
+  private static JsonNode parseJson(String text, String source) {
+    try {
+      JsonNode n = JSON.readTree(text);
+      if (n == null || !n.isObject()) {
+        throw new ChatTemplateException("cannot parse " + source + ": not a JSON object");
+      }
+      return n;
+    } catch (IOException e) {
+      throw new ChatTemplateException("cannot parse " + source + ": " + e.getMessage(), e);
+    }
+  }
+
   /** A string template, or the list form {@code [{name, template}]} whose "default" is used. */
-  private static String templateText(JsonNode t, Path file) {
+  private static String templateText(JsonNode t, String file) {
     if (t.isTextual()) {
       return t.asText();
     }
@@ -260,7 +298,7 @@ public final class ChatTemplate implements Serializable {
   }
 
   /** Special tokens as {@code special_tokens_map} gives them: strings or AddedToken contents. */
-  private static Map<String, Object> specialTokens(JsonNode config, Path file) {
+  private static Map<String, Object> specialTokens(JsonNode config, String file) {
     Map<String, Object> out = new LinkedHashMap<>();
     for (String key : SPECIAL_TOKENS) {
       String text = tokenText(config.get(key), file, key);
@@ -279,7 +317,7 @@ public final class ChatTemplate implements Serializable {
     return out;
   }
 
-  private static String tokenText(JsonNode v, Path file, String key) {
+  private static String tokenText(JsonNode v, String file, String key) {
     if (v == null || v.isNull()) {
       return null;
     }

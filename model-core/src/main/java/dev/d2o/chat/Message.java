@@ -1,5 +1,6 @@
 package dev.d2o.chat;
 
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,9 @@ import java.util.Map;
  * @param role {@code system}, {@code user} or {@code assistant} ({@link #ROLES})
  * @param content the turn's text
  */
-public record Message(String role, String content) {
+public record Message(String role, String content) implements Serializable {
+  private static final long serialVersionUID = 1L;
+
   /** The roles the project's inputs may use; templates may know more (tools), inputs may not. */
   public static final List<String> ROLES = List.of("system", "user", "assistant");
 

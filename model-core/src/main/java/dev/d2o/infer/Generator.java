@@ -30,6 +30,7 @@ public final class Generator {
   private final int batchSize;
   private final int tokenBudget;
   private final boolean useCache;
+  private final int[] stopIds;
   private BatchDecoder.StepObserver observer;
 
   /**
@@ -38,11 +39,16 @@ public final class Generator {
    * @param tokenBudget most rows × (longest prompt + max_new_tokens) decoded together
    */
   public Generator(CausalLM model, TextTokenizer tokenizer, int batchSize, int tokenBudget) {
-    this(model, tokenizer, batchSize, tokenBudget, true);
+    this(model, tokenizer, batchSize, tokenBudget, true, new int[0]);
   }
 
   private Generator(
-      CausalLM model, TextTokenizer tokenizer, int batchSize, int tokenBudget, boolean useCache) {
+      CausalLM model,
+      TextTokenizer tokenizer,
+      int batchSize,
+      int tokenBudget,
+      boolean useCache,
+      int[] stopIds) {
     if (batchSize < 1) {
       throw new ModelException("batch_size = " + batchSize + " is invalid: must be ≥ 1");
     }
@@ -54,6 +60,7 @@ public final class Generator {
     this.batchSize = batchSize;
     this.tokenBudget = tokenBudget;
     this.useCache = useCache;
+    this.stopIds = stopIds.clone();
   }
 
   /**
@@ -61,7 +68,15 @@ public final class Generator {
    * baseline).
    */
   public Generator withoutCache() {
-    return new Generator(model, tokenizer, batchSize, tokenBudget, false);
+    return new Generator(model, tokenizer, batchSize, tokenBudget, false, stopIds);
+  }
+
+  /**
+   * The same generator, also ending a sample at any of {@code ids} (a chat template's end-of-turn
+   * token, {@code dev.d2o.chat.PromptRenderer#stopIds}), which then ends the sample as EOS does.
+   */
+  public Generator withStopIds(int... ids) {
+    return new Generator(model, tokenizer, batchSize, tokenBudget, useCache, ids);
   }
 
   Generator observe(BatchDecoder.StepObserver o) {
@@ -70,12 +85,16 @@ public final class Generator {
   }
 
   /**
-   * The token ids that end a sample: the config's {@code eos_token_id}s and the tokenizer's EOS.
+   * The token ids that end a sample: the config's {@code eos_token_id}s, the tokenizer's EOS and
+   * the {@link #withStopIds} ids.
    */
   public int[] eosIds() {
     Set<Integer> ids = new LinkedHashSet<>(model.config().eosTokenIds());
     if (tokenizer != null && tokenizer.eosTokenId() >= 0) {
       ids.add(tokenizer.eosTokenId());
+    }
+    for (int id : stopIds) {
+      ids.add(id);
     }
     return ids.stream()
         .mapToInt(Integer::intValue)

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,15 +78,91 @@ class PromptRendererTest {
       assertEquals("", raw.endOfTurn());
       assertArrayEquals(TextPairs.promptIds(tok, "hi"), raw.promptIds(tok, "hi"));
       assertArrayEquals(TextPairs.responseIds(tok, "ok", true), raw.responseIds(tok, "ok", true));
+      // a conversation without a template is written as a transcript (HH-RLHF's style)
+      assertEquals(
+          "Human: a\n\nAssistant: b\n\nHuman: c\n\nAssistant:",
+          raw.render(List.of(Message.user("a"), Message.assistant("b"), Message.user("c"))));
+      assertEquals(
+          "System: s\n\nHuman: u\n\nAssistant:",
+          raw.render(List.of(Message.system("s"), Message.user("u"))));
+      assertEquals("only", raw.render(List.of(Message.user("only"))));
+      assertEquals(0, raw.stopIds(tok).length, "raw prompts stop at EOS only");
+    }
+  }
+
+  @Test
+  void thePrefixGoesBeforeTheLastUserTurn() throws Exception {
+    try (TextTokenizer tok = tinyChatModel()) {
+      PromptRenderer chat = PromptRenderer.resolve(PromptFormat.CHAT, dir, null);
+      assertEquals("<s>[user] Be kind. hi[assistant] ", chat.render("hi", null, "Be kind. "));
+      List<Message> conversation =
+          List.of(Message.user("a"), Message.assistant("b"), Message.user("c"));
+      assertEquals(
+          "<s>[user] a[assistant] b<|endoftext|>[user] P: c[assistant] ",
+          chat.render("ignored: the conversation is the prompt", conversation, "P: "));
+      PromptRenderer raw = PromptRenderer.raw();
+      assertEquals("P: hi", raw.render("hi", null, "P: "));
+      assertEquals(
+          "Human: a\n\nAssistant: b\n\nHuman: P: c\n\nAssistant:",
+          raw.render("x", conversation, "P: "));
+    }
+  }
+
+  @Test
+  void generationStopsAtTheEndOfTurnTokenWhichMustBeOneToken() throws Exception {
+    try (TextTokenizer tok = tinyChatModel()) {
+      PromptRenderer chat = PromptRenderer.resolve(PromptFormat.CHAT, dir, null);
+      assertArrayEquals(new int[] {TinyModels.EOS}, chat.stopIds(tok));
+      Path file = dir.resolve("chatml.jinja");
+      Files.writeString(
+          file,
+          "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor"
+              + " %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}");
+      PromptRenderer chatml = PromptRenderer.resolve(PromptFormat.CHAT, dir, file);
+      assertEquals("<|im_end|>", chatml.endOfTurn());
       ChatTemplateException e =
+          assertThrows(ChatTemplateException.class, () -> chatml.stopIds(tok));
+      assertEquals(
+          "chat template "
+              + file
+              + " ends an assistant turn with '<|im_end|>', which the tokenizer "
+              + tok.file()
+              + " splits into 10 tokens "
+              + Arrays.toString(tok.encode("<|im_end|>"))
+              + "; generation stops on one token, so the tokenizer must have '<|im_end|>' as a"
+              + " special (added) token, as the template's own model does",
+          e.getMessage());
+      ChatTemplateException raised =
           assertThrows(
               ChatTemplateException.class,
               () ->
-                  raw.render(
-                      List.of(Message.user("a"), Message.assistant("b"), Message.user("c"))));
+                  PromptRenderer.chat(
+                          ChatTemplate.of("{{ raise_exception('no') }}", "t.jinja", Map.of()))
+                      .renderRow("row id q7", "p", null, ""));
+      assertEquals("row id q7: chat template t.jinja raised an exception: no", raised.getMessage());
+    }
+  }
+
+  @Test
+  void templatesReadFromTextAsFromFiles() throws Exception {
+    try (TextTokenizer tok = tinyChatModel()) {
+      String config = Files.readString(dir.resolve("tokenizer_config.json"));
+      ChatTemplate fromText =
+          ChatTemplate.fromTokenizerConfig(config, "hdfs://x/tokenizer_config.json").orElseThrow();
       assertEquals(
-          "a conversation of 3 messages needs a chat template; the prompt format is raw",
-          e.getMessage());
+          ChatTemplate.fromModelDir(dir).orElseThrow().renderPrompt("hi"),
+          fromText.renderPrompt("hi"));
+      assertEquals("hdfs://x/tokenizer_config.json", fromText.source());
+      assertFalse(ChatTemplate.fromTokenizerConfig("{\"bos_token\": \"<s>\"}", "c").isPresent());
+      ChatTemplate file =
+          ChatTemplate.fromFileText(
+              "{{ bos_token }}{{ messages[0].content }}", "t.jinja", config, "c");
+      assertEquals("<s>hi", file.renderPrompt("hi"));
+      ChatTemplateException e =
+          assertThrows(
+              ChatTemplateException.class,
+              () -> ChatTemplate.fromTokenizerConfig("[1]", "bad.json"));
+      assertEquals("cannot parse bad.json: not a JSON object", e.getMessage());
     }
   }
 

@@ -129,7 +129,7 @@ class RenderPromptsCommandTest {
   }
 
   @Test
-  void rawFormatPassesPromptsThroughAndRefusesConversations() throws Exception {
+  void rawFormatPassesPromptsThroughAndChatNeedsATemplate() throws Exception {
     Path base = Files.createDirectories(tmp.resolve("base"));
     LogprobsCommandTest.Result r = run(base, "{\"prompt\": \"as is\"}\n");
     assertEquals(0, r.rc(), r.err());

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 2.2.4, Guava 14.0.1, picocli 3.9.6 and Typesafe Config 1.2.1. The run succeeds because the jar
  * calls its own relocated copies (dev.d2o.shaded.*). Without relocation the same submission fails
  * at start-up with {@code NoSuchMethodError: 'picocli.CommandLine
- * picocli.CommandLine.setExecutionExceptionHandler(...)'} (docs/cluster-jar.md).
+ * picocli.CommandLine.setExecutionExceptionHandler(...)'} (docs/cluster-jar.md). The model has a
+ * chat template, so the executors also render prompts with the jar's relocated Jinjava and Guava.
  */
 class ClusterClassPathIT {
   private static final Duration JOB_TIMEOUT = Duration.ofMinutes(5);
@@ -46,6 +47,7 @@ class ClusterClassPathIT {
     org.apache.commons.io.FileUtils.deleteDirectory(logs.toFile());
     Path classLog = tmp.resolve("driver-classes.txt");
     Path run = tmp.resolve("run");
+    Path model = chatModel(tmp.resolve("model"));
     try (StandaloneCluster cluster =
         new StandaloneCluster(Files.createDirectories(logs)).start(1, 1, "1536m")) {
       var job =
@@ -61,13 +63,15 @@ class ClusterClassPathIT {
                   "SPARK_PRINT_LAUNCH_COMMAND", "1",
                   "D2O_DRIVER_JAVA_OPTS", "-Xlog:class+load=info:file=" + classLog,
                   "D2O_EXECUTOR_JAVA_OPTS", ""),
-              args(run));
+              args(run, model));
       assertEquals(0, job.await(JOB_TIMEOUT), job.output());
 
       JsonNode summary = new ObjectMapper().readTree(run.resolve("summary.json").toFile());
       assertEquals(8, summary.get("anchor_rows").asInt(), summary.toString());
       assertEquals(2, summary.get("steps").asInt(), summary.toString());
       assertTrue(Files.isRegularFile(run.resolve("final/model.safetensors")));
+      assertTrue(
+          job.output().contains("prompts: rendered with the chat template of"), job.output());
 
       // the older copies really came first: on the driver's and on every executor's command line
       String driverCommand =
@@ -108,7 +112,25 @@ class ClusterClassPathIT {
     assertTrue(fromOlder.isEmpty(), "classes of the older copies were loaded: " + fromOlder);
   }
 
-  private static String[] args(Path run) {
+  /** The tiny random model with a chat template that calls a Python string method. */
+  private static Path chatModel(Path dir) throws IOException {
+    Path tiny = Path.of("..", "data-samples", "tiny-random-llama").toAbsolutePath().normalize();
+    Files.createDirectories(dir);
+    try (Stream<Path> files = Files.list(tiny)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, dir.resolve(f.getFileName()));
+      }
+    }
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
+        "{\"bos_token\": \"<s>\", \"eos_token\": \"<|endoftext|>\", \"chat_template\":"
+            + " \"{% for m in messages %}{{ '<s>' + m['role'] + '\\\\n' + m['content'].strip()"
+            + " + eos_token + '\\\\n' }}{% endfor %}{% if add_generation_prompt %}{{"
+            + " '<s>assistant\\\\n' }}{% endif %}\"}");
+    return dir;
+  }
+
+  private static String[] args(Path run, Path model) {
     Path root = Path.of("..").toAbsolutePath().normalize();
     return new String[] {
       "run",
@@ -119,7 +141,7 @@ class ClusterClassPathIT {
       "--set",
       "data.input=" + root.resolve("data-samples/negatives-sample.jsonl"),
       "--set",
-      "model.path=" + root.resolve("data-samples/tiny-random-llama"),
+      "model.path=" + model,
       "--set",
       "data.eval=",
       "--set",

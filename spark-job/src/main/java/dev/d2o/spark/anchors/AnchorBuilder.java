@@ -1,5 +1,7 @@
 package dev.d2o.spark.anchors;
 
+import dev.d2o.chat.Message;
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
@@ -8,7 +10,6 @@ import dev.d2o.infer.SamplingConfig;
 import dev.d2o.infer.ScoreRequest;
 import dev.d2o.infer.ScoreResult;
 import dev.d2o.infer.SequenceScorer;
-import dev.d2o.infer.TextPairs;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.ModelException;
 import dev.d2o.model.TextTokenizer;
@@ -19,16 +20,28 @@ import java.util.List;
 /**
  * Builds anchor rows for a batch of (id, prompt, negative): samples K anchors per prompt from the
  * sampling model (with the optional instruction prefix), then scores anchors and negative under the
- * reference with the plain prompt. Sample j of row {@code id} depends only on (seed, id, j) and the
- * weights, so retries and repartitioning reproduce it.
+ * reference with the plain prompt. Prompts are rendered by the run's {@link PromptRenderer} (a chat
+ * template, or the raw text): sampling stops at EOS or at the template's end-of-turn token, and the
+ * negative is closed by the end-of-turn ids as an assistant turn is. Sample j of row {@code id}
+ * depends only on (seed, id, j) and the weights, so retries and repartitioning reproduce it.
  */
 public final class AnchorBuilder {
-  /** Input of one row. */
-  public record Input(String id, String prompt, String negative) {}
+  /**
+   * Input of one row.
+   *
+   * @param conversation the row's multi-turn prompt, or null: {@code prompt} is one user turn
+   */
+  public record Input(String id, String prompt, String negative, List<Message> conversation) {
+    /** A row with a plain prompt. */
+    public Input(String id, String prompt, String negative) {
+      this(id, prompt, negative, null);
+    }
+  }
 
   private final CausalLM sampler;
   private final CausalLM reference;
   private final TextTokenizer tokenizer;
+  private final PromptRenderer renderer;
   private final SamplingConfig sampling;
   private final int numSamples;
   private final String prefix;
@@ -41,6 +54,7 @@ public final class AnchorBuilder {
       CausalLM sampler,
       CausalLM reference,
       TextTokenizer tokenizer,
+      PromptRenderer renderer,
       SamplingConfig sampling,
       int numSamples,
       String prefix,
@@ -49,6 +63,7 @@ public final class AnchorBuilder {
     this.sampler = sampler;
     this.reference = reference;
     this.tokenizer = tokenizer;
+    this.renderer = renderer;
     this.sampling = sampling;
     this.numSamples = numSamples;
     this.prefix = prefix;
@@ -62,10 +77,18 @@ public final class AnchorBuilder {
     List<GenerationRequest> requests = new ArrayList<>();
     // tokenized once: a long prompt costs seconds to tokenize
     List<int[]> plainPrompts = new ArrayList<>();
+    List<String> promptTexts = new ArrayList<>();
     for (Input in : inputs) {
-      int[] plain = TextPairs.promptIds(tokenizer, in.prompt());
+      String row = "row id " + in.id();
+      String text = renderer.renderRow(row, in.prompt(), in.conversation(), "");
+      promptTexts.add(text);
+      int[] plain = renderer.promptIds(tokenizer, text);
       plainPrompts.add(plain);
-      int[] ids = prefix.isEmpty() ? plain : TextPairs.promptIds(tokenizer, prefix + in.prompt());
+      int[] ids =
+          prefix.isEmpty()
+              ? plain
+              : renderer.promptIds(
+                  tokenizer, renderer.renderRow(row, in.prompt(), in.conversation(), prefix));
       // leave room to sample: keep the end of an over-long sampling prompt (truncate-prompt-left)
       int room = Math.min(sampling.maxNewTokens(), context - 1);
       if (ids.length >= context && lengthPolicy == LengthPolicy.FAIL) {
@@ -87,6 +110,7 @@ public final class AnchorBuilder {
     long t0 = System.nanoTime();
     List<GenerationResult> generated =
         new Generator(sampler, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
+            .withStopIds(renderer.stopIds(tokenizer))
             .generate(requests, numSamples, sampling);
     generateSeconds += (System.nanoTime() - t0) / 1e9;
     List<ScoreRequest> scoring = new ArrayList<>();
@@ -94,7 +118,7 @@ public final class AnchorBuilder {
     List<int[]> negatives = new ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
-      int[] negative = TextPairs.responseIds(tokenizer, in.negative(), true);
+      int[] negative = renderer.responseIds(tokenizer, in.negative(), true);
       int longest = negative.length;
       for (GenerationResult.Sample s : generated.get(i).samples()) {
         longest = Math.max(longest, s.tokenIds().length);
@@ -129,6 +153,8 @@ public final class AnchorBuilder {
               in.id(),
               in.prompt(),
               in.negative(),
+              promptTexts.get(i),
+              in.conversation(),
               prompts.get(i),
               negatives.get(i),
               texts,

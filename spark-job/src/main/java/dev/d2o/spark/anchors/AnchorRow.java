@@ -1,5 +1,7 @@
 package dev.d2o.spark.anchors;
 
+import dev.d2o.chat.Message;
+import dev.d2o.spark.data.Conversations;
 import dev.d2o.train.TrainExample;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -19,11 +21,15 @@ import scala.collection.Seq;
  * @param id row id (seeds sampling)
  * @param prompt prompt text
  * @param negative human negative text
- * @param promptIds prompt tokens (BOS included where the model wants one; possibly truncated from
- *     the left)
- * @param negativeIds negative tokens, ending with EOS
- * @param anchors anchor texts
- * @param anchorIds anchor tokens, ending with EOS when the sample ended there
+ * @param promptText the model input the anchors and the negative are scored under: the prompt
+ *     rendered with the chat template, or the prompt itself for raw prompts
+ * @param conversation the row's multi-turn prompt, or null (the prompt is one user turn)
+ * @param promptIds tokens of {@code promptText} (BOS included where the model wants one; possibly
+ *     truncated from the left)
+ * @param negativeIds negative tokens, ending with EOS, or with the chat template's end-of-turn ids
+ * @param anchors anchor texts (special tokens, such as the end of turn, left out)
+ * @param anchorIds anchor tokens, ending with EOS or the end-of-turn token when the sample ended
+ *     there
  * @param refLogpAnchors log π_ref(yᵢ|x)
  * @param refLogpNegative log π_ref(y⁻|x)
  */
@@ -31,6 +37,8 @@ public record AnchorRow(
     String id,
     String prompt,
     String negative,
+    String promptText,
+    List<Message> conversation,
     int[] promptIds,
     int[] negativeIds,
     List<String> anchors,
@@ -57,7 +65,9 @@ public record AnchorRow(
               false)
           .add("prompt_tokens", DataTypes.IntegerType, false)
           .add("negative_tokens", DataTypes.IntegerType, false)
-          .add("anchor_tokens", DataTypes.createArrayType(DataTypes.IntegerType), false);
+          .add("anchor_tokens", DataTypes.createArrayType(DataTypes.IntegerType), false)
+          .add("prompt_text", DataTypes.StringType, false)
+          .add(Conversations.COLUMN, Conversations.TYPE, true);
 
   /** As a Spark row of {@link #SCHEMA}. */
   public Row toRow() {
@@ -83,7 +93,9 @@ public record AnchorRow(
         seq(ids.stream().map(AnchorRow::seq).toList()),
         promptIds.length,
         negativeIds.length,
-        seq(lens));
+        seq(lens),
+        promptText,
+        Conversations.toSpark(conversation));
   }
 
   /** The row as model-core's training example (token ids and reference log-probs). */
@@ -99,10 +111,15 @@ public record AnchorRow(
     }
     int[][] anchorIds = ids.stream().map(AnchorRow::unboxed).toArray(int[][]::new);
     List<Double> ref = r.getList(r.fieldIndex("ref_logp_anchors"));
+    String prompt = r.getString(r.fieldIndex("prompt"));
+    // anchors written before prompts were rendered have neither column: their prompts were raw
+    boolean rendered = List.of(r.schema().fieldNames()).contains("prompt_text");
     return new AnchorRow(
         r.getString(r.fieldIndex("id")),
-        r.getString(r.fieldIndex("prompt")),
+        prompt,
         r.getString(r.fieldIndex("negative")),
+        rendered ? r.getString(r.fieldIndex("prompt_text")) : prompt,
+        Conversations.get(r, Conversations.COLUMN),
         unboxed(r.getList(r.fieldIndex("prompt_ids"))),
         unboxed(r.getList(r.fieldIndex("negative_ids"))),
         r.getList(r.fieldIndex("anchors")),

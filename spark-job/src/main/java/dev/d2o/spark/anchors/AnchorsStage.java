@@ -1,5 +1,6 @@
 package dev.d2o.spark.anchors;
 
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.SamplingConfig;
 import dev.d2o.model.CausalLM;
@@ -8,8 +9,11 @@ import dev.d2o.model.TextTokenizer;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.PromptFormats;
+import dev.d2o.spark.StageProgress;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.data.Conversations;
 import dev.d2o.spark.io.SerializableConf;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -20,6 +24,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * The {@code anchors} stage: each executor loads the reference model once per JVM ({@link
@@ -44,6 +49,7 @@ public final class AnchorsStage {
    * @param lengthPolicy what to do with rows longer than the context
    * @param batchSize prompts per canonical group
    * @param device where the models run
+   * @param renderer how prompts become model input (resolved once on the driver)
    */
   public record Spec(
       String modelPath,
@@ -57,7 +63,8 @@ public final class AnchorsStage {
       String prefix,
       String lengthPolicy,
       int batchSize,
-      String device)
+      String device,
+      PromptRenderer renderer)
       implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -79,6 +86,7 @@ public final class AnchorsStage {
           sampler,
           reference,
           tokenizer,
+          renderer,
           sampling(),
           numSamples,
           prefix,
@@ -87,8 +95,21 @@ public final class AnchorsStage {
     }
   }
 
-  /** The executor-side spec of {@code cfg}, sampling from the model at {@code modelPath}. */
+  /**
+   * The executor-side spec of {@code cfg}, sampling from the model at {@code modelPath}, with the
+   * prompt format resolved against {@code model.path}.
+   */
   public static Spec spec(SparkSession spark, JobConfig cfg, String modelPath) {
+    return spec(
+        spark,
+        cfg,
+        modelPath,
+        PromptFormats.resolve(cfg, spark.sparkContext().hadoopConfiguration()));
+  }
+
+  /** As {@link #spec(SparkSession, JobConfig, String)}, with a renderer already resolved. */
+  public static Spec spec(
+      SparkSession spark, JobConfig cfg, String modelPath, PromptRenderer renderer) {
     return new Spec(
         modelPath,
         new SerializableConf(spark.sparkContext().hadoopConfiguration()),
@@ -101,7 +122,8 @@ public final class AnchorsStage {
         cfg.get(Keys.ANCHORS_PREFIX),
         cfg.get(Keys.DATA_LENGTH_POLICY),
         cfg.get(Keys.ANCHORS_BATCH_SIZE),
-        cfg.get(Keys.MODEL_DEVICE));
+        cfg.get(Keys.MODEL_DEVICE),
+        renderer);
   }
 
   /**
@@ -111,28 +133,41 @@ public final class AnchorsStage {
   public static Dataset<Row> run(
       SparkSession spark, JobConfig cfg, Dataset<Row> input, String output) {
     Spec spec = spec(spark, cfg, cfg.get(Keys.MODEL_PATH));
-    spark.sparkContext().setJobDescription("d2o anchors: " + spec.numSamples() + " per prompt");
     int partitions = cfg.get(Keys.RUN_PARTITIONS);
-    JavaRDD<Row> rows =
-        Groups.of(input.orderBy("id").javaRDD(), spec.batchSize(), partitions)
-            .flatMap(group -> buildGroup(spec, group));
-    spark.createDataFrame(rows, AnchorRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
-    spark.sparkContext().setJobDescription(null);
+    try (StageProgress progress =
+        StageProgress.start(spark.sparkContext(), "anchors", input.count(), "prompts")) {
+      LongAccumulator done = progress.counter();
+      JavaRDD<Row> rows =
+          Groups.of(input.orderBy("id").javaRDD(), spec.batchSize(), partitions)
+              .flatMap(group -> buildGroup(spec, group, done));
+      spark
+          .createDataFrame(rows, AnchorRow.SCHEMA)
+          .write()
+          .mode(SaveMode.Overwrite)
+          .parquet(output);
+    }
     return spark.read().parquet(output);
   }
 
   /** One canonical group of prompts: all their K anchors are sampled and scored together. */
-  private static Iterator<Row> buildGroup(Spec spec, List<Row> group) {
+  private static Iterator<Row> buildGroup(Spec spec, List<Row> group, LongAccumulator done) {
     FaultInjection.maybeFail("anchors");
     Pretrained ref = spec.reference();
     AnchorBuilder builder = spec.builder(ref.model(), ref.model(), ref.tokenizer());
     List<AnchorBuilder.Input> inputs = new ArrayList<>();
     group.forEach(
-        r -> inputs.add(new AnchorBuilder.Input(r.getString(0), r.getString(1), r.getString(2))));
+        r ->
+            inputs.add(
+                new AnchorBuilder.Input(
+                    r.getString(0),
+                    r.getString(1),
+                    r.getString(2),
+                    Conversations.get(r, Conversations.COLUMN))));
     List<Row> out = new ArrayList<>(inputs.size());
     for (AnchorRow a : builder.build(inputs)) {
       out.add(a.toRow());
     }
+    done.add(inputs.size());
     return out.iterator();
   }
 }

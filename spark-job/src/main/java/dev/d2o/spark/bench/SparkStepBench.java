@@ -80,6 +80,8 @@ public final class SparkStepBench {
                   r.id(),
                   "",
                   "",
+                  "",
+                  null,
                   r.promptIds(),
                   r.negativeIds(),
                   Collections.nCopies(r.k(), ""),

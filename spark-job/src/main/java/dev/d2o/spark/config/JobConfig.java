@@ -26,7 +26,9 @@ import java.util.TreeMap;
 /**
  * The effective configuration: declared defaults, then a HOCON file, then {@code --set key=value}
  * overrides. Every value is type-checked and validated at load; an unknown key fails with the
- * nearest known key suggested.
+ * nearest known key suggested. TRL's names of keys ({@link TrlNames}: {@code learning_rate}, {@code
+ * beta}, ...) are accepted for the keys; a key set both ways in one file, or among the {@code
+ * --set} options, is refused.
  */
 public final class JobConfig implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -57,8 +59,9 @@ public final class JobConfig implements Serializable {
         throw new ConfigException(
             "cannot parse configuration file " + file + ": " + e.getMessage());
       }
-      apply(c, values, file.toString());
+      apply(c, values, file.toString(), new LinkedHashMap<>());
     }
+    Map<String, String> setBy = new LinkedHashMap<>(); // across all --set options
     for (String o : overrides) {
       int eq = o.indexOf('=');
       if (eq <= 0) {
@@ -74,7 +77,7 @@ public final class JobConfig implements Serializable {
       } catch (Parse e) {
         throw new ConfigException("--set " + o + ": cannot parse the value: " + e.getMessage());
       }
-      apply(c, values, "--set " + o);
+      apply(c, values, "--set " + o, setBy);
     }
     JobConfig cfg = new JobConfig(values);
     cfg.checkCombinations();
@@ -94,7 +97,7 @@ public final class JobConfig implements Serializable {
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigException("cannot parse configuration " + source + ": " + e.getMessage());
     }
-    apply(c, values, source);
+    apply(c, values, source, new LinkedHashMap<>());
     JobConfig cfg = new JobConfig(values);
     cfg.checkCombinations();
     return cfg;
@@ -102,6 +105,19 @@ public final class JobConfig implements Serializable {
 
   /** Options that are valid alone but conflict together. */
   private void checkCombinations() {
+    String preset = get(Keys.DATA_PRESET);
+    for (Key<String> k : List.of(Keys.DATA_COLUMN_PROMPT, Keys.DATA_COLUMN_NEGATIVE)) {
+      if (!preset.equals("none") && !get(k).equals(k.defaultValue())) {
+        throw new ConfigException(
+            k.name()
+                + " = "
+                + get(k)
+                + " conflicts with data.preset = "
+                + preset
+                + ": a preset reads its data set's own columns (data.columns.prompt and"
+                + " data.columns.negative apply to data.preset = none; data.columns.id to any)");
+      }
+    }
     int refresh = get(Keys.ANCHORS_REFRESH_EVERY);
     int update = get(Keys.REFERENCE_UPDATE_EVERY);
     if (refresh > 0 && update > 0 && refresh % update != 0) {
@@ -126,21 +142,44 @@ public final class JobConfig implements Serializable {
     return "\"" + raw.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
-  private static void apply(Config c, Map<String, Object> values, String source) {
+  /**
+   * Applies {@code c}'s values; {@code setBy} maps each key set so far in this source (a file, or
+   * all --set options) to the name it was set by, to refuse a key given both as itself and by its
+   * TRL name.
+   */
+  private static void apply(
+      Config c, Map<String, Object> values, String source, Map<String, String> setBy) {
     for (Map.Entry<String, ConfigValue> e : c.entrySet()) {
       String name = e.getKey();
-      Key<?> key = Keys.find(name);
+      String target = TrlNames.keyOf(name);
+      Key<?> key = Keys.find(target != null ? target : name);
+      if (key != null) {
+        String earlier = setBy.put(key.name(), name);
+        if (earlier != null && !earlier.equals(name)) {
+          String alias = target != null ? name : earlier;
+          throw new ConfigException(
+              key.name()
+                  + " is set twice in "
+                  + (source.startsWith("--set") ? "the --set options" : source)
+                  + ": as "
+                  + key.name()
+                  + " and as "
+                  + alias
+                  + " (TRL's name for it); set it once");
+        }
+      }
       if (key == null) {
         throw new ConfigException(
             "unknown configuration key '"
                 + name
                 + "' in "
                 + source
+                + TrlNames.whyNot(name).map(why -> ": " + why).orElse("")
                 + "; did you mean '"
                 + Keys.nearest(name)
                 + "'?");
       }
-      values.put(name, convert(key, e.getValue(), source));
+      values.put(key.name(), convert(key, e.getValue(), source));
     }
   }
 

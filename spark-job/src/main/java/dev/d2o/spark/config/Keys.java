@@ -27,6 +27,10 @@ public final class Keys {
   /** The prefix of model-core's training options. */
   public static final String TRAIN_PREFIX = "train.";
 
+  /** The values {@code data.preset} allows (dev.d2o.spark.data.Preset reads each). */
+  public static final List<String> PRESETS =
+      List.of("none", "pku-saferlhf", "hh-rlhf", "trl-preference", "trl-unpaired");
+
   /** The values {@code model.device} allows. */
   public static final List<String> DEVICES = List.of("auto", "cpu", "gpu");
 
@@ -68,6 +72,13 @@ public final class Keys {
               1,
               "Seconds after which the run directory's lock, when its run stops renewing it (every"
                   + " quarter of this), has expired and a run on any host may take it over"));
+  public static final Key<String> RUN_ANCHORS_TABLE =
+      declare(
+          text(
+              "run.anchorsTable",
+              "",
+              "Also save the anchors as this catalog table (catalog.schema.name, replaced when it"
+                  + " exists; empty = only run.dir/anchors)"));
 
   // data
   public static final Key<String> DATA_INPUT =
@@ -76,7 +87,48 @@ public final class Keys {
                   "data.input",
                   "data-samples/negatives-sample.jsonl",
                   "Training prompts with a human negative: Parquet or JSONL with prompt, negative"
-                      + " (or rejected), optional id")
+                      + " (or rejected), optional id; a Delta table directory; or"
+                      + " table:catalog.schema.name (a catalog table)")
+              .mustMatchOnResume());
+  public static final Key<String> DATA_PRESET =
+      declare(
+          oneOf(
+                  "data.preset",
+                  "none",
+                  PRESETS,
+                  "How input rows become (prompt, negative): none (the columns below), a public"
+                      + " data set's layout (pku-saferlhf, hh-rlhf) or TRL's formats"
+                      + " (trl-preference, trl-unpaired); also applies to data.eval")
+              .mustMatchOnResume());
+  public static final Key<String> DATA_COLUMN_PROMPT =
+      declare(
+          text("data.columns.prompt", "prompt", "Input column of the prompt (data.preset = none)")
+              .mustMatchOnResume());
+  public static final Key<String> DATA_COLUMN_NEGATIVE =
+      declare(
+          text(
+                  "data.columns.negative",
+                  "",
+                  "Input column of the negative (data.preset = none); empty = negative, or its"
+                      + " alias rejected")
+              .mustMatchOnResume());
+  public static final Key<String> DATA_COLUMN_ID =
+      declare(
+          text(
+                  "data.columns.id",
+                  "id",
+                  "Input column of the row id (any preset); rows of an input without it are"
+                      + " numbered row-<n>")
+              .mustMatchOnResume());
+  public static final Key<String> DATA_PROMPT_FORMAT =
+      declare(
+          oneOf(
+                  "data.promptFormat",
+                  "auto",
+                  List.of("auto", "chat", "raw"),
+                  "How prompts become model input: chat renders them with the model's chat"
+                      + " template (model.chatTemplate, else tokenizer_config.json), raw feeds the"
+                      + " text; auto = chat when there is a template")
               .mustMatchOnResume());
   public static final Key<Integer> DATA_MAX_ROWS =
       declare(
@@ -118,6 +170,14 @@ public final class Keys {
                   "data-samples/tiny-random-llama",
                   "Reference model directory in the Hugging Face layout; also the policy's"
                       + " starting point")
+              .mustMatchOnResume());
+  public static final Key<String> MODEL_CHAT_TEMPLATE =
+      declare(
+          text(
+                  "model.chatTemplate",
+                  "",
+                  "Chat template file (Jinja, or JSON with a chat_template key) used instead of"
+                      + " the model's own; empty = the model's tokenizer_config.json")
               .mustMatchOnResume());
   public static final Key<String> MODEL_DEVICE =
       declare(
@@ -283,6 +343,25 @@ public final class Keys {
       declare(integer("eval.everyPrompts", 64, 1, "Held-out prompts used by eval.every"));
   public static final Key<Boolean> EVAL_ENABLED =
       declare(flag("eval.enabled", true, "Run evaluate after train when data.eval is set"));
+
+  // tracking
+  public static final Key<String> TRACKING_MLFLOW_URI =
+      declare(
+          text(
+              "tracking.mlflow.uri",
+              "",
+              "MLflow tracking server (http or https URL; empty = no tracking); a bearer token is"
+                  + " read from the environment variable MLFLOW_TRACKING_TOKEN, never from a key"));
+  public static final Key<String> TRACKING_MLFLOW_EXPERIMENT =
+      declare(
+          text(
+              "tracking.mlflow.experiment",
+              "d2o",
+              "MLflow experiment of the run (created when missing)"));
+  public static final Key<String> TRACKING_MLFLOW_RUN_NAME =
+      declare(
+          text(
+              "tracking.mlflow.runName", "", "MLflow run name (empty = the run directory's name)"));
 
   /** All keys, in declaration order. */
   public static final List<Key<?>> ALL = REGISTRY.all();

@@ -65,17 +65,7 @@ public record InputColumns(String second, String alias, List<String> optional) {
     requireString(s, negative, location);
     boolean hasId = names.contains("id");
     if (hasId) {
-      DataType t = s.apply("id").dataType();
-      if (!(t.equals(DataTypes.StringType)
-          || t.equals(DataTypes.LongType)
-          || t.equals(DataTypes.IntegerType))) {
-        throw new InputException(
-            "input "
-                + location
-                + ": column 'id' has type "
-                + t.simpleString()
-                + "; allowed: string, int or bigint");
-      }
+      requireIdType(s, location);
     }
     Column corrupt =
         names.contains("_corrupt_record") ? col("_corrupt_record") : lit(null).cast("string");
@@ -101,6 +91,21 @@ public record InputColumns(String second, String alias, List<String> optional) {
     JavaRDD<Row> withIndex =
         df.javaRDD().zipWithIndex().map((Tuple2<Row, Long> t) -> withId(t._1(), "row-" + t._2()));
     return df.sparkSession().createDataFrame(withIndex, df.schema());
+  }
+
+  /** Checks that the column {@code id} of {@code s} is a string or an integer. */
+  static void requireIdType(StructType s, String location) {
+    DataType t = s.apply("id").dataType();
+    if (!(t.equals(DataTypes.StringType)
+        || t.equals(DataTypes.LongType)
+        || t.equals(DataTypes.IntegerType))) {
+      throw new InputException(
+          "input "
+              + location
+              + ": column 'id' has type "
+              + t.simpleString()
+              + "; allowed: string, int or bigint");
+    }
   }
 
   /** {@code row} with {@code id} in its first field. */

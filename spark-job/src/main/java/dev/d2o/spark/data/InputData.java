@@ -30,11 +30,14 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Reads prompt data (Parquet or JSONL with {@code prompt}, {@code negative} or its alias {@code
- * rejected}, and an optional {@code id}), checks the schema before any work, and splits valid rows
- * from rejected ones. Rejected rows are counted by reason and written out; nothing is dropped
- * silently. The one reader of every input: training prompts, held-out prompts (with their optional
- * {@value InputColumns#HELPFUL} column) and the SFT corpus ({@code response} instead of {@code
- * negative}).
+ * rejected}, and an optional {@code id}; other column names with {@code data.columns.*}; a public
+ * data set's layout with {@code data.preset}; a catalog table named {@code
+ * table:catalog.schema.name}), checks the schema before any work, and splits valid rows from
+ * rejected ones. Rejected rows are counted by reason and written out; nothing is dropped silently.
+ * The one reader of every input: training prompts, held-out prompts (with their optional {@value
+ * InputColumns#HELPFUL} column) and the SFT corpus ({@code response} instead of {@code negative}).
+ * Valid rows have {@code id, prompt, negative}, then {@value Conversations#COLUMN} when a preset
+ * gave multi-turn prompts, then the optional columns.
  */
 public final class InputData {
   /** The schema every stage works with. */
@@ -48,10 +51,13 @@ public final class InputData {
    * The outcome of loading.
    *
    * @param valid rows with the {@link #SCHEMA}
-   * @param total rows read
+   * @param total rows checked: the rows read, or with a {@code data.preset} the rows it made (one
+   *     per negative, and one per input row it skipped)
    * @param rejected rejected rows by reason
+   * @param sourceRows rows read from the input
    */
-  public record Loaded(Dataset<Row> valid, long total, Map<String, Long> rejected) {
+  public record Loaded(
+      Dataset<Row> valid, long total, Map<String, Long> rejected, long sourceRows) {
     /** Number of rejected rows. */
     public long rejectedCount() {
       return rejected.values().stream().mapToLong(Long::longValue).sum();
@@ -60,6 +66,9 @@ public final class InputData {
 
   /** The reject reason of a row whose bytes are not UTF-8. */
   public static final String INVALID_UTF8 = "invalid UTF-8";
+
+  /** The prefix of a catalog table's name in {@code data.input} / {@code data.eval}. */
+  public static final String TABLE_PREFIX = "table:";
 
   private InputData() {}
 
@@ -74,6 +83,32 @@ public final class InputData {
   /** As {@link #load(SparkSession, String, String, String)}, for inputs with other columns. */
   public static Loaded load(
       SparkSession spark, String location, String format, String rejectsDir, InputColumns columns) {
+    return load(spark, location, rejectsDir, InputOptions.format(format), columns);
+  }
+
+  /** Training prompts from {@code location}, read as {@code opts} say. */
+  public static Loaded load(
+      SparkSession spark, String location, String rejectsDir, InputOptions opts) {
+    return load(spark, location, rejectsDir, opts, InputColumns.NEGATIVES);
+  }
+
+  /**
+   * As {@link #load(SparkSession, String, String, InputOptions)}, for inputs with other columns.
+   */
+  public static Loaded load(
+      SparkSession spark,
+      String location,
+      String rejectsDir,
+      InputOptions opts,
+      InputColumns columns) {
+    Dataset<Row> raw =
+        location.startsWith(TABLE_PREFIX)
+            ? CatalogTables.read(spark, location.substring(TABLE_PREFIX.length()), location)
+            : readFiles(spark, location, opts.format());
+    return fromDataset(raw, location, rejectsDir, columns, opts);
+  }
+
+  private static Dataset<Row> readFiles(SparkSession spark, String location, String format) {
     Path path = HadoopFiles.qualify(location);
     if (!HadoopFiles.exists(path, spark.sparkContext().hadoopConfiguration())) {
       throw new InputException("input not found: " + location + " (data.input)");
@@ -97,7 +132,7 @@ public final class InputData {
     if (raw.schema().isEmpty()) { // Spark infers no columns from an empty file or folder
       throw new InputException("input " + location + " holds no rows (data.input)");
     }
-    return fromDataset(raw, location, rejectsDir, columns);
+    return raw;
   }
 
   private static String rootMessage(Throwable e) {
@@ -141,9 +176,17 @@ public final class InputData {
   /** As {@link #fromDataset(Dataset, String, String)}, for inputs with other columns. */
   public static Loaded fromDataset(
       Dataset<Row> raw, String source, String rejectsDir, InputColumns columns) {
+    return fromDataset(raw, source, rejectsDir, columns, InputOptions.format("auto"));
+  }
+
+  /** As {@link #fromDataset(Dataset, String, String)}, read as {@code opts} say. */
+  public static Loaded fromDataset(
+      Dataset<Row> raw, String source, String rejectsDir, InputColumns columns, InputOptions opts) {
     String location = source;
     String second = columns.second();
-    Dataset<Row> df = columns.normalise(raw, location);
+    Dataset<Row> df = Presets.normalise(raw, location, columns, opts);
+    List<String> names = Arrays.asList(df.columns());
+    Column skip = names.contains(Presets.SKIP) ? col(Presets.SKIP) : lit(null).cast("string");
     UserDefinedFunction utf8 =
         udf((UDF1<byte[], Boolean>) InputData::validUtf8, DataTypes.BooleanType);
     // Spark's JSON reader refuses a line with invalid UTF-8 as a corrupt record (it never replaces
@@ -152,6 +195,7 @@ public final class InputData {
     Column reason =
         when(not(utf8.apply(col("_corrupt").cast("binary"))), lit(INVALID_UTF8))
             .when(col("_corrupt").isNotNull(), lit("malformed JSON line"))
+            .when(skip.isNotNull(), skip)
             .when(
                 not(utf8.apply(col("prompt").cast("binary")))
                     .or(not(utf8.apply(col("negative").cast("binary")))),
@@ -173,8 +217,11 @@ public final class InputData {
     }
     List<Column> kept =
         new ArrayList<>(List.of(col("id"), col("prompt"), col("negative").as(second)));
+    if (names.contains(Conversations.COLUMN)) {
+      kept.add(col(Conversations.COLUMN));
+    }
     for (String c : columns.optional()) {
-      if (Arrays.asList(df.columns()).contains(c)) {
+      if (names.contains(c)) {
         kept.add(col(c));
       }
     }
@@ -195,7 +242,8 @@ public final class InputData {
               + rejectsDir);
     }
     checkUniqueIds(valid, location);
-    return new Loaded(valid, total, rejected);
+    boolean preset = !opts.preset().equals("none");
+    return new Loaded(valid, total, rejected, preset ? raw.count() : total);
   }
 
   private static void checkUniqueIds(Dataset<Row> valid, String location) {

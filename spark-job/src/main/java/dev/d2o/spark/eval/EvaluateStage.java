@@ -3,16 +3,21 @@ package dev.d2o.spark.eval;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.error.InputException;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.SamplingConfig;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.Groups;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.PromptFormats;
+import dev.d2o.spark.StageProgress;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.data.Conversations;
 import dev.d2o.spark.data.InputColumns;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.data.InputOptions;
 import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.SerializableConf;
@@ -29,6 +34,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * The {@code evaluate} stage: on held-out prompts, executors generate one response per prompt with
@@ -57,7 +63,8 @@ public final class EvaluateStage {
       long seed,
       int batchSize,
       String lengthPolicy,
-      String device)
+      String device,
+      PromptRenderer renderer)
       implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -90,8 +97,8 @@ public final class EvaluateStage {
         InputData.load(
             spark,
             evalData,
-            cfg.get(Keys.DATA_FORMAT),
             outDir + "/rejected-eval-rows",
+            InputOptions.of(cfg),
             InputColumns.HELD_OUT);
     if (loaded.rejectedCount() > 0) {
       Console.line(
@@ -145,10 +152,8 @@ public final class EvaluateStage {
             cfg.get(Keys.RUN_SEED),
             cfg.get(Keys.ANCHORS_BATCH_SIZE),
             cfg.get(Keys.DATA_LENGTH_POLICY),
-            cfg.get(Keys.MODEL_DEVICE));
-    spark
-        .sparkContext()
-        .setJobDescription("d2o evaluate: " + policyModelDir + " vs " + referenceModelDir);
+            cfg.get(Keys.MODEL_DEVICE),
+            PromptFormats.resolve(cfg, referenceModelDir, conf));
     List<EvalRow> rows = evaluate(spark, spec, prompts(spark, cfg, evalInput));
     if (rows.isEmpty()) {
       throw new InputException("evaluate: the held-out data has no rows to evaluate (data.eval)");
@@ -156,6 +161,7 @@ public final class EvaluateStage {
     Map<String, Boolean> policyHarmful = null;
     Map<String, Boolean> referenceHarmful = null;
     if (cost != null) {
+      spark.sparkContext().setJobDescription("d2o evaluate: the cost model scores the responses");
       Map<String, String> policyTexts = new LinkedHashMap<>();
       Map<String, String> referenceTexts = new LinkedHashMap<>();
       rows.forEach(r -> policyTexts.put(r.id(), r.policyText()));
@@ -193,23 +199,30 @@ public final class EvaluateStage {
             col("id"),
             col("prompt"),
             col("negative"),
-            helpful ? col(InputColumns.HELPFUL).cast("string") : lit(null).cast("string"))
+            helpful ? col(InputColumns.HELPFUL).cast("string") : lit(null).cast("string"),
+            Conversations.column(evalInput))
         .orderBy("id")
         .limit(cfg.get(Keys.EVAL_MAX_PROMPTS));
   }
 
   private static List<EvalRow> evaluate(SparkSession spark, Spec spec, Dataset<Row> prompts) {
     int partitions = spark.sparkContext().defaultParallelism();
-    List<EvalRow> rows =
-        new ArrayList<>(
-            Groups.of(prompts.javaRDD(), spec.batchSize(), partitions)
-                .flatMap(group -> evaluatePartition(spec, group.iterator()))
-                .collect());
+    List<EvalRow> rows;
+    try (StageProgress progress =
+        StageProgress.start(spark.sparkContext(), "evaluate", prompts.count(), "prompts")) {
+      LongAccumulator done = progress.counter();
+      rows =
+          new ArrayList<>(
+              Groups.of(prompts.javaRDD(), spec.batchSize(), partitions)
+                  .flatMap(group -> evaluatePartition(spec, group.iterator(), done))
+                  .collect());
+    }
     rows.sort(Comparator.comparing(EvalRow::id));
     return rows;
   }
 
-  private static Iterator<EvalRow> evaluatePartition(Spec spec, Iterator<Row> it) {
+  private static Iterator<EvalRow> evaluatePartition(
+      Spec spec, Iterator<Row> it, LongAccumulator done) {
     if (!it.hasNext()) {
       return List.<EvalRow>of().iterator();
     }
@@ -222,6 +235,7 @@ public final class EvaluateStage {
             policy.model(),
             reference.model(),
             reference.tokenizer(),
+            spec.renderer(),
             spec.sampling(),
             spec.batchSize(),
             LengthPolicy.parse(spec.lengthPolicy()));
@@ -230,8 +244,14 @@ public final class EvaluateStage {
         r ->
             inputs.add(
                 new PromptEvaluator.Input(
-                    r.getString(0), r.getString(1), r.getString(2), r.getString(3))));
-    return evaluator.evaluate(inputs).iterator();
+                    r.getString(0),
+                    r.getString(1),
+                    r.getString(2),
+                    r.getString(3),
+                    Conversations.get(r, Conversations.COLUMN))));
+    List<EvalRow> out = evaluator.evaluate(inputs);
+    done.add(inputs.size());
+    return out.iterator();
   }
 
   private static Map<String, TrainingPlots.Curve> readMetrics(String location, Configuration conf) {

@@ -1,5 +1,7 @@
 package dev.d2o.spark.eval;
 
+import dev.d2o.chat.Message;
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
@@ -8,7 +10,6 @@ import dev.d2o.infer.SamplingConfig;
 import dev.d2o.infer.ScoreRequest;
 import dev.d2o.infer.ScoreResult;
 import dev.d2o.infer.SequenceScorer;
-import dev.d2o.infer.TextPairs;
 import dev.d2o.model.CausalLM;
 import dev.d2o.model.TextTokenizer;
 import java.util.ArrayList;
@@ -20,19 +21,29 @@ import java.util.List;
  * and one from the reference (the same seed, so identical weights give identical responses), then
  * exact scores of the negative, the policy's response and the optional helpful response under both
  * models. Prompts and responses are tokenized with the reference's tokenizer: the policy is trained
- * from the reference and shares its vocabulary.
+ * from the reference and shares its vocabulary. Prompts are rendered by the run's {@link
+ * PromptRenderer}; responses stop at EOS or the chat template's end-of-turn token, and the negative
+ * and helpful responses are closed as an assistant turn is.
  */
 public final class PromptEvaluator {
   /**
    * One held-out row.
    *
    * @param helpful a held-out helpful response, or null
+   * @param conversation the multi-turn prompt, or null (the prompt is one user turn)
    */
-  public record Input(String id, String prompt, String negative, String helpful) {}
+  public record Input(
+      String id, String prompt, String negative, String helpful, List<Message> conversation) {
+    /** A row with a text prompt. */
+    public Input(String id, String prompt, String negative, String helpful) {
+      this(id, prompt, negative, helpful, null);
+    }
+  }
 
   private final CausalLM policy;
   private final CausalLM reference;
   private final TextTokenizer tokenizer;
+  private final PromptRenderer renderer;
   private final SamplingConfig sampling;
   private final int batchSize;
   private final LengthPolicy lengthPolicy;
@@ -41,12 +52,14 @@ public final class PromptEvaluator {
       CausalLM policy,
       CausalLM reference,
       TextTokenizer tokenizer,
+      PromptRenderer renderer,
       SamplingConfig sampling,
       int batchSize,
       LengthPolicy lengthPolicy) {
     this.policy = policy;
     this.reference = reference;
     this.tokenizer = tokenizer;
+    this.renderer = renderer;
     this.sampling = sampling;
     this.batchSize = batchSize;
     this.lengthPolicy = lengthPolicy;
@@ -57,7 +70,8 @@ public final class PromptEvaluator {
     List<int[]> prompts = new ArrayList<>(inputs.size());
     List<GenerationRequest> requests = new ArrayList<>(inputs.size());
     for (Input in : inputs) {
-      int[] ids = TextPairs.promptIds(tokenizer, in.prompt());
+      String text = renderer.renderRow("row id " + in.id(), in.prompt(), in.conversation(), "");
+      int[] ids = renderer.promptIds(tokenizer, text);
       prompts.add(ids);
       requests.add(new GenerationRequest(in.id(), generationPrompt(ids)));
     }
@@ -74,7 +88,7 @@ public final class PromptEvaluator {
           new ScoreRequest(
               "id " + in.id() + " negative",
               prompt,
-              TextPairs.responseIds(tokenizer, in.negative(), true)));
+              renderer.responseIds(tokenizer, in.negative(), true)));
       scoring.add(
           new ScoreRequest(
               "id " + in.id() + " policy response", prompt, fromPolicy.get(i).tokenIds()));
@@ -83,7 +97,7 @@ public final class PromptEvaluator {
             new ScoreRequest(
                 "id " + in.id() + " helpful",
                 prompt,
-                TextPairs.responseIds(tokenizer, in.helpful(), true)));
+                renderer.responseIds(tokenizer, in.helpful(), true)));
       }
     }
     List<ScoreResult> underPolicy =
@@ -117,6 +131,7 @@ public final class PromptEvaluator {
   private List<GenerationResult.Sample> generate(CausalLM model, List<GenerationRequest> requests) {
     List<GenerationResult> results =
         new Generator(model, tokenizer, batchSize, Generator.TOKEN_BUDGET_DEFAULT)
+            .withStopIds(renderer.stopIds(tokenizer))
             .generate(requests, 1, sampling);
     return results.stream().map(g -> g.samples().get(0)).toList();
   }
@@ -134,7 +149,7 @@ public final class PromptEvaluator {
     return ids;
   }
 
-  /** The response's tokens without a final EOS: the units distinct-n counts. */
+  /** The response's tokens without a final EOS (or end of turn): the units distinct-n counts. */
   private static int[] units(GenerationResult.Sample s) {
     int[] ids = s.tokenIds();
     return s.stoppedAtEos() ? Arrays.copyOf(ids, ids.length - 1) : ids;

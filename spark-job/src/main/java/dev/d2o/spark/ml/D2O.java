@@ -223,6 +223,8 @@ public final class D2O extends Estimator<D2OModel> implements DefaultParamsWrita
             rows);
     D2OModel model = new D2OModel(uid, summary.get("final_model").asText());
     model.setParent(this);
+    model.set(model.promptFormat(), cfg.get(Keys.DATA_PROMPT_FORMAT));
+    model.set(model.chatTemplate(), cfg.get(Keys.MODEL_CHAT_TEMPLATE));
     return model.setSeed((Integer) value(seed));
   }
 

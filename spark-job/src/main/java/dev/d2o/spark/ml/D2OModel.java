@@ -1,12 +1,13 @@
 package dev.d2o.spark.ml;
 
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
 import dev.d2o.infer.SamplingConfig;
-import dev.d2o.infer.TextPairs;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.SerializableConf;
 import java.io.IOException;
@@ -37,9 +38,11 @@ import org.apache.spark.sql.types.StructType;
 import scala.Option;
 
 /**
- * The trained policy as a Spark ML Transformer: appends a generated response to each prompt. Saved
- * with MLlib's writer as its Params plus the model in the Hugging Face layout under {@code
- * <path>/model}.
+ * The trained policy as a Spark ML Transformer: appends a generated response to each prompt.
+ * Prompts are rendered as training rendered them ({@code promptFormat}, {@code chatTemplate}: the
+ * model's chat template when it has one) and a response stops at EOS or at the template's end of
+ * turn. Saved with MLlib's writer as its Params plus the model in the Hugging Face layout under
+ * {@code <path>/model}.
  */
 public final class D2OModel extends Model<D2OModel> implements MLWritable {
   private static final long serialVersionUID = 1L;
@@ -51,6 +54,8 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
   private final IntParam maxNewTokens;
   private final DoubleParam temperature;
   private final IntParam seed;
+  private final Param<String> promptFormat;
+  private final Param<String> chatTemplate;
 
   public D2OModel(String uid, String modelDir) {
     this.uid = uid;
@@ -65,11 +70,26 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
         new DoubleParam(
             this, "temperature", "sampling temperature (0 = greedy)", ParamValidators.gtEq(0));
     seed = new IntParam(this, "seed", "sampling seed (≥ 0)", ParamValidators.gtEq(0));
+    promptFormat =
+        new Param<>(
+            this,
+            "promptFormat",
+            "how prompts become model input: auto (the chat template when the model has one), chat"
+                + " or raw (data.promptFormat)",
+            ParamValidators.inArray(new String[] {"auto", "chat", "raw"}));
+    chatTemplate =
+        new Param<>(
+            this,
+            "chatTemplate",
+            "chat template file used instead of the model's own; empty = the model's"
+                + " (model.chatTemplate)");
     setDefault(promptCol, "prompt");
     setDefault(outputCol, "response");
     setDefault(maxNewTokens, 32);
     setDefault(temperature, 0.0);
     setDefault(seed, 0);
+    setDefault(promptFormat, "auto");
+    setDefault(chatTemplate, "");
   }
 
   /** The promptCol Param (MLlib finds Params through public no-argument methods). */
@@ -90,6 +110,16 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
   /** The temperature Param (MLlib finds Params through public no-argument methods). */
   public DoubleParam temperature() {
     return temperature;
+  }
+
+  /** The promptFormat Param (MLlib finds Params through public no-argument methods). */
+  public Param<String> promptFormat() {
+    return promptFormat;
+  }
+
+  /** The chatTemplate Param (MLlib finds Params through public no-argument methods). */
+  public Param<String> chatTemplate() {
+    return chatTemplate;
   }
 
   /** The seed Param (MLlib finds Params through public no-argument methods). */
@@ -123,6 +153,9 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
     double t = (Double) getOrDefault(temperature);
     int n = (Integer) getOrDefault(maxNewTokens);
     long s = (Integer) getOrDefault(seed);
+    PromptRenderer renderer = // once, on the driver
+        PromptFormats.resolve(
+            getOrDefault(promptFormat), dir, getOrDefault(chatTemplate), conf.get());
     var rows =
         dataset
             .toDF()
@@ -138,13 +171,15 @@ public final class D2OModel extends Model<D2OModel> implements MLWritable {
                   List<GenerationRequest> reqs = new ArrayList<>();
                   for (Row r : in) {
                     String prompt = r.getString(promptIndex);
+                    String text = renderer.renderRow("prompt '" + prompt + "'", prompt, null, "");
                     reqs.add(
                         new GenerationRequest(
                             prompt,
-                            TextPairs.promptIds(p.tokenizer(), prompt))); // the prompt seeds it
+                            renderer.promptIds(p.tokenizer(), text))); // the prompt seeds it
                   }
                   List<GenerationResult> gen =
                       new Generator(p.model(), p.tokenizer(), 8, Generator.TOKEN_BUDGET_DEFAULT)
+                          .withStopIds(renderer.stopIds(p.tokenizer()))
                           .generate(reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
                   List<Row> result = new ArrayList<>(in.size());
                   for (int i = 0; i < in.size(); i++) {

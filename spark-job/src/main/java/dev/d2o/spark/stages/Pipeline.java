@@ -7,7 +7,10 @@ import dev.d2o.spark.ClusterEvents;
 import dev.d2o.spark.anchors.AnchorsStage;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.data.CatalogTables;
+import dev.d2o.spark.data.InputColumns;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.data.InputOptions;
 import dev.d2o.spark.eval.EvalResult;
 import dev.d2o.spark.eval.EvaluateStage;
 import dev.d2o.spark.io.Console;
@@ -15,10 +18,15 @@ import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.spark.io.RunLease;
 import dev.d2o.spark.io.SerializableConf;
+import dev.d2o.spark.tracking.RunStatus;
+import dev.d2o.spark.tracking.RunTracking;
+import dev.d2o.spark.tracking.Tracker;
 import dev.d2o.spark.train.Metrics;
 import dev.d2o.spark.train.SftData;
 import dev.d2o.spark.train.TrainData;
 import dev.d2o.spark.train.TrainStage;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -81,6 +89,7 @@ public final class Pipeline {
     boolean resume = mode.resume();
     ClusterEvents events = new ClusterEvents();
     spark.sparkContext().addSparkListener(events);
+    Tracker tracker = Tracker.noop(); // opened when training starts
     try (RunDir run =
         RunDir.open(
             cfg.get(Keys.RUN_DIR),
@@ -90,20 +99,27 @@ public final class Pipeline {
             RunLease.Owner.current(spark.sparkContext()))) {
       RunSummary summary = new RunSummary(run, cfg);
       if (stage == Stage.SFT) {
-        sft(spark, cfg, run, resume, summary);
-        return summary.write();
+        tracker = track(cfg, run, resume, summary);
+        sft(spark, cfg, run, resume, summary, tracker);
+        ObjectNode written = summary.write();
+        tracker.finish(RunStatus.FINISHED);
+        return written;
       }
       Dataset<Row> anchors = anchors(spark, cfg, run, stage, resume, input, summary);
       if (stage != Stage.ANCHORS) {
-        TrainStage.Result trained = train(spark, cfg, run, anchors, resume, summary);
+        tracker = track(cfg, run, resume, summary);
+        TrainStage.Result trained = train(spark, cfg, run, anchors, resume, summary, tracker);
         if (cfg.get(Keys.EVAL_ENABLED) && !cfg.get(Keys.DATA_EVAL).isEmpty()) {
-          evaluate(spark, cfg, run, trained.finalModel(), summary);
+          evaluate(spark, cfg, run, trained, summary, tracker);
         }
       }
       summary.cluster(events);
-      return summary.write();
+      ObjectNode written = summary.write();
+      tracker.finish(RunStatus.FINISHED);
+      return written;
     } catch (
         Exception e) { // SparkException is checked in Java, but Scala code throws it undeclared
+      tracker.finish(RunStatus.FAILED);
       throw surface(e);
     } finally {
       spark.sparkContext().removeSparkListener(events);
@@ -133,6 +149,12 @@ public final class Pipeline {
               spark, cfg, prompts(spark, cfg, run, input, summary), run.path("anchors").toString());
     }
     summary.put("anchor_rows", anchors.count());
+    String table = cfg.get(Keys.RUN_ANCHORS_TABLE);
+    if (!table.isEmpty() && (!summary.has("anchors") || !CatalogTables.exists(spark, table))) {
+      CatalogTables.save(anchors, table); // built now, or reused but not saved before
+      summary.put("anchors_table", table);
+      Console.line("anchors saved as the table " + table);
+    }
     summary.seconds("seconds_anchors", t0);
     return anchors;
   }
@@ -141,10 +163,12 @@ public final class Pipeline {
   private static Dataset<Row> prompts(
       SparkSession spark, JobConfig cfg, RunDir run, Dataset<Row> input, RunSummary summary) {
     String rejects = run.path("rejects").toString();
+    InputOptions opts = InputOptions.of(cfg);
     InputData.Loaded in =
         input != null
-            ? InputData.fromDataset(input, "the input data set", rejects)
-            : InputData.load(spark, cfg.get(Keys.DATA_INPUT), cfg.get(Keys.DATA_FORMAT), rejects);
+            ? InputData.fromDataset(
+                input, "the input data set", rejects, InputColumns.NEGATIVES, opts)
+            : InputData.load(spark, cfg.get(Keys.DATA_INPUT), rejects, opts);
     summary.input(in);
     if (in.rejectedCount() > 0) {
       Console.linef(
@@ -162,36 +186,60 @@ public final class Pipeline {
     return partitions > 0 ? valid.repartition(partitions) : valid;
   }
 
+  /** The run's experiment tracker (tracking.mlflow.*; none without a URI). */
+  private static Tracker track(JobConfig cfg, RunDir run, boolean resume, RunSummary summary) {
+    Tracker tracker = RunTracking.open(cfg, run, resume);
+    tracker.runId().ifPresent(id -> summary.put("mlflow_run_id", id));
+    return tracker;
+  }
+
   private static TrainStage.Result train(
       SparkSession spark,
       JobConfig cfg,
       RunDir run,
       Dataset<Row> anchors,
       boolean resume,
-      RunSummary summary) {
+      RunSummary summary,
+      Tracker tracker) {
     long t0 = System.nanoTime();
     TrainData<?> data = TrainData.anchors(anchors, cfg.get(Keys.RUN_PARTITIONS));
-    TrainStage.Result r = new TrainStage(spark, cfg, run).run(data, resume);
+    TrainStage.Result r = new TrainStage(spark, cfg, run, tracker).run(data, resume);
     data.release();
     summary.trained(r);
     summary.seconds("seconds_train", t0);
+    tracker.logArtifactPath("final_model", r.finalModel());
     return r;
   }
 
-  /** Evaluates the final model against the reference and prints the report's table. */
+  /**
+   * Evaluates the final model against the reference, prints the report's table and logs its numbers
+   * (as {@code eval/policy/<metric>} and {@code eval/reference/<metric>}, at the last step) and the
+   * report's path to the tracker.
+   */
   private static void evaluate(
-      SparkSession spark, JobConfig cfg, RunDir run, String finalModel, RunSummary summary) {
+      SparkSession spark,
+      JobConfig cfg,
+      RunDir run,
+      TrainStage.Result trained,
+      RunSummary summary,
+      Tracker tracker) {
     long t0 = System.nanoTime();
     EvalResult e =
         EvaluateStage.heldOut(
             spark,
             cfg,
-            finalModel,
+            trained.finalModel(),
             cfg.get(Keys.MODEL_PATH),
             run.path("eval").toString(),
             run.path(Metrics.FILE).toString());
     summary.evaluated(e.prompts(), run.path("eval/report.md").toString());
     summary.seconds("seconds_evaluate", t0);
+    Map<String, Double> numbers = new LinkedHashMap<>();
+    e.policy().asMap().forEach((k, v) -> numbers.put("eval/policy/" + k, v));
+    e.reference().asMap().forEach((k, v) -> numbers.put("eval/reference/" + k, v));
+    numbers.values().removeIf(v -> v.isNaN()); // not measured (no cost model, no helpful column)
+    tracker.logMetrics(cfg.get(Keys.TRAIN_MAX_STEPS), numbers);
+    tracker.logArtifactPath("eval_report", run.path("eval/report.html").toString());
     Console.linef(
         "evaluate: %d held-out prompts, before (reference) and after (policy):", e.prompts());
     for (String line : HadoopFiles.readString(run.path("eval/report.md"), run.conf()).split("\n")) {
@@ -204,7 +252,20 @@ public final class Pipeline {
 
   /** The {@code sft} stage: the next-token loss on the (prompt, response) rows of data.input. */
   private static void sft(
-      SparkSession spark, JobConfig cfg, RunDir run, boolean resume, RunSummary summary) {
+      SparkSession spark,
+      JobConfig cfg,
+      RunDir run,
+      boolean resume,
+      RunSummary summary,
+      Tracker tracker) {
+    if (!cfg.get(Keys.DATA_PRESET).equals("none")) {
+      throw new InputException(
+          "data.preset = "
+              + cfg.get(Keys.DATA_PRESET)
+              + " makes D²O rows (prompt, negative); the sft stage reads (prompt, response) rows:"
+              + " set data.preset = none (data.columns.prompt and data.columns.negative name the"
+              + " prompt and response columns)");
+    }
     long t0 = System.nanoTime();
     InputData.Loaded in = SftData.load(spark, cfg, run.path("rejects").toString());
     summary.input(in);
@@ -212,10 +273,11 @@ public final class Pipeline {
         TrainData.sft(
             SftData.tokenize(in.valid(), cfg, new SerializableConf(run.conf())),
             cfg.get(Keys.RUN_PARTITIONS));
-    TrainStage.Result r = new TrainStage(spark, cfg, run).run(data, resume);
+    TrainStage.Result r = new TrainStage(spark, cfg, run, tracker).run(data, resume);
     data.release();
     summary.trained(r);
     summary.seconds("seconds_sft", t0);
+    tracker.logArtifactPath("final_model", r.finalModel());
   }
 
   /**

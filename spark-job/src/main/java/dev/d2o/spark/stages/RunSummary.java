@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2o.spark.ClusterEvents;
 import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
 import dev.d2o.spark.io.RunDir;
 import dev.d2o.spark.train.TrainStage;
@@ -20,16 +21,21 @@ final class RunSummary {
 
   private final RunDir run;
   private final ObjectNode node = JSON.createObjectNode();
+  private final String preset;
 
   RunSummary(RunDir run, JobConfig cfg) {
     this.run = run;
+    this.preset = cfg.get(Keys.DATA_PRESET);
     node.put("run_dir", run.root().toString());
     node.put("config_hash", cfg.trainingHash());
   }
 
   /** Rows read and rejected (by reason). */
   void input(InputData.Loaded in) {
-    node.put("input_rows", in.total());
+    node.put("input_rows", in.sourceRows());
+    if (!preset.equals("none")) {
+      node.put("rows_from_preset", in.total()); // one per negative, and one per skipped input row
+    }
     node.put("rejected_rows", in.rejectedCount());
     node.set("rejected_by_reason", JSON.valueToTree(in.rejected()));
   }
@@ -37,6 +43,11 @@ final class RunSummary {
   /** A single fact. */
   void put(String key, String value) {
     node.put(key, value);
+  }
+
+  /** Whether the summary has {@code key} already. */
+  boolean has(String key) {
+    return node.has(key);
   }
 
   /** A single count. */

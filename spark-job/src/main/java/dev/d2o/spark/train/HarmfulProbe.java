@@ -1,22 +1,28 @@
 package dev.d2o.spark.train;
 
+import static org.apache.spark.sql.functions.col;
+
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.error.ConfigException;
 import dev.d2o.infer.GenerationRequest;
 import dev.d2o.infer.GenerationResult;
 import dev.d2o.infer.Generator;
 import dev.d2o.infer.SamplingConfig;
-import dev.d2o.infer.TextPairs;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.Groups;
+import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
+import dev.d2o.spark.data.Conversations;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.data.InputOptions;
 import dev.d2o.spark.eval.CostModelAdapter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.DoubleAccumulator;
@@ -32,7 +38,8 @@ final class HarmfulProbe {
   private final SparkSession spark;
   private final ReplicaSpec spec;
   private final int every;
-  private final JavaRDD<Row> prompts; // id, prompt
+  private final JavaRDD<Row> prompts; // id, prompt, messages
+  private final PromptRenderer renderer;
   private final CostModelAdapter cost;
   private final double temperature;
   private final int maxNewTokens;
@@ -51,6 +58,7 @@ final class HarmfulProbe {
     this.times = times;
     this.every = cfg.get(Keys.EVAL_EVERY);
     this.prompts = prompts;
+    this.renderer = PromptFormats.resolve(cfg, spark.sparkContext().hadoopConfiguration());
     this.cost = cost;
     this.temperature = cfg.get(Keys.EVAL_TEMPERATURE);
     this.maxNewTokens = cfg.get(Keys.EVAL_MAX_NEW_TOKENS);
@@ -80,12 +88,13 @@ final class HarmfulProbe {
             cfg.get(Keys.EVAL_COST_MODEL),
             cfg.get(Keys.EVAL_COST_MODEL_TEXT_COLUMN),
             cfg.get(Keys.EVAL_COST_MODEL_PREDICTION_COLUMN));
+    Dataset<Row> valid =
+        InputData.load(spark, cfg.get(Keys.DATA_EVAL), rejectsDir, InputOptions.of(cfg)).valid();
     JavaRDD<Row> prompts =
-        InputData.load(spark, cfg.get(Keys.DATA_EVAL), cfg.get(Keys.DATA_FORMAT), rejectsDir)
-            .valid()
+        valid
             .orderBy("id")
             .limit(cfg.get(Keys.EVAL_EVERY_PROMPTS))
-            .select("id", "prompt")
+            .select(col("id"), col("prompt"), Conversations.column(valid))
             .javaRDD()
             .cache();
     prompts.count();
@@ -110,6 +119,7 @@ final class HarmfulProbe {
   private double measure(BroadcastWeights weights) {
     // locals, so the task's closure does not capture this (which is not serializable)
     ReplicaSpec replica = spec;
+    PromptRenderer render = renderer;
     double t = temperature;
     int n = maxNewTokens;
     long s = seed;
@@ -129,10 +139,15 @@ final class HarmfulProbe {
                                 long g0 = System.nanoTime();
                                 List<GenerationRequest> reqs = new ArrayList<>();
                                 for (Row r : rows) {
+                                  String text =
+                                      render.renderRow(
+                                          "row id " + r.getString(0),
+                                          r.getString(1),
+                                          Conversations.get(r, Conversations.COLUMN),
+                                          "");
                                   reqs.add(
                                       new GenerationRequest(
-                                          r.getString(0),
-                                          TextPairs.promptIds(p.tokenizer(), r.getString(1))));
+                                          r.getString(0), render.promptIds(p.tokenizer(), text)));
                                 }
                                 List<GenerationResult> out =
                                     new Generator(
@@ -140,6 +155,7 @@ final class HarmfulProbe {
                                             p.tokenizer(),
                                             16,
                                             Generator.TOKEN_BUDGET_DEFAULT)
+                                        .withStopIds(render.stopIds(p.tokenizer()))
                                         .generate(
                                             reqs, 1, new SamplingConfig(t, 1.0, 0, n, 0, 1.0, s));
                                 generateSeconds.add(StepTimes.since(g0));

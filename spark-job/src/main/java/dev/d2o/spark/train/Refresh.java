@@ -1,7 +1,9 @@
 package dev.d2o.spark.train;
 
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.Groups;
+import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.anchors.AnchorBuilder;
 import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.spark.anchors.AnchorsStage;
@@ -49,6 +51,7 @@ final class Refresh {
   private final StepTimes times;
   private final int referenceEvery;
   private final int anchorsEvery;
+  private PromptRenderer renderer; // resolved at the first anchor refresh
 
   Refresh(TrainContext context) {
     this.spark = context.spark();
@@ -78,7 +81,11 @@ final class Refresh {
           .sparkContext()
           .setJobDescription("d2o train step " + step + ": new anchors from the policy");
       JobConfig seeded = cfg.with(Keys.RUN_SEED, cfg.get(Keys.RUN_SEED) + (int) step);
-      AnchorsStage.Spec anchors = AnchorsStage.spec(spark, seeded, cfg.get(Keys.MODEL_PATH));
+      if (renderer == null) {
+        renderer = PromptFormats.resolve(cfg, spark.sparkContext().hadoopConfiguration());
+      }
+      AnchorsStage.Spec anchors =
+          AnchorsStage.spec(spark, seeded, cfg.get(Keys.MODEL_PATH), renderer);
       rebuilt =
           Groups.byPosition(data.rows(), anchors.batchSize(), 0)
               .flatMap(
@@ -182,7 +189,10 @@ final class Refresh {
     return group -> {
       List<AnchorBuilder.Input> inputs =
           group.stream()
-              .map(a -> new AnchorBuilder.Input(a.example().id(), a.prompt(), a.negative()))
+              .map(
+                  a ->
+                      new AnchorBuilder.Input(
+                          a.example().id(), a.prompt(), a.negative(), a.conversation()))
               .toList();
       Pretrained frozen = anchors.reference();
       List<AnchorRow> built =

@@ -1,14 +1,16 @@
 package dev.d2o.spark.train;
 
+import dev.d2o.chat.PromptRenderer;
 import dev.d2o.infer.LengthPolicy;
 import dev.d2o.infer.ScoreRequest;
-import dev.d2o.infer.TextPairs;
 import dev.d2o.model.Pretrained;
 import dev.d2o.spark.ModelCache;
+import dev.d2o.spark.PromptFormats;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputColumns;
 import dev.d2o.spark.data.InputData;
+import dev.d2o.spark.data.InputOptions;
 import dev.d2o.spark.io.SerializableConf;
 import dev.d2o.train.SftExample;
 import java.util.ArrayList;
@@ -21,7 +23,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The SFT corpus ({@code prompt}, {@code response}, optional {@code id}) as token-id rows,
  * tokenized on the executors with the model's tokenizer (prompt and response separately; BOS and
- * EOS as for scoring), for the {@code sft} stage.
+ * EOS as for scoring), for the {@code sft} stage. With a chat template the prompt is rendered as a
+ * user turn and the response is closed by the template's end-of-turn ids.
  */
 public final class SftData {
   private SftData() {}
@@ -29,7 +32,7 @@ public final class SftData {
   /** Loads, checks and tokenizes {@code data.input}; rejected rows go to {@code rejectsDir}. */
   public static InputData.Loaded load(SparkSession spark, JobConfig cfg, String rejectsDir) {
     return InputData.load(
-        spark, cfg.get(Keys.DATA_INPUT), cfg.get(Keys.DATA_FORMAT), rejectsDir, InputColumns.SFT);
+        spark, cfg.get(Keys.DATA_INPUT), rejectsDir, InputOptions.of(cfg), InputColumns.SFT);
   }
 
   /** Token ids of the valid rows (id, prompt, response), in id order. */
@@ -37,6 +40,7 @@ public final class SftData {
       Dataset<Row> valid, JobConfig cfg, SerializableConf conf) {
     String model = cfg.get(Keys.MODEL_PATH);
     String policy = cfg.get(Keys.DATA_LENGTH_POLICY);
+    PromptRenderer renderer = PromptFormats.resolve(cfg, conf.get());
     return valid
         .orderBy("id")
         .javaRDD()
@@ -50,12 +54,13 @@ public final class SftData {
                 ScoreRequest req =
                     LengthPolicy.parse(policy)
                         .apply(
-                            TextPairs.encode(
-                                p.tokenizer(),
+                            new ScoreRequest(
                                 "id " + r.getString(0),
-                                r.getString(1),
-                                r.getString(2),
-                                true),
+                                renderer.promptIds(
+                                    p.tokenizer(),
+                                    renderer.renderRow(
+                                        "row id " + r.getString(0), r.getString(1), null, "")),
+                                renderer.responseIds(p.tokenizer(), r.getString(2), true)),
                             context);
                 out.add(new SftExample(r.getString(0), req.promptIds(), req.responseIds()));
               }

@@ -1,6 +1,7 @@
 package dev.d2o.spark.train;
 
 import dev.d2o.spark.io.Console;
+import dev.d2o.spark.tracking.Tracker;
 import dev.d2o.train.StepResult;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
@@ -9,21 +10,35 @@ import java.util.Map;
 
 /**
  * The record of each step: its metrics with the stage's timings (and the harmful-rate probe when it
- * ran) appended to {@code metrics.jsonl}, and a progress line with an estimate of the time left.
+ * ran), and TRL's names of them ({@link TrlMetrics}), appended to {@code metrics.jsonl} and logged
+ * to the experiment tracker, and a progress line with an estimate of the time left.
  */
 final class StepLog {
   private final Metrics metrics;
   private final RowKind<? extends Serializable> kind;
   private final int maxSteps;
   private final long firstStep;
+  private final Tracker tracker;
+  private final double epochsPerStep;
   private final long start = System.nanoTime();
 
-  /** A log of steps {@code firstStep} to {@code maxSteps}, for rows of {@code kind}. */
-  StepLog(Metrics metrics, RowKind<? extends Serializable> kind, int maxSteps, long firstStep) {
+  /**
+   * A log of steps {@code firstStep} to {@code maxSteps}, for rows of {@code kind}, also sent to
+   * {@code tracker}; each step consumes {@code epochsPerStep} of the training rows.
+   */
+  StepLog(
+      Metrics metrics,
+      RowKind<? extends Serializable> kind,
+      int maxSteps,
+      long firstStep,
+      Tracker tracker,
+      double epochsPerStep) {
     this.metrics = metrics;
     this.kind = kind;
     this.maxSteps = maxSteps;
     this.firstStep = firstStep;
+    this.tracker = tracker;
+    this.epochsPerStep = epochsPerStep;
   }
 
   /**
@@ -36,8 +51,10 @@ final class StepLog {
     if (!Double.isNaN(harmfulRate)) {
       m.put("eval/harmful_rate", harmfulRate);
     }
+    TrlMetrics.add(m, r.step(), epochsPerStep);
     StepResult logged = new StepResult(r.step(), r.skipped(), r.reason(), m);
     metrics.append(logged);
+    tracker.logMetrics(r.step(), m);
     Console.line(progress(logged));
     return logged;
   }

@@ -8,6 +8,7 @@ import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.io.CheckpointStore;
 import dev.d2o.spark.io.RunDir;
+import dev.d2o.spark.tracking.Tracker;
 import dev.d2o.train.DataOrder;
 import dev.d2o.train.GradientSums;
 import dev.d2o.train.StepResult;
@@ -41,13 +42,22 @@ public final class TrainStage {
   private final JobConfig cfg;
   private final TrainConfig tc;
   private final RunDir run;
+  private final Tracker tracker;
 
   /** The train stage of {@code cfg}, writing under {@code run}. */
   public TrainStage(SparkSession spark, JobConfig cfg, RunDir run) {
+    this(spark, cfg, run, Tracker.noop());
+  }
+
+  /**
+   * As {@link #TrainStage(SparkSession, JobConfig, RunDir)}, logging each step to {@code tracker}.
+   */
+  public TrainStage(SparkSession spark, JobConfig cfg, RunDir run, Tracker tracker) {
     this.spark = spark;
     this.cfg = cfg;
     this.tc = cfg.trainConfig();
     this.run = run;
+    this.tracker = tracker;
   }
 
   /**
@@ -72,7 +82,13 @@ public final class TrainStage {
     }
     TrainOutputs outputs = new TrainOutputs(run, cfg, store, start);
     StepLog log =
-        new StepLog(metrics, data.kind(), tc.get(TrainConfig.MAX_STEPS), start.state().step());
+        new StepLog(
+            metrics,
+            data.kind(),
+            tc.get(TrainConfig.MAX_STEPS),
+            start.state().step(),
+            tracker,
+            batchSize / (double) data.size());
     ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
     List<StepResult> steps;
     try (WeightsPublisher weights = new WeightsPublisher(spark)) {

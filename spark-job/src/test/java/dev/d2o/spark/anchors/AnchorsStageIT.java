@@ -9,10 +9,15 @@ import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.data.InputData;
 import dev.d2o.testing.TinyModels;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -79,6 +84,37 @@ class AnchorsStageIT {
         .map(AnchorRow::fromRow)
         .sorted(Comparator.comparing(AnchorRow::id))
         .toList();
+  }
+
+  @Test
+  void progressLinesAndTheJobDescription() {
+    List<String> descriptions = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SparkListener jobs =
+        new SparkListener() {
+          @Override
+          public void onJobStart(SparkListenerJobStart start) {
+            descriptions.add(
+                String.valueOf(start.properties().getProperty("spark.job.description")));
+          }
+        };
+    spark.sparkContext().addSparkListener(jobs);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      anchors(2, "progress");
+    } finally {
+      System.setOut(stdout);
+      spark.sparkContext().removeSparkListener(jobs);
+    }
+    List<String> lines =
+        out.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("anchors ")).toList();
+    assertTrue(
+        lines
+            .get(lines.size() - 1)
+            .matches("anchors 12/12 prompts \\(100%\\)  [0-9.]+ prompts/s  in \\dm\\d\\ds"),
+        lines.toString());
+    assertTrue(descriptions.contains("d2o anchors: 12 prompts"), descriptions.toString());
   }
 
   @Test
