@@ -12,7 +12,13 @@
 #   D2O_TASK_CPUS   cores per task = libtorch threads per task (default 1); executors run one training task at
 #                   a time per JVM, so give executors spark.executor.cores = D2O_TASK_CPUS
 #   DJL_CACHE_DIR   where DJL unpacks libtorch on each node (default /tmp/d2o-djl-cache; ~430 MB, once per node)
+#   D2O_MAX_RESULT_SIZE  spark.driver.maxResultSize (default 4g): each gradient task returns its sums in double,
+#                   8 bytes per trainable parameter (a 124M-parameter full fine-tuning needs more than Spark's 1g)
 #   D2O_DRY_RUN=1   print the command instead of running it
+#
+# The main class is dev.d2o.cli.SparkMain, which returns normally on success and throws on failure (never
+# System.exit: YARN's ApplicationMaster records that as a failed early exit and starts another attempt). Every
+# --conf here can be overridden by the same --conf among the spark-submit options, which come later.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -46,10 +52,17 @@ DJL_OPTS="-Dai.djl.offline=true -DDJL_CACHE_DIR=$CACHE -Dai.djl.pytorch.num_thre
 DJL_OPTS+=" -Dai.djl.pytorch.num_interop_threads=1"
 
 cmd=("$SPARK_SUBMIT"
-  --class dev.d2o.cli.D2oCli
+  --class dev.d2o.cli.SparkMain
   --conf "spark.task.cpus=$TASK_CPUS"
   --conf "spark.driver.extraJavaOptions=${OPENS# } $DJL_OPTS ${D2O_DRIVER_JAVA_OPTS:-}"
   --conf "spark.executor.extraJavaOptions=${OPENS# } $DJL_OPTS ${D2O_EXECUTOR_JAVA_OPTS:-}"
+  # YARN client mode's ApplicationMaster (in cluster mode the driver's options apply to it)
+  --conf "spark.yarn.am.extraJavaOptions=${OPENS# }"
+  --conf "spark.driver.maxResultSize=${D2O_MAX_RESULT_SIZE:-4g}"
+  # libtorch's tensors live outside the JVM heap: give containers (YARN, Kubernetes) room beyond it
+  --conf "spark.executor.memoryOverheadFactor=0.4"
+  # idle executors would be released with their cached models (EMR turns dynamic allocation on by default)
+  --conf "spark.dynamicAllocation.enabled=false"
   --conf "spark.executorEnv.DJL_CACHE_DIR=$CACHE"
   --conf "spark.executorEnv.OMP_NUM_THREADS=$TASK_CPUS"
   --conf "spark.executorEnv.MKL_NUM_THREADS=$TASK_CPUS"

@@ -1,6 +1,5 @@
 package dev.d2o.cli;
 
-import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.stages.Comparison;
 import dev.d2o.spark.stages.ComparisonReport;
@@ -82,8 +81,8 @@ public final class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JobConfig cfg = options.load();
-    SparkSession spark = SparkSessions.create(cfg);
-    try {
+    try (JobSession session = JobSession.open(cfg)) {
+      SparkSession spark = session.spark();
       JobConfig lora = loraConf == null ? null : JobConfig.load(loraConf, options.sets);
       Sweep sweep = new Sweep(learningRates, betas);
       var outcomes =
@@ -103,8 +102,6 @@ public final class CompareCommand implements Callable<Integer> {
       ComparisonReport.write(outcomes, cfg, command, out, sweep);
       System.out.println("wrote " + out);
       return 0;
-    } finally {
-      spark.stop();
     }
   }
 

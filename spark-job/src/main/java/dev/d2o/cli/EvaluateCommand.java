@@ -1,7 +1,6 @@
 package dev.d2o.cli;
 
 import dev.d2o.error.InputException;
-import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.eval.EvalResult;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -62,9 +60,8 @@ public final class EvaluateCommand implements Callable<Integer> {
       throw new InputException(
           "no held-out prompts: set data.eval (in --conf or with --set data.eval=PATH)");
     }
-    SparkSession spark = SparkSessions.create(cfg);
-    try {
-      EvalResult r = EvaluateStage.heldOut(spark, cfg, policy, ref, output, metrics);
+    try (JobSession session = JobSession.open(cfg)) {
+      EvalResult r = EvaluateStage.heldOut(session.spark(), cfg, policy, ref, output, metrics);
       System.out.printf(
           Locale.ROOT,
           "evaluated %d prompts: logps/negative %.4f -> %.4f, kl %.4f, distinct-2 %.4f ->"
@@ -77,8 +74,6 @@ public final class EvaluateCommand implements Callable<Integer> {
           r.policy().distinct2(),
           output);
       return 0;
-    } finally {
-      spark.stop();
     }
   }
 }

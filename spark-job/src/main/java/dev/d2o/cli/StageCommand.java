@@ -1,10 +1,8 @@
 package dev.d2o.cli;
 
-import dev.d2o.spark.SparkSessions;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.stages.Pipeline;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -20,13 +18,10 @@ public abstract class StageCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     JobConfig cfg = options.load();
-    SparkSession spark = SparkSessions.create(cfg);
-    try {
-      var summary = Pipeline.run(spark, cfg, stage(), options.resume, options.overwrite);
+    try (JobSession session = JobSession.open(cfg)) {
+      var summary = Pipeline.run(session.spark(), cfg, stage(), options.mode(), null);
       System.out.println("run summary: " + summary.toPrettyString());
       return 0;
-    } finally {
-      spark.stop();
     }
   }
 

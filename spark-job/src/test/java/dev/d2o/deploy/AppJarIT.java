@@ -146,6 +146,10 @@ class AppJarIT {
   void theLibtorchNativeMatchesTheJarsPlatform() throws IOException {
     for (Path jar : appJars()) {
       try (ZipFile zip = new ZipFile(jar.toFile())) {
+        if (jar.getFileName().toString().endsWith("-cuda-app.jar")) {
+          checkCudaJar(zip, jar.getFileName().toString());
+          continue;
+        }
         Properties p = new Properties();
         p.load(new java.io.StringReader(read(zip, zip.getEntry("native/lib/pytorch.properties"))));
         String classifier = p.getProperty("classifier");
@@ -171,6 +175,24 @@ class AppJarIT {
                 .count();
         assertEquals(0, otherTorch, "libtorch of another platform in " + jar.getFileName());
       }
+    }
+  }
+
+  /**
+   * The -Pcuda jar carries no libtorch (the nodes' CUDA libtorch is loaded from
+   * PYTORCH_LIBRARY_PATH), but the cu128 JNI and the tokenizers' native library.
+   */
+  private static void checkCudaJar(ZipFile zip, String name) {
+    assertTrue(zip.getEntry("native/lib/pytorch.properties") == null, "CPU libtorch in " + name);
+    assertEquals(
+        0,
+        zip.stream().filter(e -> e.getName().startsWith("pytorch/")).count(),
+        "libtorch files in " + name);
+    for (String lib :
+        List.of(
+            "jnilib/linux-x86_64/cu128/libdjl_torch.so",
+            "native/lib/linux-x86_64/cpu/libtokenizers.so")) {
+      assertTrue(zip.getEntry(lib) != null, lib + " in " + name);
     }
   }
 

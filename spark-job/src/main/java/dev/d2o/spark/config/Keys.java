@@ -68,6 +68,14 @@ public final class Keys {
               0,
               0,
               "Partitions of the prompt data (0 = Spark's default parallelism)"));
+  public static final Key<Integer> RUN_LOCK_TIMEOUT =
+      declare(
+          integer(
+              "run.lockTimeout",
+              180,
+              1,
+              "Seconds after which the run directory's lock, when its run stops renewing it (every"
+                  + " quarter of this), has expired and a run on any host may take it over"));
   public static final Key<String> RUN_ANCHORS_TABLE =
       declare(
           text(

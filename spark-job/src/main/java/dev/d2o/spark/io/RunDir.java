@@ -2,13 +2,16 @@ package dev.d2o.spark.io;
 
 import dev.d2o.error.InputException;
 import dev.d2o.spark.config.JobConfig;
+import dev.d2o.spark.config.Keys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
@@ -16,18 +19,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The run directory (any Hadoop URI): effective configuration, anchors, checkpoints, metrics,
- * evaluation, the final model and the run summary. A lock file names the run that owns it; a second
- * run refuses to start.
+ * evaluation, the final model and the run summary. Its lock is a lease ({@link RunLease}) that the
+ * run renews while it works, so a run on another host can tell a live run from a lost one.
  */
 public final class RunDir implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RunDir.class);
   public static final String CONFIG = "config.conf";
   public static final String LOCK = "_LOCK";
 
+  /**
+   * How a run opens its directory.
+   *
+   * @param resume continue a run with the same training configuration (reuse complete outputs)
+   * @param overwrite replace whatever run the directory holds
+   * @param breakLock take the lock even when its lease has not expired
+   */
+  public record Mode(boolean resume, boolean overwrite, boolean breakLock) {}
+
   private final Path root;
   private final Configuration conf;
   private final FileSystem fs;
-  private boolean locked;
+  private RunLease lease;
 
   private RunDir(Path root, Configuration conf) {
     this.root = root;
@@ -35,90 +47,79 @@ public final class RunDir implements AutoCloseable {
     this.fs = HadoopFiles.fs(root, conf);
   }
 
-  /**
-   * Opens {@code location} for {@code cfg}: refuses a directory written by a different training
-   * configuration unless {@code resume} (which then must match) or {@code overwrite} (which deletes
-   * it), refuses one locked by a live run, then takes the lock and saves the effective
-   * configuration.
-   */
+  /** As {@link #open(String, JobConfig, Mode, Configuration, RunLease.Owner)} by this process. */
   public static RunDir open(
       String location, JobConfig cfg, boolean resume, boolean overwrite, Configuration conf) {
+    return open(
+        location, cfg, new Mode(resume, overwrite, false), conf, RunLease.Owner.current(null));
+  }
+
+  /**
+   * Opens {@code location} for {@code cfg}: takes the lock (waiting for a lease that is not renewed
+   * to expire, {@code run.lockTimeout}), refuses a directory written by a different training
+   * configuration unless {@code overwrite} (which empties it), refuses an existing run unless
+   * {@code resume}, then saves the effective configuration.
+   */
+  public static RunDir open(
+      String location, JobConfig cfg, Mode mode, Configuration conf, RunLease.Owner owner) {
     RunDir d = new RunDir(HadoopFiles.qualify(location), conf);
+    d.lease =
+        RunLease.acquire(
+            d.path(LOCK),
+            conf,
+            owner,
+            Duration.ofSeconds(cfg.get(Keys.RUN_LOCK_TIMEOUT)),
+            mode.breakLock());
     try {
-      d.checkLock();
       Path saved = d.path(CONFIG);
       if (d.fs.exists(saved)) {
-        if (overwrite) {
-          d.fs.delete(d.root, true);
+        if (mode.overwrite()) {
+          d.clear();
         } else {
-          JobConfig old = JobConfig.parse(HadoopFiles.readString(saved, conf), saved.toString());
-          List<String> diff = cfg.trainingDifferences(old.asMap());
-          if (!diff.isEmpty() || !resume) {
-            throw new InputException(
-                "run directory "
-                    + location
-                    + " already holds a run"
-                    + (diff.isEmpty()
-                        ? ""
-                        : " with a different training configuration ("
-                            + String.join(", ", diff)
-                            + ")")
-                    + "; pass --resume to continue it"
-                    + (diff.isEmpty() ? "" : " (with its configuration)")
-                    + ", --overwrite to replace it, or choose another run.dir");
-          }
+          d.checkSameRun(location, cfg, mode.resume(), saved);
         }
       }
       d.fs.mkdirs(d.root);
-      d.lock();
       HadoopFiles.writeString(saved, cfg.render(), conf);
       return d;
     } catch (IOException e) {
+      d.close();
       throw new UncheckedIOException("cannot open run directory " + location, e);
+    } catch (RuntimeException e) {
+      d.close();
+      throw e;
     }
   }
 
-  private void checkLock() throws IOException {
-    Path lock = path(LOCK);
-    if (!fs.exists(lock)) {
-      return;
+  private void checkSameRun(String location, JobConfig cfg, boolean resume, Path saved) {
+    JobConfig old = JobConfig.parse(HadoopFiles.readString(saved, conf), saved.toString());
+    List<String> diff = cfg.trainingDifferences(old.asMap());
+    if (!diff.isEmpty() || !resume) {
+      throw new InputException(
+          "run directory "
+              + location
+              + " already holds a run"
+              + (diff.isEmpty()
+                  ? ""
+                  : " with a different training configuration (" + String.join(", ", diff) + ")")
+              + (diff.isEmpty()
+                  ? "; pass --resume to continue it, --overwrite to replace it"
+                  : "; rerun with its configuration to continue it, pass --overwrite to replace it")
+              + ", or choose another run.dir");
     }
-    String owner = HadoopFiles.readString(lock, conf).trim();
-    if (isStale(owner, host())) {
-      LOG.warn(
-          "taking over the stale lock {} of process {}, which is no longer running on this host",
-          lock,
-          owner);
-      fs.delete(lock, false);
-      return;
-    }
-    throw new InputException(
-        "run directory "
-            + root
-            + " is in use by process "
-            + owner
-            + " (lock file "
-            + lock
-            + "); if that process is gone, delete the lock file");
+    LOG.info(
+        "continuing the run in {} (same training configuration): complete outputs are reused",
+        location);
   }
 
-  /**
-   * Whether a lock written as {@code pid@host} belongs to a process of this host that has exited. A
-   * lock of another host, or one that cannot be read, is never taken over: its owner cannot be
-   * checked from here.
-   */
-  static boolean isStale(String owner, String thisHost) {
-    String[] parts = owner.split("@", 2);
-    if (parts.length != 2 || !parts[1].equals(thisHost) || !parts[0].matches("[0-9]{1,18}")) {
-      return false;
+  /** Deletes everything in the directory but the lock (which this run holds). */
+  private void clear() throws IOException {
+    for (FileStatus st : fs.listStatus(root)) {
+      String name = st.getPath().getName();
+      if (!name.equals(LOCK) && !name.startsWith("." + LOCK)) {
+        fs.delete(st.getPath(), true);
+      }
     }
-    return ProcessHandle.of(Long.parseLong(parts[0])).map(ProcessHandle::isAlive).orElse(false)
-        == false;
-  }
-
-  private void lock() {
-    HadoopFiles.writeString(path(LOCK), ProcessHandle.current().pid() + "@" + host(), conf);
-    locked = true;
   }
 
   static String host() {
@@ -166,6 +167,7 @@ public final class RunDir implements AutoCloseable {
    * the run directory is remote; returns the run directory's {@code name}.
    */
   public String upload(java.nio.file.Path local, String name) {
+    lease.check();
     Path dst = path(name);
     if (!isLocal()) {
       try {
@@ -187,20 +189,18 @@ public final class RunDir implements AutoCloseable {
     return HadoopFiles.exists(path(name), conf);
   }
 
-  /** Writes {@code name} atomically. */
+  /** Writes {@code name} atomically (after checking that this run still holds the lock). */
   public void write(String name, String text) {
+    lease.check();
     HadoopFiles.writeString(path(name), text, conf);
   }
 
+  /** Releases the lock. */
   @Override
   public void close() {
-    if (locked) {
-      try {
-        fs.delete(path(LOCK), false);
-      } catch (IOException ignored) {
-        // a lock left behind is detected as stale by the next run on this host
-      }
-      locked = false;
+    if (lease != null) {
+      lease.close();
+      lease = null;
     }
   }
 }

@@ -18,6 +18,7 @@ import dev.d2o.spark.eval.EvaluateStage;
 import dev.d2o.spark.io.Console;
 import dev.d2o.spark.io.HadoopFiles;
 import dev.d2o.spark.io.RunDir;
+import dev.d2o.spark.io.RunLease;
 import dev.d2o.spark.io.SerializableConf;
 import dev.d2o.spark.tracking.RunStatus;
 import dev.d2o.spark.tracking.RunTracking;
@@ -77,7 +78,17 @@ public final class Pipeline {
       boolean resume,
       boolean overwrite,
       Dataset<Row> input) {
+    return run(spark, cfg, stage, new RunDir.Mode(resume, overwrite, false), input);
+  }
+
+  /**
+   * Runs {@code stage} of {@code cfg}, opening the run directory as {@code mode} says; on {@code
+   * input} instead of {@code data.input} when not null.
+   */
+  public static ObjectNode run(
+      SparkSession spark, JobConfig cfg, Stage stage, RunDir.Mode mode, Dataset<Row> input) {
     LOG.info("effective configuration:\n{}", cfg.render());
+    boolean resume = mode.resume();
     ClusterEvents events = new ClusterEvents();
     spark.sparkContext().addSparkListener(events);
     Tracker tracker = Tracker.noop(); // opened when training starts
@@ -86,9 +97,9 @@ public final class Pipeline {
             RunDir.open(
                 cfg.get(Keys.RUN_DIR),
                 cfg,
-                resume,
-                overwrite,
-                spark.sparkContext().hadoopConfiguration())) {
+                mode,
+                spark.sparkContext().hadoopConfiguration(),
+                RunLease.Owner.current(spark.sparkContext()))) {
       RunSummary summary = new RunSummary(run, cfg);
       if (stage == Stage.SFT) {
         tracker = track(cfg, run, resume, summary);

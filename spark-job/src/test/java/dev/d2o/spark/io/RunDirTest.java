@@ -16,7 +16,10 @@ import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The run directory's lock (two runs, stale locks) and its refusal of another run's directory. */
+/**
+ * The run directory's lock (two runs, locks of exited processes and of other hosts) and its refusal
+ * of another run's directory. {@link RunLeaseTest} covers the lease between hosts.
+ */
 class RunDirTest {
   @TempDir Path tmp;
   private final Configuration conf = new Configuration();
@@ -29,10 +32,6 @@ class RunDirTest {
 
   private RunDir open(JobConfig c, boolean resume, boolean overwrite) {
     return RunDir.open(c.get(Keys.RUN_DIR), c, resume, overwrite, conf);
-  }
-
-  private String root(Path dir) {
-    return HadoopFiles.qualify(dir.toString()).toString();
   }
 
   private String lock(Path dir) {
@@ -48,14 +47,15 @@ class RunDirTest {
       InputException e = assertThrows(InputException.class, () -> open(c, true, false));
       assertEquals(
           "run directory "
-              + root(dir)
+              + new org.apache.hadoop.fs.Path(lock(dir)).getParent()
               + " is in use by process "
               + ProcessHandle.current().pid()
-              + "@"
+              + " on host "
               + RunDir.host()
-              + " (lock file "
+              + ", which holds its lock (lock file "
               + lock(dir)
-              + "); if that process is gone, delete the lock file",
+              + "); wait for that run to end, or if it is gone pass --break-lock (a lock that is"
+              + " not renewed expires after run.lockTimeout = 180 s)",
           e.getMessage());
     }
     assertFalse(Files.exists(dir.resolve("_LOCK")), "closing releases the lock");
@@ -63,33 +63,54 @@ class RunDirTest {
   }
 
   @Test
-  void aStaleLockOfAProcessThatExitedIsTakenOver() throws Exception {
+  void aLockOfAProcessThatExitedOnThisHostIsTakenOverAtOnce() throws Exception {
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
     Path dir = Files.createDirectories(tmp.resolve("stale"));
-    Files.writeString(dir.resolve("_LOCK"), gone.pid() + "@" + RunDir.host());
-    try (RunDir d = open(cfg(dir), false, false)) {
-      assertEquals(
-          ProcessHandle.current().pid() + "@" + RunDir.host(),
-          Files.readString(dir.resolve("_LOCK")).trim());
+    // a lock as earlier versions wrote it (pid@host), and the lease record of this version
+    for (String lock :
+        List.of(
+            gone.pid() + "@" + RunDir.host(),
+            "{\"host\":\""
+                + RunDir.host()
+                + "\",\"pid\":"
+                + gone.pid()
+                + ",\"token\":\"t\",\"renewals\":3}")) {
+      Files.writeString(dir.resolve("_LOCK"), lock);
+      long t0 = System.nanoTime();
+      try (RunDir d = open(cfg(dir), true, false)) {
+        assertTrue(
+            (System.nanoTime() - t0) / 1e9 < 10, "no wait for the lease (run.lockTimeout = 180 s)");
+        String now = Files.readString(dir.resolve("_LOCK"));
+        assertTrue(
+            now.contains("\"pid\":" + ProcessHandle.current().pid())
+                && now.contains("\"host\":\"" + RunDir.host() + "\""),
+            now);
+      }
     }
   }
 
   @Test
-  void aLockOfAnotherHostOrAnUnreadableLockIsNeverTakenOver() throws Exception {
-    for (String owner : List.of("12345@another-host", "not-a-pid@" + RunDir.host(), "garbage")) {
+  void aLockOfAnotherHostOrAnUnreadableLockIsTakenOverOnlyOnceItExpired() throws Exception {
+    for (String owner : List.of("12345@another-host", "garbage")) {
       Path dir = Files.createDirectories(tmp.resolve("l" + owner.hashCode()));
       Files.writeString(dir.resolve("_LOCK"), owner);
-      InputException e = assertThrows(InputException.class, () -> open(cfg(dir), false, false));
-      assertEquals(
-          "run directory "
-              + root(dir)
-              + " is in use by process "
-              + owner
-              + " (lock file "
-              + lock(dir)
-              + "); if that process is gone, delete the lock file",
-          e.getMessage());
+      long t0 = System.nanoTime();
+      try (RunDir d = open(cfg(dir, "run.lockTimeout=2"), false, false)) {
+        double waited = (System.nanoTime() - t0) / 1e9;
+        assertTrue(waited >= 1.0, owner + ": waited " + waited + " s for the lease to expire");
+      }
+    }
+  }
+
+  @Test
+  void overwriteKeepsTheLockWhileItEmptiesTheDirectory() throws Exception {
+    Path dir = tmp.resolve("overwritten");
+    open(cfg(dir), false, false).close();
+    Files.writeString(dir.resolve("old.txt"), "of the earlier run");
+    try (RunDir d = open(cfg(dir, "train.beta=0.2"), false, true)) {
+      assertFalse(Files.exists(dir.resolve("old.txt")));
+      assertTrue(Files.exists(dir.resolve("_LOCK")), "the lock is held throughout");
     }
   }
 
@@ -110,8 +131,8 @@ class RunDirTest {
         "run directory "
             + dir
             + " already holds a run with a different training configuration"
-            + " (train.beta (0.1 -> 0.2)); pass --resume to continue it (with its configuration), --overwrite to replace"
-            + " it, or choose another run.dir";
+            + " (train.beta (0.1 -> 0.2)); rerun with its configuration to continue it, pass --overwrite to"
+            + " replace it, or choose another run.dir";
     assertEquals(
         differs, assertThrows(InputException.class, () -> open(other, false, false)).getMessage());
     assertEquals(

@@ -149,9 +149,11 @@ class D2OEstimatorIT extends SparkTestBase {
     assertTrue(Files.isRegularFile(weights));
     assertTrue(!Files.exists(marker), "overwrite replaced the run directory");
 
-    // the command line, on the same directory with the same configuration, says the same
-    Path conf = tmp.resolve("estimator.conf");
-    Files.writeString(conf, estimator.jobConfig().render());
+    // the command line, on the same directory with another training configuration, says what the
+    // Estimator says (with the same configuration it continues the run: a retry, CommandRetryIT)
+    String differs = assertThrows(InputException.class, () -> other.fit(data)).getMessage();
+    Path conf = tmp.resolve("other.conf");
+    Files.writeString(conf, other.jobConfig().render());
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream stderr = System.err;
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -162,6 +164,6 @@ class D2OEstimatorIT extends SparkTestBase {
       System.setErr(stderr);
     }
     assertEquals(1, rc);
-    assertEquals("d2o run: error: " + expected, err.toString(StandardCharsets.UTF_8).trim());
+    assertEquals("d2o run: error: " + differs, err.toString(StandardCharsets.UTF_8).trim());
   }
 }

@@ -3,7 +3,6 @@ package dev.d2o.spark.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Predicate;
 
 /**
  * A real Spark standalone cluster on 127.0.0.1: a Master and Workers in their own JVMs, started
@@ -21,51 +19,6 @@ import java.util.function.Predicate;
  * (executors), and nothing else.
  */
 public final class StandaloneCluster implements AutoCloseable {
-  /**
-   * A submitted application: the driver process (SparkSubmit's JVM after the scripts exec) and its
-   * log.
-   */
-  public record Submission(Process process, Path log) {
-    /** The driver's output so far. */
-    public String output() {
-      try {
-        return Files.readString(log, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    /**
-     * Waits until the driver has printed a line matching {@code line}; fails when it ends first or
-     * times out.
-     */
-    public void awaitLine(Predicate<String> line, Duration timeout) throws InterruptedException {
-      long end = System.nanoTime() + timeout.toNanos();
-      while (System.nanoTime() < end) {
-        if (output().lines().anyMatch(line)) {
-          return;
-        }
-        if (!process.isAlive()) {
-          throw new AssertionError(
-              "the driver ended (exit " + process.exitValue() + ") first:\n" + tail(output()));
-        }
-        Thread.sleep(20);
-      }
-      throw new AssertionError("timed out waiting for the driver:\n" + tail(output()));
-    }
-
-    /** Waits for the driver to end and returns its exit status. */
-    public int await(Duration timeout) throws InterruptedException {
-      if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        throw new AssertionError(
-            "the driver did not end within " + timeout + ":\n" + tail(output()));
-      }
-      return process.exitValue();
-    }
-  }
-
   private final Path sparkHome;
   private final Path appJar;
   private final Path repoRoot;
@@ -328,15 +281,11 @@ public final class StandaloneCluster implements AutoCloseable {
         return;
       }
       if (!p.isAlive()) {
-        throw new IllegalStateException(log.getFileName() + " ended:\n" + tail(s));
+        throw new IllegalStateException(log.getFileName() + " ended:\n" + Submission.tail(s));
       }
       Thread.sleep(50);
     }
     throw new IllegalStateException("no '" + text + "' in " + log + " within " + timeout);
-  }
-
-  static String tail(String s) {
-    return s.length() <= 6000 ? s : s.substring(s.length() - 6000);
   }
 
   private static String javaBin() {
