@@ -34,7 +34,10 @@ class KeysTableTest {
   void everyDeclaredKeyIsListed() throws Exception {
     Set<String> all =
         Keys.ALL.stream().map(Key::name).collect(Collectors.toCollection(LinkedHashSet::new));
-    Set<String> declared = new LinkedHashSet<>(names(Keys.class, ""));
+    Set<String> declared = new LinkedHashSet<>();
+    for (Class<?> declaring : List.of(Keys.class, LoraKeys.class, EvalKeys.class)) {
+      declared.addAll(names(declaring, ""));
+    }
     for (String option : names(TrainConfig.class, Keys.TRAIN_PREFIX)) {
       // K and the data-order seed are set from anchors.numSamples and run.seed
       if (!option.equals("train." + TrainConfig.K.name())
