@@ -5,13 +5,7 @@ import dev.d2o.spark.PolicyReplica;
 import dev.d2o.spark.ProcessMemory;
 import dev.d2o.train.GradientGroups;
 import dev.d2o.train.GradientSums;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,7 +23,7 @@ import scala.Tuple2;
  * [c·chunk, (c+1)·chunk) form chunk c, exactly as the single-process trainer cuts it), and the
  * chunks into G contiguous groups ({@link GradientGroups}, {@code train.gradientTasks}). A
  * partitioner sends each group's chunks to one task, which sums them in chunk order on its
- * executor's cached replica and returns one result, serialized and rounded to float ({@link
+ * executor's cached replica and returns one result, rounded to float ({@link
  * GradientSums#forTransport}); the driver adds the G results in group order. So the step does not
  * depend on partitioning or completion order (it equals {@code LocalTrainer} with the same G bit
  * for bit), a retried task recomputes the same sums, and the bytes of results grow with G, the
@@ -48,8 +42,11 @@ final class GradientStep {
       int executors,
       long peakRssBytes) {}
 
-  /** One task's result: its group, the serialized sums, and what its executor did. */
-  record TaskResult(int group, byte[] sums, boolean synced, String executor, long peakRss)
+  /**
+   * One task's result: its group, its sums (gradient rounded to float; Spark serializes the record
+   * as it does every task result), and what its executor did.
+   */
+  record TaskResult(int group, GradientSums sums, boolean synced, String executor, long peakRss)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -110,8 +107,8 @@ final class GradientStep {
     int synced = 0;
     java.util.Set<String> executors = new java.util.HashSet<>();
     for (TaskResult r : results) { // in group order, whatever order the tasks finished in
-      sums.merge(deserialize(r.sums()));
-      bytes += r.sums().length;
+      bytes += r.sums().gradientBytes();
+      sums.merge(r.sums());
       rss = Math.max(rss, r.peakRss());
       synced += r.synced() ? 1 : 0;
       executors.add(r.executor());
@@ -144,29 +141,10 @@ final class GradientStep {
       sums.merge(kind.gradient(policy, replica.runId(), weights, rows));
     }
     String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
-    byte[] bytes = serialize(sums.forTransport());
-    return List.of(new TaskResult(group, bytes, synced, executor, ProcessMemory.peakRssBytes()))
+    return List.of(
+            new TaskResult(
+                group, sums.forTransport(), synced, executor, ProcessMemory.peakRssBytes()))
         .iterator();
-  }
-
-  private static byte[] serialize(GradientSums sums) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(sums);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
-  }
-
-  private static GradientSums deserialize(byte[] bytes) {
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
-      return (GradientSums) in.readObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (ClassNotFoundException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** Chunk c → its group's partition: G partitions, one task each. */

@@ -6,10 +6,10 @@ import java.util.Map;
 
 /**
  * What each step moved through the driver, added to its metrics: {@code traffic/gradient_bytes}
- * (measured: the serialized gradient results the tasks returned) and {@code
- * traffic/broadcast_bytes} (computed: the trainable weights' F32 bytes times the replicas that read
- * the step's broadcast, 0 when the weights did not change); and the largest executor peak resident
- * set the tasks reported.
+ * (the gradient payload of the results the tasks returned: 4 bytes per trainable weight per result,
+ * without Spark's serialization framing) and {@code traffic/broadcast_bytes} (computed: the
+ * trainable weights' F32 bytes times the replicas that read the step's broadcast, 0 when the
+ * weights did not change); and the largest executor peak resident set the tasks reported.
  */
 final class Traffic {
   private final long weightBytes;

@@ -71,11 +71,11 @@ class TrainStageIT extends SparkTestBase {
     for (String l : Files.readAllLines(tmp.resolve("dist/metrics.jsonl"))) {
       JsonNode step = JSON.readTree(l);
       distLoss.add(step.get("loss").asDouble());
-      // two float results of every trainable weight, plus their serialization headers
-      double gradientBytes = step.get("traffic/gradient_bytes").asDouble();
-      assertTrue(
-          gradientBytes > 2 * 4 * trainable && gradientBytes < 2 * (4 * trainable + 65536),
-          "traffic/gradient_bytes " + gradientBytes + " for " + trainable + " floats");
+      // two results (G = 2), each a float of every trainable weight
+      assertEquals(
+          2.0 * 4 * trainable,
+          step.get("traffic/gradient_bytes").asDouble(),
+          "traffic/gradient_bytes for " + trainable + " floats");
       assertTrue(step.get("traffic/broadcast_bytes").asDouble() >= 0, l);
     }
     JsonNode summary = JSON.readTree(tmp.resolve("dist/summary.json").toFile());
