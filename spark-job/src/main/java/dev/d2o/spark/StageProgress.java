@@ -66,7 +66,9 @@ public final class StageProgress extends SparkListener implements AutoCloseable 
   @Override
   @SuppressWarnings("deprecation")
   public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
-    for (Tuple4<Object, Object, Object, Seq<AccumulableInfo>> t :
+    // Scala 2.12 (Spark 3.5) types the updates' Seq as scala.collection.Seq, 2.13 (Spark 4) as
+    // scala.collection.immutable.Seq: the wildcard compiles against both
+    for (Tuple4<?, ?, ?, ? extends Seq<AccumulableInfo>> t :
         JavaConverters.seqAsJavaList(update.accumUpdates())) {
       Long rows = ours(t._4());
       if (rows != null) {
