@@ -12,8 +12,8 @@
 #   D2O_TASK_CPUS   cores per task = libtorch threads per task (default 1); executors run one training task at
 #                   a time per JVM, so give executors spark.executor.cores = D2O_TASK_CPUS
 #   DJL_CACHE_DIR   where DJL unpacks libtorch on each node (default /tmp/d2o-djl-cache; ~430 MB, once per node)
-#   D2O_MAX_RESULT_SIZE  spark.driver.maxResultSize (default 4g): each gradient task returns its sums in double,
-#                   8 bytes per trainable parameter (a 124M-parameter full fine-tuning needs more than Spark's 1g)
+#   D2O_MAX_RESULT_SIZE  spark.driver.maxResultSize (default 4g): each of the G gradient tasks of a step returns
+#                   4 bytes per trainable parameter (G = executors; the job checks the setting at start-up)
 #   D2O_DRY_RUN=1   print the command instead of running it
 #
 # The main class is dev.d2o.cli.SparkMain, which returns normally on success and throws on failure (never
