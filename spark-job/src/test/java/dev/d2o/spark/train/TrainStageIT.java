@@ -13,6 +13,7 @@ import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.stages.Pipeline;
+import dev.d2o.spark.testing.DriverCrash;
 import dev.d2o.spark.testing.Prompts;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
@@ -134,14 +135,7 @@ class TrainStageIT extends SparkTestBase {
     Pipeline.run(spark, straight, Pipeline.Stage.ALL, false, false);
 
     JobConfig crashed = straight.with(Keys.RUN_DIR, tmp.resolve("crashed").toString());
-    System.setProperty("d2o.fault.driver", "5");
-    try {
-      assertThrows(
-          IllegalStateException.class,
-          () -> Pipeline.run(spark, crashed, Pipeline.Stage.ALL, false, false));
-    } finally {
-      System.clearProperty("d2o.fault.driver");
-    }
+    DriverCrash.runCrashingAt(spark, crashed, 5);
     InputException refused =
         assertThrows(
             InputException.class,
@@ -193,14 +187,7 @@ class TrainStageIT extends SparkTestBase {
     Pipeline.run(spark, straight, Pipeline.Stage.ALL, false, false);
     Path crashedDir = tmp.resolve("refresh-crashed");
     JobConfig crashed = straight.with(Keys.RUN_DIR, crashedDir.toString());
-    System.setProperty("d2o.fault.driver", "7");
-    try {
-      assertThrows(
-          IllegalStateException.class,
-          () -> Pipeline.run(spark, crashed, Pipeline.Stage.ALL, false, false));
-    } finally {
-      System.clearProperty("d2o.fault.driver");
-    }
+    DriverCrash.runCrashingAt(spark, crashed, 7);
     JsonNode state =
         JSON.readTree(
             crashedDir.resolve("checkpoints/checkpoint-00000005/trainer_state.json").toFile());

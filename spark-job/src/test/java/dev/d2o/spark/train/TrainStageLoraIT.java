@@ -2,7 +2,6 @@ package dev.d2o.spark.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -16,6 +15,7 @@ import dev.d2o.spark.anchors.AnchorRow;
 import dev.d2o.spark.config.JobConfig;
 import dev.d2o.spark.config.Keys;
 import dev.d2o.spark.stages.Pipeline;
+import dev.d2o.spark.testing.DriverCrash;
 import dev.d2o.spark.testing.Prompts;
 import dev.d2o.spark.testing.SparkTestBase;
 import dev.d2o.testing.TinyModels;
@@ -155,14 +155,7 @@ class TrainStageLoraIT extends SparkTestBase {
     Pipeline.run(spark, straight, Pipeline.Stage.ALL, false, false);
     Path crashedDir = tmp.resolve("refresh-crashed");
     JobConfig crashed = straight.with(Keys.RUN_DIR, crashedDir.toString());
-    System.setProperty("d2o.fault.driver", "7");
-    try {
-      assertThrows(
-          IllegalStateException.class,
-          () -> Pipeline.run(spark, crashed, Pipeline.Stage.ALL, false, false));
-    } finally {
-      System.clearProperty("d2o.fault.driver");
-    }
+    DriverCrash.runCrashingAt(spark, crashed, 7);
     Pipeline.run(spark, crashed, Pipeline.Stage.ALL, true, false);
     List<JsonNode> a = TrainStageIT.lines(tmp.resolve("refresh-straight/metrics.jsonl"));
     List<JsonNode> b = TrainStageIT.lines(crashedDir.resolve("metrics.jsonl"));
