@@ -54,6 +54,9 @@ public final class SafeTensorsFile implements Closeable {
   private final Map<String, Entry> entries;
   private final Map<String, String> metadata;
 
+  /** Reads every tensor of this file through the same staging buffers. */
+  private final TensorLoader loader = new TensorLoader();
+
   private SafeTensorsFile(
       Path path,
       FileChannel channel,
@@ -284,7 +287,7 @@ public final class SafeTensorsFile implements Closeable {
     if (e == null) {
       throw new ModelException("tensor '" + name + "' is not in " + path);
     }
-    return TensorLoader.load(this, e, type, manager);
+    return loader.load(this, e, type, manager);
   }
 
   /**
