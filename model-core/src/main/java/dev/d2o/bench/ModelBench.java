@@ -82,6 +82,14 @@ public final class ModelBench {
    * a minute at 124M parameters.
    */
   public static CausalLM randomModel(BenchShape shape, NDManager parent) {
+    return randomModel(shape, parent, DataType.FLOAT32);
+  }
+
+  /**
+   * As {@link #randomModel(BenchShape, NDManager)}, each weight stored as {@code storage} (drawn in
+   * F32, then narrowed one tensor at a time).
+   */
+  public static CausalLM randomModel(BenchShape shape, NDManager parent, DataType storage) {
     NDManager m = parent.newSubManager();
     Map<String, NDArray> params = new LinkedHashMap<>();
     for (TensorLayout.Tensor t : shape.config().tensors().tensors()) {
@@ -92,6 +100,11 @@ public final class ModelBench {
             case ZEROS -> m.zeros(s);
             case NORMAL -> m.randomNormal(0f, 0.02f, s, DataType.FLOAT32);
           };
+      if (storage != DataType.FLOAT32) {
+        NDArray narrow = a.toType(storage, false);
+        a.close();
+        a = narrow;
+      }
       params.put(t.name(), a);
     }
     return CausalLM.of(shape.config(), params, m);
@@ -143,6 +156,16 @@ public final class ModelBench {
    * 256 tokens.
    */
   public static TrainResult trainStep(CausalLM model, int warmup, int iterations) {
+    return trainStep(model, warmup, iterations, 0);
+  }
+
+  /**
+   * As {@link #trainStep(CausalLM, int, int)}, back-propagating {@code tokensPerBackward} padded
+   * tokens at a time ({@code train.tokensPerBackward}; 0: the whole chunk at once). What trains is
+   * {@code model}'s trainable parameters: every weight, or only the adapters of a LoRA view.
+   */
+  public static TrainResult trainStep(
+      CausalLM model, int warmup, int iterations, int tokensPerBackward) {
     TrainConfig tc =
         TrainConfig.of(
             Map.of(
@@ -156,11 +179,11 @@ public final class ModelBench {
                 1e-6,
                 "schedule",
                 "constant"));
-    List<String> names = new ArrayList<>(model.parameters().keySet());
-    float[][] w =
-        model.parameters().values().stream().map(NDArray::toFloatArray).toArray(float[][]::new);
+    Map<String, NDArray> trainable = model.trainableParameters();
+    List<String> names = new ArrayList<>(trainable.keySet());
+    float[][] w = trainable.values().stream().map(NDArray::toFloatArray).toArray(float[][]::new);
     TrainerState state = new TrainerState(names, w, tc);
-    GradientComputer computer = new GradientComputer(model, tc.loss(), 1);
+    GradientComputer computer = new GradientComputer(model, tc.loss(), 1, tokensPerBackward);
     List<TrainExample> batch = rows(model, 1, 7);
     int tokens = (int) batch.get(0).tokens();
     int n = warmup + iterations;

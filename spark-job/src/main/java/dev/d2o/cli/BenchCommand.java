@@ -29,9 +29,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Benchmarks: matmul peak, train step (tokens/s, MFU), scoring, generation, anchor generation,"
-            + " Spark step vs local.")
+            + " Spark step vs local, LoRA step with an F16 vs an F32 base.")
 public final class BenchCommand implements Callable<Integer> {
-  static final List<String> PARTS = List.of("train", "score", "generate", "anchors", "spark");
+  static final List<String> PARTS =
+      List.of("train", "score", "generate", "anchors", "spark", "lora");
 
   @Option(
       names = "--shapes",
@@ -43,7 +44,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--parts",
       split = ",",
-      defaultValue = "train,score,generate,anchors,spark",
+      defaultValue = "train,score,generate,anchors,spark,lora",
       description = "Measurements per shape (default: ${DEFAULT-VALUE}).")
   List<String> parts;
 
@@ -136,6 +137,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (parts.contains("spark")) {
           spark(shape, json, report);
+        }
+        if (parts.contains("lora")) { // after the shared F32 model is closed: its own bases only
+          LoraBenchPart.run(shape, iterations, manager, json, report);
         }
       }
       peak(manager, report, "peak_after");
