@@ -17,9 +17,9 @@ import java.nio.ByteOrder;
  * <p>One loader serves every tensor of a file and reuses its staging buffers. Direct buffers are
  * freed only when the garbage collector finds their owners, and a load allocates almost nothing on
  * the heap, so collections are rare: with buffers allocated per tensor, loading the 3 GB F16
- * llama3-1b model left about 4 GB of dead buffers resident (7.9 GB in all) until the old
- * generation was collected, which in that run never happened. With reused buffers a load holds at
- * most two staging buffers besides its weights.
+ * llama3-1b model left about 4 GB of dead buffers resident (7.9 GB in all) until the old generation
+ * was collected, which in that run never happened. With reused buffers a load holds at most two
+ * staging buffers besides its weights.
  */
 final class TensorLoader {
   /** Bytes of one staging block (package-private so that tests can cut small tensors in blocks). */
