@@ -19,7 +19,8 @@ import java.util.Set;
  * exceed it): this bounds the cache and the activations of one decode. The K rows of a prompt sit
  * together in a sub-batch and share one prompt pass (the prompt's keys and values are copied to the
  * K rows); the cache is preallocated per sub-batch; tokens are drawn on the engine ({@link
- * EngineSampler}), so only the chosen ids and their log-probs come back to Java. A sample stops at
+ * EngineSampler}), so only the chosen ids and their log-probs come back to Java (vocabularies under
+ * {@link Mode#ENGINE_VOCAB} tokens are drawn in Java, where that is cheaper). A sample stops at
  * EOS, at {@code max_new_tokens}, or when prompt + sample fill the model's context (so the pair can
  * still be scored).
  */

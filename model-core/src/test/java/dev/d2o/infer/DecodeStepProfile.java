@@ -168,10 +168,10 @@ public final class DecodeStepProfile {
               + " %.1f ms%n",
           weights / 1e6,
           4e8 / sum / 1e9,
-          weights / (4e8 / sum),
+          1e3 * weights / (4e8 / sum),
           flops / 1e9,
           2.0 * 1024 * 1024 * 1024 / peak / 1e9,
-          flops / (2.0 * 1024 * 1024 * 1024 / peak));
+          1e3 * flops / (2.0 * 1024 * 1024 * 1024 / peak));
     }
   }
 
