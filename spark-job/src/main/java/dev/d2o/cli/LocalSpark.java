@@ -18,7 +18,9 @@ final class LocalSpark {
           .config("spark.ui.enabled", "false")
           .config("spark.driver.host", "127.0.0.1")
           .config("spark.driver.bindAddress", "127.0.0.1")
-          .config("spark.sql.shuffle.partitions", "4");
+          .config("spark.sql.shuffle.partitions", "4")
+          // the weights broadcast is random floats, which do not compress (WeightsPayload)
+          .config("spark.broadcast.compress", "false");
     }
     return b.getOrCreate();
   }
