@@ -211,7 +211,7 @@ public final class BenchCommand implements Callable<Integer> {
   private void spark(BenchShape shape, ObjectNode json, BenchReport report) throws Exception {
     Path tmp = Files.createTempDirectory("d2o-bench-");
     SparkSession spark =
-        SparkSession.builder()
+        LocalSpark.transport(SparkSession.builder()) // as the job's own session
             .master("local[2]")
             .appName("d2o-bench")
             .config("spark.ui.enabled", "false")
@@ -220,7 +220,6 @@ public final class BenchCommand implements Callable<Integer> {
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.driver.maxResultSize", "0") // results are checked by the job, not here
-            .config("spark.broadcast.compress", "false") // as the job's own session (LocalSpark)
             .getOrCreate();
     try {
       SparkStepBench.Result r = SparkStepBench.measure(spark, shape, iterations, tmp);
