@@ -59,6 +59,12 @@ cmd=("$SPARK_SUBMIT"
   # YARN client mode's ApplicationMaster (in cluster mode the driver's options apply to it)
   --conf "spark.yarn.am.extraJavaOptions=${OPENS# }"
   --conf "spark.driver.maxResultSize=${D2O_MAX_RESULT_SIZE:-4g}"
+  # the weights broadcast is random floats: compressing them costs time on the driver and every executor, saves nothing
+  --conf "spark.broadcast.compress=false"
+  # a gradient result (4 bytes per trainable weight) returns with its task's status update, up to Spark's 2 GB message
+  # limit, instead of a round trip through the executor's block manager (larger results still take that path)
+  --conf "spark.rpc.message.maxSize=2047"
+  --conf "spark.task.maxDirectResultSize=2000m"
   # libtorch's tensors live outside the JVM heap: give containers (YARN, Kubernetes) room beyond it
   --conf "spark.executor.memoryOverheadFactor=0.4"
   # idle executors would be released with their cached models (EMR turns dynamic allocation on by default)

@@ -61,6 +61,7 @@ final class BatchDecoder {
   private final int[] eosIds;
   private final Generator.Mode mode;
   private final StepObserver observer;
+  private final boolean onEngine;
   private final TokenSampler javaSampler;
 
   BatchDecoder(
@@ -75,7 +76,8 @@ final class BatchDecoder {
     this.mode = mode;
     this.observer = observer;
     int vocab = model.config().vocabSize();
-    this.javaSampler = mode.engineSampler() ? null : new TokenSampler(config, eosIds, vocab);
+    this.onEngine = mode.engineSampler(vocab);
+    this.javaSampler = onEngine ? null : new TokenSampler(config, eosIds, vocab);
   }
 
   /**
@@ -93,7 +95,7 @@ final class BatchDecoder {
         NDManager call = model.manager().newSubManager();
         KvCache cache = newCache(call, lmax + steps);
         EngineSampler engine =
-            mode.engineSampler()
+            onEngine
                 ? new EngineSampler(config, eosIds, model.config().vocabSize(), call, rows)
                 : null) {
       List<SampleRow> batch = new ArrayList<>(rows); // finished rows stay until a compaction

@@ -35,13 +35,16 @@ final class EngineSampler implements AutoCloseable {
    */
   private static final double TIE_STEP = 0x1p-26;
 
-  /** Elements per chunk of rows sampled together (see {@link #draw}). */
-  private static final int CHUNK_ELEMENTS = 1 << 19;
+  /**
+   * Elements per chunk of rows sampled together (see {@link #draw}): 20 rows of GPT-2's 50257, so a
+   * batch of 16 is one chunk (each chunk costs the same ~15 engine calls).
+   */
+  private static final int CHUNK_ELEMENTS = 1 << 20;
 
   private final SamplingConfig config;
   private final int vocab;
   private final NDManager manager;
-  private final NDArray eosBan; // (1, V) float64: −∞ at EOS ids, 0 elsewhere; null without EOS
+  private final int[] eosIds; // banned while min_new_tokens is not reached; empty: no ban
   private NDArray seen; // (B, V) float32 1/0: token in prompt or sample; null without penalty
   private NDArray tieBreak; // (1, V) float64, made on first use
 
@@ -53,7 +56,7 @@ final class EngineSampler implements AutoCloseable {
     this.config = config;
     this.vocab = vocab;
     this.manager = parent.newSubManager();
-    this.eosBan = eosIds.length == 0 || config.minNewTokens() == 0 ? null : eosBan(eosIds);
+    this.eosIds = config.minNewTokens() == 0 ? new int[0] : eosIds.clone();
     if (config.repetitionPenalty() != 1.0) {
       seen = manager.zeros(new Shape(rows.size(), vocab));
       NDScope.unregister(seen);
@@ -74,16 +77,6 @@ final class EngineSampler implements AutoCloseable {
     }
   }
 
-  private NDArray eosBan(int[] eosIds) {
-    double[] ban = new double[vocab];
-    for (int e : eosIds) {
-      ban[e] = Double.NEGATIVE_INFINITY;
-    }
-    NDArray a = manager.create(ban, new Shape(1, vocab));
-    NDScope.unregister(a);
-    return a;
-  }
-
   /**
    * Draws one token per row of {@code logits} (B, V).
    *
@@ -94,7 +87,7 @@ final class EngineSampler implements AutoCloseable {
     int b = Math.toIntExact(logits.getShape().get(0));
     long[] tokens = new long[b];
     double[] logps = new double[b];
-    // A few rows at a time: temporaries of ~4 MB are reused from the allocator's heap, where one
+    // A few rows at a time: temporaries of ≤ 8 MB are reused from the allocator's heap, where one
     // (B, V) float64 temporary per op (35 MB at B = 88, V = 50257) would be a fresh mapping each
     // time, its page faults costing more than the arithmetic (measured: 3–5× slower on CPU).
     int chunk = Math.max(1, CHUNK_ELEMENTS / vocab);
@@ -127,8 +120,10 @@ final class EngineSampler implements AutoCloseable {
       NDArray penalised = NDArrays.where(x.gt(0), x.div(pen), x.mul(pen)); // CTRL's penalty
       x = NDArrays.where(seenRows.gt(0), penalised, x);
     }
-    if (eosBan != null && generated < config.minNewTokens()) {
-      x.addi(eosBan); // −∞ at EOS
+    if (generated < config.minNewTokens()) {
+      for (int e : eosIds) {
+        x.set(new NDIndex().addAllDim().addIndices(e), Double.NEGATIVE_INFINITY); // a column
+      }
     }
     if (config.isGreedy()) {
       System.arraycopy(x.argMax(1).toLongArray(), 0, tokens, r0, c); // the first maximum, as Java

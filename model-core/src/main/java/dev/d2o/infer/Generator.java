@@ -19,7 +19,8 @@ import java.util.Set;
  * exceed it): this bounds the cache and the activations of one decode. The K rows of a prompt sit
  * together in a sub-batch and share one prompt pass (the prompt's keys and values are copied to the
  * K rows); the cache is preallocated per sub-batch; tokens are drawn on the engine ({@link
- * EngineSampler}), so only the chosen ids and their log-probs come back to Java. A sample stops at
+ * EngineSampler}), so only the chosen ids and their log-probs come back to Java (vocabularies under
+ * {@link Mode#ENGINE_VOCAB} tokens are drawn in Java, where that is cheaper). A sample stops at
  * EOS, at {@code max_new_tokens}, or when prompt + sample fill the model's context (so the pair can
  * still be scored).
  */
@@ -43,19 +44,34 @@ public final class Generator {
    * @param preallocatedCache write into a fixed buffer per sub-batch (otherwise concatenate, one
    *     copy of the cache per token), and compact finished rows lazily
    * @param sharedPrefill one prompt pass per prompt of a sub-batch (otherwise one per sample)
-   * @param engineSampler draw on the engine (otherwise copy the logits to Java, {@link
-   *     TokenSampler})
+   * @param engineVocab draw on the engine ({@link EngineSampler}) for vocabularies of at least this
+   *     many tokens, otherwise copy the logits to Java ({@link TokenSampler}); 0 = always on the
+   *     engine, {@link Integer#MAX_VALUE} = never
    */
-  record Mode(
-      boolean cache, boolean preallocatedCache, boolean sharedPrefill, boolean engineSampler) {
+  record Mode(boolean cache, boolean preallocatedCache, boolean sharedPrefill, int engineVocab) {
+    /**
+     * Smallest vocabulary drawn on the engine by default. Below it, copying the logits and drawing
+     * in Java costs less than the sampler's ~15 engine operations per step (measured on the bench's
+     * tiny shape, V = 258: the engine draw made a step 25% slower at batch 1 and 16); above it the
+     * copy and Java's {@code exp} loop grow with V while the engine's fixed cost does not (at batch
+     * 16 they break even near V ≈ 700). The choice depends on the vocabulary only, never on the
+     * batch, so a sample does not depend on how it is batched.
+     */
+    static final int ENGINE_VOCAB = 1024;
+
     /** Every improvement on. */
-    static final Mode DEFAULT = new Mode(true, true, true, true);
+    static final Mode DEFAULT = new Mode(true, true, true, ENGINE_VOCAB);
 
     /** Each sample prefilled alone, a growing cache, sampling in Java. */
-    static final Mode BASELINE = new Mode(true, false, false, false);
+    static final Mode BASELINE = new Mode(true, false, false, Integer.MAX_VALUE);
 
     Mode withoutCache() {
-      return new Mode(false, false, sharedPrefill, engineSampler);
+      return new Mode(false, false, sharedPrefill, engineVocab);
+    }
+
+    /** Whether a model of vocabulary {@code vocab} draws on the engine. */
+    boolean engineSampler(int vocab) {
+      return vocab >= engineVocab;
     }
   }
 

@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * do.
  */
 public final class AttentionMask {
-  private final Map<Integer, NDArray> causal; // window → (1, 1, 1, T, S)
+  private final Map<Integer, NDArray> causal; // window → (1, 1, 1, T, S); absent: nothing masked
   private final NDArray padding; // (B, 1, 1, 1, S), or null when no key is padding
 
   private AttentionMask(Map<Integer, NDArray> causal, NDArray padding) {
@@ -61,30 +61,33 @@ public final class AttentionMask {
    */
   private static NDArray causal(NDManager manager, int t, int s, int window) {
     float[] causal = new float[t * s];
+    boolean any = false;
     for (int i = 0; i < t; i++) {
       int slot = s - t + i;
       for (int j = 0; j < s; j++) {
         boolean ok = j <= slot && (window <= 0 || slot - j < window);
         causal[i * s + j] = ok ? 0f : CausalLM.MASKED;
+        any |= !ok;
       }
     }
-    return manager.create(causal, new Shape(1, 1, 1, t, s));
+    // a decoding step's query sees every key (no window): adding zeros would be one op per layer
+    return any ? manager.create(causal, new Shape(1, 1, 1, t, s)) : null;
   }
 
   /** This mask with its arrays copied to {@code device} (layers placed on several devices). */
   AttentionMask on(Device device) {
     Map<Integer, NDArray> moved = new HashMap<>();
-    causal.forEach((w, a) -> moved.put(w, a.toDevice(device, true)));
+    causal.forEach((w, a) -> moved.put(w, a == null ? null : a.toDevice(device, true)));
     return new AttentionMask(moved, padding == null ? null : padding.toDevice(device, true));
   }
 
   /** Adds the mask of a layer with sliding window {@code window} to scores (B, Hkv, rep, T, S). */
   NDArray apply(NDArray scores, int window) {
-    NDArray c = causal.get(window);
-    if (c == null) {
+    if (!causal.containsKey(window)) {
       throw new IllegalStateException("no mask was built for window " + window);
     }
-    NDArray out = scores.add(c);
+    NDArray c = causal.get(window);
+    NDArray out = c == null ? scores : scores.add(c);
     return padding == null ? out : out.add(padding);
   }
 }

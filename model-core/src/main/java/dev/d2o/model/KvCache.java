@@ -6,6 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Per-layer keys and values of the tokens seen so far, (B, Hkv, S, D) each: grouped-query models
@@ -20,6 +23,8 @@ import ai.djl.ndarray.types.Shape;
  * through {@link #selectRows}, one copy of the buffers.
  */
 public final class KvCache implements AutoCloseable {
+  private static final long[] ONES = {1, 1, 1, 1};
+
   private final NDManager manager;
   private final NDArray[] keys;
   private final NDArray[] values;
@@ -70,9 +75,18 @@ public final class KvCache implements AutoCloseable {
     }
     keys[layer] = write(keys[layer], k, from);
     values[layer] = write(values[layer], v, from);
-    NDIndex filledSlots = new NDIndex().addAllDim(2).addSliceDim(0, from + t);
-    NDManager step = k.getManager(); // the views die with the step's arrays
-    return new NDList(keys[layer].get(step, filledSlots), values[layer].get(step, filledSlots));
+    PtNDManager step = (PtNDManager) k.getManager(); // the views die with the step's arrays
+    return new NDList(filled(keys[layer], from + t, step), filled(values[layer], from + t, step));
+  }
+
+  /**
+   * A view of slots [0, to) of {@code buffer}: one engine call (DJL's {@code get(NDIndex)} makes
+   * two, and {@code set} four, which a model of two layers pays at every step).
+   */
+  private static NDArray filled(NDArray buffer, long to, PtNDManager m) {
+    long[] max = buffer.getShape().getShape().clone(); // getShape() is the Shape's own array
+    max[2] = to;
+    return JniUtils.index((PtNDArray) buffer, new long[4], max, ONES, m);
   }
 
   /** Copies {@code fresh} (B, Hkv, T, D) into slots [from, from + T) of the buffer. */
@@ -90,7 +104,10 @@ public final class KvCache implements AutoCloseable {
       }
       buffer = next;
     }
-    buffer.set(slots(from, need), fresh); // in place: the buffer keeps its storage
+    long[] min = {0, 0, from, 0};
+    long[] max = s.getShape().clone();
+    max[2] = need;
+    JniUtils.indexSet((PtNDArray) buffer, (PtNDArray) fresh, min, max, ONES); // in place
     return buffer;
   }
 

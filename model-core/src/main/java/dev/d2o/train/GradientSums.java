@@ -1,7 +1,12 @@
 package dev.d2o.train;
 
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
@@ -11,7 +16,7 @@ import java.util.stream.IntStream;
  * #gradientSum()} divided by the total {@link #count()} is the gradient of the mean loss over the
  * whole batch. Shaped like a Spark MLlib aggregator: {@link GradientComputer#add}, {@link #merge},
  * {@link #loss()}, {@link #gradient()}; plain arrays and scalars only, so it serializes through
- * {@code treeAggregate}.
+ * {@code treeAggregate}; the arrays travel as raw bytes ({@link RawArrays}).
  */
 public final class GradientSums implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -24,10 +29,13 @@ public final class GradientSums implements Serializable {
 
   // per parameter, in CausalLM.parameters() order; null while empty. Double, as MLlib's
   // aggregators: the sum of chunk gradients then barely depends on the order in which shards merge.
-  private double[][] gradientSum;
-  // the same sum rounded to float, for the trip from a task to the driver (forTransport); then
-  // gradientSum is null
-  private float[][] roundedSum;
+  // Transient: written as raw bytes by writeObject.
+  private transient double[][] gradientSum;
+  // sums rounded to float (forTransport: what a task returns), added after gradientSum, in merge
+  // order. Kept as they came rather than added into a new double array at once: the driver then
+  // needs no double copy of the model (1 GB at 124 M parameters); gradient() adds them element by
+  // element in the same order, in double, so the result is the same bit for bit.
+  private transient List<float[][]> roundedParts = new ArrayList<>();
   private long count;
   private long tokens;
   private double lossSum;
@@ -71,6 +79,7 @@ public final class GradientSums implements Serializable {
       c.logpsNegativeSum += logpsNegative[i];
     }
     checkVersion(c);
+    foldRounded(); // rounded parts merged before this chunk are added before it
     boolean empty = gradientSum == null;
     if (empty) {
       gradientSum = new double[gradient.length][];
@@ -104,15 +113,18 @@ public final class GradientSums implements Serializable {
    * a chunk's result that nobody reads afterwards.
    */
   public GradientSums merge(GradientSums other) {
-    if (other.count == 0 && other.gradientSum == null && other.roundedSum == null) {
+    if (other.count == 0 && other.gradientSum == null && other.roundedParts.isEmpty()) {
       return this;
     }
     checkVersion(other);
-    if (other.roundedSum != null) {
-      addRounded(other.roundedSum);
-    } else if (gradientSum == null) {
+    if (other.gradientSum == null) {
+      roundedParts.addAll(other.roundedParts); // added in gradient(), in this order
+    } else if (gradientSum == null && roundedParts.isEmpty()) {
       gradientSum = other.gradientSum;
+      roundedParts.addAll(other.roundedParts);
     } else {
+      foldRounded(); // what came first is added first
+      other.foldRounded();
       IntStream.range(0, gradientSum.length)
           .parallel()
           .forEach(
@@ -135,6 +147,7 @@ public final class GradientSums implements Serializable {
    */
   public GradientSums forTransport() {
     if (gradientSum != null) {
+      foldRounded();
       float[][] r = new float[gradientSum.length][];
       IntStream.range(0, r.length)
           .parallel()
@@ -147,8 +160,14 @@ public final class GradientSums implements Serializable {
                 }
                 r[p] = o;
               });
-      roundedSum = r;
+      roundedParts = new ArrayList<>();
+      roundedParts.add(r);
       gradientSum = null;
+    } else if (roundedParts.size() > 1) {
+      // several rounded parts become one, as the double sum of them would be rounded
+      float[][] r = gradient(1);
+      roundedParts = new ArrayList<>();
+      roundedParts.add(r);
     }
     return this;
   }
@@ -156,16 +175,25 @@ public final class GradientSums implements Serializable {
   /** Bytes of gradient this sum carries (4 per float after {@link #forTransport}, else 8). */
   public long gradientBytes() {
     long n = 0;
-    if (roundedSum != null) {
-      for (float[] a : roundedSum) {
+    for (float[][] part : roundedParts) {
+      for (float[] a : part) {
         n += 4L * a.length;
       }
-    } else if (gradientSum != null) {
+    }
+    if (gradientSum != null) {
       for (double[] a : gradientSum) {
         n += 8L * a.length;
       }
     }
     return n;
+  }
+
+  /** Adds the rounded parts into the double sum (allocating it when empty), in their order. */
+  private void foldRounded() {
+    for (float[][] part : roundedParts) {
+      addRounded(part);
+    }
+    roundedParts.clear();
   }
 
   private void addRounded(float[][] rounded) {
@@ -258,28 +286,60 @@ public final class GradientSums implements Serializable {
 
   /** Σ over examples of ∇loss, per parameter, in double (shared, not copied). */
   public double[][] gradientSum() {
-    if (gradientSum == null && roundedSum != null) {
-      addRounded(roundedSum);
-      roundedSum = null;
-    }
+    foldRounded();
     return gradientSum;
   }
 
   /** ∇ of the mean loss, per parameter in parameter order (a new array). */
   public float[][] gradient() {
-    double[][] gradientSum = gradientSum();
-    float[][] out = new float[gradientSum.length][];
-    IntStream.range(0, out.length)
+    return gradient(count);
+  }
+
+  /**
+   * Σ ÷ {@code divisor} rounded to float: per element, the double sum, then each rounded part added
+   * in double in merge order, then the division, exactly as folding the parts into the double sum
+   * first would give, without allocating it.
+   */
+  private float[][] gradient(long divisor) {
+    double[][] sum = gradientSum;
+    List<float[][]> parts = roundedParts;
+    int params = sum != null ? sum.length : parts.get(0).length;
+    float[][] out = new float[params][];
+    IntStream.range(0, params)
         .parallel()
         .forEach(
             p -> {
-              float[] o = new float[gradientSum[p].length];
-              for (int i = 0; i < o.length; i++) {
-                o[i] = (float) (gradientSum[p][i] / count);
+              int n = sum != null ? sum[p].length : parts.get(0)[p].length;
+              float[] o = new float[n];
+              for (int i = 0; i < n; i++) {
+                double a = sum == null ? 0 : sum[p][i];
+                for (float[][] part : parts) {
+                  a += part[p][i];
+                }
+                o[i] = (float) (a / divisor);
               }
               out[p] = o;
             });
     return out;
+  }
+
+  private void writeObject(ObjectOutputStream out) throws IOException {
+    out.defaultWriteObject();
+    RawArrays.writeDoubles(out, gradientSum);
+    out.writeInt(roundedParts.size());
+    for (float[][] part : roundedParts) {
+      RawArrays.writeFloats(out, part);
+    }
+  }
+
+  private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+    in.defaultReadObject();
+    gradientSum = RawArrays.readDoubles(in);
+    int parts = in.readInt();
+    roundedParts = new ArrayList<>(parts);
+    for (int i = 0; i < parts; i++) {
+      roundedParts.add(RawArrays.readFloats(in));
+    }
   }
 
   /**

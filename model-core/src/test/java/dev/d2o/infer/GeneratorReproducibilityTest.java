@@ -16,37 +16,41 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Sample j of example id depends only on (seed, id, j, weights): the same examples generated alone,
- * in other groupings, orders, batch sizes and token budgets give token-identical samples.
+ * in other groupings, orders, batch sizes and token budgets give token-identical samples, with the
+ * Java sampler (the test models' 96-token vocabulary, by default) and with the engine's.
  */
 class GeneratorReproducibilityTest {
   static final SamplingConfig CFG = new SamplingConfig(0.9, 0.95, 40, 16, 2, 1.1, 17);
 
-  @ParameterizedTest
-  @ValueSource(strings = {"gpt2-f32-hub", "qwen2-f32"})
-  void samplesDoNotDependOnBatching(String name) {
+  @ParameterizedTest(name = "{0}, sampled on the engine: {1}")
+  @CsvSource({"gpt2-f32-hub, false", "gpt2-f32-hub, true", "qwen2-f32, false", "qwen2-f32, true"})
+  void samplesDoNotDependOnBatching(String name, boolean onEngine) {
     try (NDManager manager = NDManager.newBaseManager();
         CausalLM model = GeneratorCacheTest.load(name, manager)) {
       List<GenerationRequest> reqs = requests(6);
+      Generator.Mode mode =
+          onEngine ? new Generator.Mode(true, true, true, 0) : Generator.Mode.DEFAULT;
       Map<String, GenerationResult> reference =
-          byId(new Generator(model, null, 16, 1 << 14).generate(reqs, 3, CFG));
+          byId(new Generator(model, null, 16, 1 << 14).withMode(mode).generate(reqs, 3, CFG));
       // one at a time, batch size 1
-      Generator one = new Generator(model, null, 1, 1 << 14);
+      Generator one = new Generator(model, null, 1, 1 << 14).withMode(mode);
       for (GenerationRequest r : reqs) {
         assertSame(reference, byId(one.generate(List.of(r), 3, CFG)));
       }
       // reversed order, two groups, batch size 4
       List<GenerationRequest> rev = new ArrayList<>(reqs);
       Collections.reverse(rev);
-      Generator four = new Generator(model, null, 4, 1 << 14);
+      Generator four = new Generator(model, null, 4, 1 << 14).withMode(mode);
       assertSame(reference, byId(four.generate(rev.subList(0, 2), 3, CFG)));
       assertSame(reference, byId(four.generate(rev.subList(2, 6), 3, CFG)));
       // a token budget of 2 rows × (longest prompt + 16) splits the batch-16 request
-      assertSame(
-          reference, byId(new Generator(model, null, 16, 2 * (20 + 16)).generate(reqs, 3, CFG)));
+      Generator budget = new Generator(model, null, 16, 2 * (20 + 16)).withMode(mode);
+      assertSame(reference, byId(budget.generate(reqs, 3, CFG)));
       // more samples: the first three are unchanged
       Map<String, GenerationResult> five = byId(four.generate(reqs, 5, CFG));
       for (GenerationRequest r : reqs) {

@@ -13,11 +13,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The generator as it is (one prompt pass per prompt, preallocated cache, sampling on the engine)
- * against the decoder it replaced ({@link Generator.Mode#BASELINE}: every sample prefilled alone, a
- * growing cache, the Java sampler) and against itself without the shared prefill, for every family:
- * identical greedy tokens, and identical samples (the same tokens, log-probs within 1e-4). Three
- * prompts of 3, 9 and 30 tokens × 3 samples share a sub-batch of 8 rows, so one prompt's rows
+ * The generator as it is (one prompt pass per prompt, preallocated cache; the test models' 96-token
+ * vocabulary is drawn in Java, {@link Generator.Mode#ENGINE_VOCAB}) against the decoder it replaced
+ * ({@link Generator.Mode#BASELINE}: every sample prefilled alone, a growing cache, the Java
+ * sampler) and against itself without the shared prefill and drawing on the engine, for every
+ * family: identical greedy tokens, and identical samples (the same tokens, log-probs within 1e-4).
+ * Three prompts of 3, 9 and 30 tokens × 3 samples share a sub-batch of 8 rows, so one prompt's rows
  * straddle two sub-batches; in a 64-position context the 30-token prompt stops at 34 tokens, so the
  * batch also compacts mid-decode.
  */
@@ -136,6 +137,6 @@ class GeneratorSharedPrefillTest {
   }
 
   private static Generator.Mode unshared() {
-    return new Generator.Mode(true, true, false, true);
+    return new Generator.Mode(true, true, false, 0); // on the engine whatever the vocabulary
   }
 }

@@ -211,7 +211,7 @@ public final class BenchCommand implements Callable<Integer> {
   private void spark(BenchShape shape, ObjectNode json, BenchReport report) throws Exception {
     Path tmp = Files.createTempDirectory("d2o-bench-");
     SparkSession spark =
-        SparkSession.builder()
+        LocalSpark.transport(SparkSession.builder()) // as the job's own session
             .master("local[2]")
             .appName("d2o-bench")
             .config("spark.ui.enabled", "false")
@@ -223,28 +223,58 @@ public final class BenchCommand implements Callable<Integer> {
             .getOrCreate();
     try {
       SparkStepBench.Result r = SparkStepBench.measure(spark, shape, iterations, tmp);
-      json.putObject("spark")
-          .put("master", "local[2]")
-          .put("rows", SparkStepBench.ROWS)
-          .put("tokens_per_step", r.tokensPerStep())
-          .put("ratio", r.ratio())
-          .put("sync_median", r.sync())
-          .put("aggregate_median", r.aggregate())
-          .put("update_median", r.update())
-          .put("local_forward_backward_median", r.localForwardBackward())
-          .<ObjectNode>set("local_step", BenchReport.stats(r.local()))
+      SparkStepBench.Overheads o = r.overheads();
+      ObjectNode j =
+          json.putObject("spark")
+              .put("master", "local[2]")
+              .put("rows", SparkStepBench.ROWS)
+              .put("tokens_per_step", r.tokensPerStep())
+              .put("ratio", r.ratio())
+              .put("sync_median", r.sync())
+              .put("aggregate_median", r.aggregate())
+              .put("update_median", r.update())
+              .put("local_forward_backward_median", r.localForwardBackward());
+      j.<ObjectNode>set("local_step", BenchReport.stats(r.local()))
           .set("spark_step", BenchReport.stats(r.spark()));
+      j.putObject("overheads_median")
+          .put("broadcast", o.broadcast())
+          .put("replica_sync", o.replicaSync())
+          .put("task_compute", o.taskCompute())
+          .put("task_transport", o.transport())
+          .put("job_overhead", o.jobOverhead())
+          .put("result_serialization", o.resultSerialization())
+          .put("getting_result", o.gettingResult())
+          .put("task_deserialize", o.deserialize())
+          .put("executor_gc", o.gc())
+          .put("result_merge", o.merge())
+          .put("driver_update", o.update());
       System.out.printf(
           "  spark local[2] step %.2f s vs single-process %.2f s: x%.2f%n",
           r.spark().min(), r.local().min(), r.ratio());
+      String overheads =
+          String.format(
+              "Spark medians: broadcast %.2f s, replica sync %.2f s, task fwd+bwd %.2f s, result"
+                  + " rounding %.2f s, job beyond its task %.2f s (of which result serialization"
+                  + " %.2f s, fetch %.2f s, task deserialization %.2f s, GC %.2f s), result sum"
+                  + " %.2f s, update %.2f s; local fwd+bwd %.2f s",
+              o.broadcast(),
+              o.replicaSync(),
+              o.taskCompute(),
+              o.transport(),
+              o.jobOverhead(),
+              o.resultSerialization(),
+              o.gettingResult(),
+              o.deserialize(),
+              o.gc(),
+              o.merge(),
+              o.update(),
+              r.localForwardBackward());
+      System.out.println("  " + overheads);
       report.row(
           "D²O step on Spark local[2] ÷ single process, batch 8 × 256",
           shape.name(),
           String.format("× %.2f (%.2f s vs %.2f s)", r.ratio(), r.spark().min(), r.local().min()),
-          String.format(
-              "Spark medians: sync (broadcast) %.2f s, aggregate (fwd+bwd and the groups' results) %.2f s, update"
-                  + " %.2f s; local fwd+bwd %.2f s",
-              r.sync(), r.aggregate(), r.update(), r.localForwardBackward()));
+          overheads);
     } finally {
       spark.stop();
       deleteTree(tmp);

@@ -1,6 +1,7 @@
 package dev.d2o.spark;
 
 import dev.d2o.model.CausalLM;
+import dev.d2o.model.EngineThreads;
 import dev.d2o.model.LoraAdapters;
 import dev.d2o.model.LoraConfig;
 import dev.d2o.model.Pretrained;
@@ -115,6 +116,7 @@ public final class PolicyReplica {
   public synchronized GradientSums compute(
       String run, long v, WeightsSource weights, List<TrainExample> rows) {
     sync(run, v, weights);
+    EngineThreads.matchInThisThread(); // a task thread: MKL's threads as the JVM's (see there)
     long t0 = System.nanoTime(); // inside the lock: a task waiting for another is not counted
     GradientSums sums = computer.compute(rows);
     sums.addComputeSeconds((System.nanoTime() - t0) / 1e9);
@@ -125,6 +127,7 @@ public final class PolicyReplica {
   public synchronized GradientSums computeSft(
       String run, long v, WeightsSource weights, List<SftExample> rows) {
     sync(run, v, weights);
+    EngineThreads.matchInThisThread();
     long t0 = System.nanoTime();
     GradientSums sums = computer.computeSft(rows);
     sums.addComputeSeconds((System.nanoTime() - t0) / 1e9);

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,10 +58,28 @@ class BenchCommandIT {
         anchors.get("speedup").asDouble(),
         1e-9);
     assertTrue(tiny.get("spark").get("ratio").asDouble() > 0);
+    JsonNode overheads = tiny.get("spark").get("overheads_median");
+    for (String f :
+        List.of(
+            "broadcast",
+            "replica_sync",
+            "task_compute",
+            "task_transport",
+            "job_overhead",
+            "result_serialization",
+            "getting_result",
+            "task_deserialize",
+            "executor_gc",
+            "result_merge",
+            "driver_update")) {
+      assertTrue(overheads.get(f).asDouble() >= 0, f + " in " + overheads);
+    }
+    assertTrue(overheads.get("task_compute").asDouble() > 0, overheads.toString());
     String md = Files.readString(tmp.resolve("latest.md"));
     assertTrue(md.contains("| measurement | shape | value | note |"), md);
     assertTrue(md.contains("generate, batch 16, KV cache"), md);
     assertTrue(md.contains("anchors, 8 prompts × K = 11"), md);
+    assertTrue(md.contains("job beyond its task"), md);
   }
 
   @Test

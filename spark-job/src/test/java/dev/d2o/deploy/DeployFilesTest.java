@@ -207,6 +207,8 @@ class DeployFilesTest {
             "spark.executor.extraJavaOptions=--add-opens=java.base/java.lang=ALL-UNNAMED",
             "spark.yarn.am.extraJavaOptions=--add-opens=java.base/java.lang=ALL-UNNAMED",
             "spark.driver.maxResultSize=4g",
+            "spark.broadcast.compress=false",
+            "spark.task.maxDirectResultSize=2000m",
             "spark.executor.memoryOverheadFactor=0.4",
             "spark.dynamicAllocation.enabled=false",
             "--master yarn --deploy-mode cluster /x/app.jar train")) {

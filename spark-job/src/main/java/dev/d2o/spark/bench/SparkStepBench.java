@@ -46,18 +46,49 @@ public final class SparkStepBench {
       double sync,
       double aggregate,
       double update,
-      double localForwardBackward) {
+      double localForwardBackward,
+      Overheads overheads) {
     /** Spark step over single-process step, fastest of each. */
     public double ratio() {
       return spark.min() / local.min();
     }
   }
 
+  /**
+   * Medians over the measured steps of where the Spark step's time went besides the gradient work
+   * (seconds; see {@code StepOverheads} and {@link SparkTaskTimes}).
+   *
+   * @param broadcast the driver publishing the weights ({@code timing/sync})
+   * @param replicaSync the task reading the broadcast into its replica
+   * @param taskCompute the task's forward/backward
+   * @param transport the task rounding its sum to float
+   * @param jobOverhead the job's wall time beyond its slowest task's phases: launch, scheduling,
+   *     the rows' shuffle, result serialization, storage and fetch
+   * @param resultSerialization Spark's result serialization time, summed over the step's tasks
+   * @param gettingResult the driver fetching large results, summed over the step's tasks
+   * @param deserialize the executors deserializing the tasks, summed
+   * @param gc executor JVM garbage collection during the step's tasks, summed
+   * @param merge the driver adding the results
+   * @param update the driver's clip and AdamW
+   */
+  public record Overheads(
+      double broadcast,
+      double replicaSync,
+      double taskCompute,
+      double transport,
+      double jobOverhead,
+      double resultSerialization,
+      double gettingResult,
+      double deserialize,
+      double gc,
+      double merge,
+      double update) {}
+
   private SparkStepBench() {}
 
   /** Runs both on {@code shape}; model files and the run directory go under {@code tmp}. */
   public static Result measure(SparkSession spark, BenchShape shape, int iterations, Path tmp)
-      throws IOException {
+      throws IOException, InterruptedException {
     Path modelDir = tmp.resolve("model-" + shape.name());
     List<TrainExample> rows;
     Stats local;
@@ -93,11 +124,15 @@ public final class SparkStepBench {
     TrainData<?> data =
         TrainData.anchors(spark.createDataFrame(anchorRows, AnchorRow.SCHEMA), ROWS);
     List<StepResult> steps;
+    SparkTaskTimes taskTimes = new SparkTaskTimes();
+    spark.sparkContext().addSparkListener(taskTimes);
     try (RunDir run =
         RunDir.open(
             cfg.get(Keys.RUN_DIR), cfg, false, true, spark.sparkContext().hadoopConfiguration())) {
       steps = new TrainStage(spark, cfg, run).run(data, false).steps().subList(1, iterations + 1);
+      taskTimes.awaitSteps(iterations + 1, 1);
     } finally {
+      spark.sparkContext().removeSparkListener(taskTimes);
       data.release();
     }
     double[] s =
@@ -116,7 +151,31 @@ public final class SparkStepBench {
         median(steps, "timing/sync"),
         median(steps, "timing/aggregate"),
         median(steps, "timing/update"),
-        localFb);
+        localFb,
+        overheads(steps, taskTimes, iterations));
+  }
+
+  private static Overheads overheads(List<StepResult> steps, SparkTaskTimes t, int iterations) {
+    List<SparkTaskTimes.Step> spark = new ArrayList<>();
+    for (int n = 2; n <= iterations + 1; n++) { // the measured steps, 1-based
+      spark.add(t.step(n, iterations + 1));
+    }
+    return new Overheads(
+        median(steps, "timing/sync"),
+        median(steps, "timing/replica_sync"),
+        median(steps, "timing/task_compute"),
+        median(steps, "timing/task_transport"),
+        median(steps, "timing/job_overhead"),
+        median(spark.stream().mapToDouble(SparkTaskTimes.Step::resultSerialization).toArray()),
+        median(spark.stream().mapToDouble(SparkTaskTimes.Step::gettingResult).toArray()),
+        median(spark.stream().mapToDouble(SparkTaskTimes.Step::deserialize).toArray()),
+        median(spark.stream().mapToDouble(SparkTaskTimes.Step::gc).toArray()),
+        median(steps, "timing/result_merge"),
+        median(steps, "timing/update"));
+  }
+
+  private static double median(double[] values) {
+    return new Stats(values).median();
   }
 
   private static JobConfig config(Path modelDir, Path tmp, int iterations) {

@@ -11,12 +11,12 @@ import org.apache.spark.broadcast.Broadcast;
  * @param version the trainer state's weights version
  * @param broadcast the weights, in {@code trainableParameters()} order
  */
-record BroadcastWeights(long version, Broadcast<float[][]> broadcast)
+record BroadcastWeights(long version, Broadcast<WeightsPayload> broadcast)
     implements PolicyReplica.WeightsSource, Serializable {
   private static final long serialVersionUID = 1L;
 
   @Override
   public float[][] get() {
-    return broadcast.value();
+    return broadcast.value().weights();
   }
 }

@@ -40,13 +40,20 @@ final class GradientStep {
       long gradientBytes,
       int replicasSynced,
       int executors,
-      long peakRssBytes) {}
+      long peakRssBytes,
+      StepOverheads overheads) {}
 
   /**
    * One task's result: its group, its sums (gradient rounded to float; Spark serializes the record
    * as it does every task result), and what its executor did.
    */
-  record TaskResult(int group, GradientSums sums, boolean synced, String executor, long peakRss)
+  record TaskResult(
+      int group,
+      GradientSums sums,
+      boolean synced,
+      String executor,
+      long peakRss,
+      StepOverheads.Task times)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -93,6 +100,7 @@ final class GradientStep {
                     positions.get(t._1()).stream()
                         .map(pos -> new Tuple2<>((int) (pos / chunk), new Tuple2<>(pos, t._2())))
                         .iterator());
+    long t0 = System.nanoTime();
     List<TaskResult> results =
         new ArrayList<>(
             byChunk
@@ -100,6 +108,8 @@ final class GradientStep {
                 .mapPartitionsWithIndex(
                     (group, it) -> task(group, it, kind, replica, weights), false)
                 .collect());
+    double job = StepTimes.since(t0);
+    long t1 = System.nanoTime();
     results.sort(Comparator.comparingInt(TaskResult::group));
     GradientSums sums = GradientSums.zero();
     long bytes = 0;
@@ -113,7 +123,10 @@ final class GradientStep {
       synced += r.synced() ? 1 : 0;
       executors.add(r.executor());
     }
-    return new Outcome(sums, bytes, synced, executors.size(), rss);
+    double merge = StepTimes.since(t1);
+    StepOverheads overheads =
+        StepOverheads.of(job, merge, results.stream().map(TaskResult::times).toList());
+    return new Outcome(sums, bytes, synced, executors.size(), rss, overheads);
   }
 
   private static <R extends Serializable> java.util.Iterator<TaskResult> task(
@@ -130,8 +143,11 @@ final class GradientStep {
       return java.util.Collections.emptyIterator();
     }
     chunks.sort(Comparator.comparing(Tuple2::_1));
+    long t0 = System.nanoTime();
     PolicyReplica policy = replica.replica();
     boolean synced = policy.sync(replica.runId(), weights.version(), weights);
+    double sync = StepTimes.since(t0);
+    long t1 = System.nanoTime();
     GradientSums sums = GradientSums.zero();
     for (Tuple2<Integer, Iterable<Tuple2<Long, R>>> c : chunks) { // in chunk order
       List<Tuple2<Long, R>> members = new ArrayList<>();
@@ -140,10 +156,13 @@ final class GradientStep {
       List<R> rows = members.stream().map(Tuple2::_2).toList();
       sums.merge(kind.gradient(policy, replica.runId(), weights, rows));
     }
+    double compute = StepTimes.since(t1);
+    long t2 = System.nanoTime();
+    sums.forTransport();
+    StepOverheads.Task times = new StepOverheads.Task(sync, compute, StepTimes.since(t2));
     String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
     return List.of(
-            new TaskResult(
-                group, sums.forTransport(), synced, executor, ProcessMemory.peakRssBytes()))
+            new TaskResult(group, sums, synced, executor, ProcessMemory.peakRssBytes(), times))
         .iterator();
   }
 

@@ -35,6 +35,11 @@ final class StepTimes {
     phases.put("timing/" + name, seconds);
   }
 
+  /** Records already named {@code timing/*} metrics of this step. */
+  void putAll(Map<String, Double> timings) {
+    phases.putAll(timings);
+  }
+
   /** Seconds since {@code t0} (a {@link System#nanoTime} reading). */
   static double since(long t0) {
     return (System.nanoTime() - t0) / 1e9;

@@ -178,6 +178,7 @@ public final class TrainStage {
         GradientStep.Outcome out = gradients.sums(rows, weights, batch);
         double aggregate = StepTimes.since(t1);
         times.put("aggregate", aggregate);
+        times.putAll(out.overheads().metrics());
         StepResult r;
         try {
           r = traffic.record(state.apply(out.sums(), aggregate), out);

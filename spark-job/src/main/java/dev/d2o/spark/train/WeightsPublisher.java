@@ -25,7 +25,9 @@ final class WeightsPublisher implements AutoCloseable {
       release(current);
       // a copy: the driver updates its weights in place, and a local-mode broadcast would share
       // them
-      current = new BroadcastWeights(state.weightsVersion(), sc.broadcast(copy(state.weights())));
+      current =
+          new BroadcastWeights(
+              state.weightsVersion(), sc.broadcast(new WeightsPayload(copy(state.weights()))));
     }
     return current;
   }
