@@ -46,6 +46,12 @@ class SafetyTest {
               "the demo's cost model: MLlib instantiates its stages by the class names in its metadata (trusted directory,"
                   + " as eval.costModel)"),
           Map.entry(
+              "model-core/src/main/java/dev/d2o/train/GradientSums.java: ObjectInputStream",
+              "a gradient task's result inside Spark's own task-result channel (executors to driver)"),
+          Map.entry(
+              "model-core/src/main/java/dev/d2o/train/GradientSums.java: readObject(",
+              "the same: reads only ints, longs, doubles and raw float/double arrays (RawArrays), no class"),
+          Map.entry(
               "spark-job/src/main/java/dev/d2o/spark/io/SerializableConf.java: ObjectInputStream",
               "Java serialization of the Hadoop configuration inside Spark's own task channel (driver to executors)"),
           Map.entry(

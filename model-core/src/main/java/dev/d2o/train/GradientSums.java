@@ -27,9 +27,8 @@ public final class GradientSums implements Serializable {
    */
   private long weightsVersion = -1;
 
-  // per parameter, in CausalLM.parameters() order; null while empty. Double, as MLlib's
-  // aggregators: the sum of chunk gradients then barely depends on the order in which shards merge.
-  // Transient: written as raw bytes by writeObject.
+  // per parameter, in CausalLM.parameters() order; null while empty; written as raw bytes by
+  // writeObject. Double, as MLlib's aggregators: the sum barely depends on the shards' merge order.
   private transient double[][] gradientSum;
   // sums rounded to float (forTransport: what a task returns), added after gradientSum, in merge
   // order. Kept as they came rather than added into a new double array at once: the driver then
@@ -326,25 +325,16 @@ public final class GradientSums implements Serializable {
   private void writeObject(ObjectOutputStream out) throws IOException {
     out.defaultWriteObject();
     RawArrays.writeDoubles(out, gradientSum);
-    out.writeInt(roundedParts.size());
-    for (float[][] part : roundedParts) {
-      RawArrays.writeFloats(out, part);
-    }
+    RawArrays.writeFloatParts(out, roundedParts);
   }
 
   private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
     in.defaultReadObject();
     gradientSum = RawArrays.readDoubles(in);
-    int parts = in.readInt();
-    roundedParts = new ArrayList<>(parts);
-    for (int i = 0; i < parts; i++) {
-      roundedParts.add(RawArrays.readFloats(in));
-    }
+    roundedParts = RawArrays.readFloatParts(in);
   }
 
-  /**
-   * The step metrics of ARCHITECTURE.md §2 that come from the batch, as means over its examples.
-   */
+  /** The batch's step metrics (ARCHITECTURE.md §2), as means over its examples. */
   public Map<String, Double> metrics() {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("loss", loss());

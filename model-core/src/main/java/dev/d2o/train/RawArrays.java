@@ -5,6 +5,8 @@ import java.io.DataOutput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Arrays of floats and doubles as raw little-endian bytes, for Java serialization of weights and
@@ -99,5 +101,23 @@ public final class RawArrays {
       arrays[i] = a;
     }
     return arrays;
+  }
+
+  /** Writes a list of {@link #writeFloats} groups, its size first. */
+  public static void writeFloatParts(DataOutput out, List<float[][]> parts) throws IOException {
+    out.writeInt(parts.size());
+    for (float[][] part : parts) {
+      writeFloats(out, part);
+    }
+  }
+
+  /** Reads what {@link #writeFloatParts} wrote. */
+  public static List<float[][]> readFloatParts(DataInput in) throws IOException {
+    int n = in.readInt();
+    List<float[][]> parts = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      parts.add(readFloats(in));
+    }
+    return parts;
   }
 }
