@@ -14,6 +14,9 @@
 #   DJL_CACHE_DIR   where DJL unpacks libtorch on each node (default /tmp/d2o-djl-cache; ~430 MB, once per node)
 #   D2O_MAX_RESULT_SIZE  spark.driver.maxResultSize (default 4g): each of the G gradient tasks of a step returns
 #                   4 bytes per trainable parameter (G = executors; the job checks the setting at start-up)
+#   MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_  glibc's allocator settings for the driver and the executors (default
+#                   2 and 131072, as bin/d2o sets them: libtorch's freed tensors otherwise stay resident; see
+#                   docs/scaling.md)
 #   D2O_DRY_RUN=1   print the command instead of running it
 #
 # The main class is dev.d2o.cli.SparkMain, which returns normally on success and throws on failure (never
@@ -40,6 +43,8 @@ if [[ -z "${SPARK_SUBMIT:-}" ]]; then
 fi
 TASK_CPUS="${D2O_TASK_CPUS:-1}"
 CACHE="${DJL_CACHE_DIR:-/tmp/d2o-djl-cache}"
+ARENAS="${MALLOC_ARENA_MAX:-2}"
+MMAP="${MALLOC_MMAP_THRESHOLD_:-131072}"
 
 # Spark on Java 17 needs the module openings its own launcher adds (kept for older launchers and custom images).
 OPENS=""
@@ -72,10 +77,19 @@ cmd=("$SPARK_SUBMIT"
   --conf "spark.executorEnv.DJL_CACHE_DIR=$CACHE"
   --conf "spark.executorEnv.OMP_NUM_THREADS=$TASK_CPUS"
   --conf "spark.executorEnv.MKL_NUM_THREADS=$TASK_CPUS"
+  # glibc's allocator for the executors, the driver in YARN cluster mode (its ApplicationMaster) and on Kubernetes;
+  # a driver in client mode is this process's child and inherits the exports below
+  --conf "spark.executorEnv.MALLOC_ARENA_MAX=$ARENAS"
+  --conf "spark.executorEnv.MALLOC_MMAP_THRESHOLD_=$MMAP"
+  --conf "spark.yarn.appMasterEnv.MALLOC_ARENA_MAX=$ARENAS"
+  --conf "spark.yarn.appMasterEnv.MALLOC_MMAP_THRESHOLD_=$MMAP"
+  --conf "spark.kubernetes.driverEnv.MALLOC_ARENA_MAX=$ARENAS"
+  --conf "spark.kubernetes.driverEnv.MALLOC_MMAP_THRESHOLD_=$MMAP"
   "${spark_opts[@]}"
   "$D2O_JAR" "$@")
 
 export DJL_CACHE_DIR="$CACHE" OMP_NUM_THREADS="${OMP_NUM_THREADS:-$TASK_CPUS}"
+export MALLOC_ARENA_MAX="$ARENAS" MALLOC_MMAP_THRESHOLD_="$MMAP"
 if [[ "${D2O_DRY_RUN:-0}" == 1 ]]; then
   printf '%q ' "${cmd[@]}"; echo
   exit 0

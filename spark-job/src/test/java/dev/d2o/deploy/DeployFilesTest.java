@@ -35,6 +35,8 @@ class DeployFilesTest {
   private static final Set<String> KEYS =
       Keys.ALL.stream().map(k -> k.name()).collect(Collectors.toSet());
   private static final String MAIN = SparkMain.class.getName();
+  private static final String ARENAS = "MALLOC_ARENA_MAX";
+  private static final String MMAP = "MALLOC_MMAP_THRESHOLD_";
 
   @Test
   void databricksJobsRunSparkMainOnOneSharedJobClusterWithJarsFromAVolume() throws IOException {
@@ -67,6 +69,8 @@ class DeployFilesTest {
       assertTrue(cluster.get("spark_version").asText().endsWith("-scala2.12"), file);
       assertEquals("zulu17-ca-amd64", cluster.at("/spark_env_vars/JNAME").asText(), file);
       assertTrue(cluster.get("spark_env_vars").has("DJL_CACHE_DIR"), file);
+      // Databricks sets spark_env_vars on the driver and every worker
+      checkAllocator(file, cluster.get("spark_env_vars"), "");
       JsonNode conf = cluster.get("spark_conf");
       checkJobSettings(file, conf);
       checkJavaOptions(file, conf.get("spark.driver.extraJavaOptions").asText());
@@ -142,6 +146,8 @@ class DeployFilesTest {
           defaults.get("spark.task.cpus").asText(),
           defaults.get("spark.executorEnv.OMP_NUM_THREADS").asText(),
           file + ": libtorch threads = task cores");
+      checkAllocator(file, defaults, "spark.executorEnv.");
+      checkAllocator(file, defaults, "spark.yarn.appMasterEnv."); // the driver in cluster mode
     }
     JsonNode gpu = read("emr/configurations-gpu.json");
     assertEquals(
@@ -192,9 +198,9 @@ class DeployFilesTest {
     pb.environment().put("D2O_JAR", "/x/app.jar");
     pb.environment().put("D2O_TASK_CPUS", "4");
     pb.environment().put("SPARK_SUBMIT", "spark-submit");
-    Process p = pb.start();
-    String cmd = new String(p.getInputStream().readAllBytes()).replace("\\ ", " ");
-    assertEquals(0, p.waitFor(), cmd);
+    pb.environment().remove(ARENAS);
+    pb.environment().remove(MMAP);
+    String cmd = dryRun(pb);
     for (String s :
         List.of(
             "--class " + MAIN,
@@ -214,6 +220,37 @@ class DeployFilesTest {
             "--master yarn --deploy-mode cluster /x/app.jar train")) {
       assertTrue(cmd.contains(s), s + " in " + cmd);
     }
+    for (String prefix :
+        List.of("spark.executorEnv.", "spark.yarn.appMasterEnv.", "spark.kubernetes.driverEnv.")) {
+      assertTrue(cmd.contains(prefix + ARENAS + "=2 "), prefix + " in " + cmd);
+      assertTrue(cmd.contains(prefix + MMAP + "=131072 "), prefix + " in " + cmd);
+    }
+    // a value the user set is the one the cluster gets
+    pb.environment().put(ARENAS, "4");
+    assertTrue(dryRun(pb).contains("spark.executorEnv." + ARENAS + "=4 "));
+  }
+
+  @Test
+  void binD2oSetsTheSameAllocatorDefaultsAndKeepsTheUsersValues() throws IOException {
+    String script = Files.readString(Path.of("../bin/d2o"));
+    assertTrue(script.contains("export " + ARENAS + "=\"${" + ARENAS + ":-2}\""), script);
+    assertTrue(script.contains("export " + MMAP + "=\"${" + MMAP + ":-131072}\""), script);
+  }
+
+  private static String dryRun(ProcessBuilder pb) throws Exception {
+    Process p = pb.start();
+    String cmd = new String(p.getInputStream().readAllBytes()).replace("\\ ", " ");
+    assertEquals(0, p.waitFor(), cmd);
+    return cmd;
+  }
+
+  /**
+   * glibc's allocator settings that keep libtorch's freed tensors from staying resident
+   * (docs/scaling.md), under {@code prefix} in {@code env}: the values bin/d2o sets.
+   */
+  static void checkAllocator(String file, JsonNode env, String prefix) {
+    assertEquals("2", env.path(prefix + ARENAS).asText(), file + ": " + prefix + ARENAS);
+    assertEquals("131072", env.path(prefix + MMAP).asText(), file + ": " + prefix + MMAP);
   }
 
   /** Settings every platform's file gives the job (deploy/spark-submit.sh sets the same). */
