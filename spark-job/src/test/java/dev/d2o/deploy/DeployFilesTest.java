@@ -1,6 +1,7 @@
 package dev.d2o.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -220,21 +221,26 @@ class DeployFilesTest {
             "--master yarn --deploy-mode cluster /x/app.jar train")) {
       assertTrue(cmd.contains(s), s + " in " + cmd);
     }
-    for (String prefix :
-        List.of("spark.executorEnv.", "spark.yarn.appMasterEnv.", "spark.kubernetes.driverEnv.")) {
+    List<String> prefixes =
+        List.of("spark.executorEnv.", "spark.yarn.appMasterEnv.", "spark.kubernetes.driverEnv.");
+    for (String prefix : prefixes) {
       assertTrue(cmd.contains(prefix + ARENAS + "=2 "), prefix + " in " + cmd);
-      assertTrue(cmd.contains(prefix + MMAP + "=131072 "), prefix + " in " + cmd);
     }
-    // a value the user set is the one the cluster gets
+    assertFalse(cmd.contains(MMAP), "the fixed mmap threshold is the user's choice: " + cmd);
+    // the values the user set are the ones the cluster gets
     pb.environment().put(ARENAS, "4");
-    assertTrue(dryRun(pb).contains("spark.executorEnv." + ARENAS + "=4 "));
+    pb.environment().put(MMAP, "131072");
+    String set = dryRun(pb);
+    for (String prefix : prefixes) {
+      assertTrue(set.contains(prefix + ARENAS + "=4 "), prefix + " in " + set);
+      assertTrue(set.contains(prefix + MMAP + "=131072 "), prefix + " in " + set);
+    }
   }
 
   @Test
-  void binD2oSetsTheSameAllocatorDefaultsAndKeepsTheUsersValues() throws IOException {
+  void binD2oSetsTheSameArenaDefaultAndKeepsTheUsersValue() throws IOException {
     String script = Files.readString(Path.of("../bin/d2o"));
     assertTrue(script.contains("export " + ARENAS + "=\"${" + ARENAS + ":-2}\""), script);
-    assertTrue(script.contains("export " + MMAP + "=\"${" + MMAP + ":-131072}\""), script);
   }
 
   private static String dryRun(ProcessBuilder pb) throws Exception {
@@ -245,12 +251,11 @@ class DeployFilesTest {
   }
 
   /**
-   * glibc's allocator settings that keep libtorch's freed tensors from staying resident
-   * (docs/scaling.md), under {@code prefix} in {@code env}: the values bin/d2o sets.
+   * glibc's arena cap that keeps libtorch's freed tensors from staying resident in up to 8 arenas
+   * per core (docs/scaling.md), under {@code prefix} in {@code env}: the value bin/d2o sets.
    */
   static void checkAllocator(String file, JsonNode env, String prefix) {
     assertEquals("2", env.path(prefix + ARENAS).asText(), file + ": " + prefix + ARENAS);
-    assertEquals("131072", env.path(prefix + MMAP).asText(), file + ": " + prefix + MMAP);
   }
 
   /** Settings every platform's file gives the job (deploy/spark-submit.sh sets the same). */
