@@ -251,7 +251,9 @@ public final class BenchCommand implements Callable<Integer> {
           .put("task_deserialize", o.deserialize())
           .put("executor_gc", o.gc())
           .put("result_merge", o.merge())
-          .put("driver_update", o.update());
+          .put("driver_update", o.update())
+          .put("stages_per_step", o.stages())
+          .put("tasks_per_step", o.tasks());
       System.out.printf(
           "  spark local[2] step %.2f s vs single-process %.2f s: x%.2f%n",
           r.spark().min(), r.local().min(), r.ratio());
@@ -260,7 +262,8 @@ public final class BenchCommand implements Callable<Integer> {
               "Spark medians: broadcast %.2f s, replica sync %.2f s, task fwd+bwd %.2f s, result"
                   + " rounding %.2f s, job beyond its task %.2f s (of which result serialization"
                   + " %.2f s, fetch %.2f s, task deserialization %.2f s, GC %.2f s), result sum"
-                  + " %.2f s, update %.2f s; local fwd+bwd %.2f s",
+                  + " %.2f s, update %.2f s; local fwd+bwd %.2f s; %.0f stage(s) and %.0f"
+                  + " task(s) per step",
               o.broadcast(),
               o.replicaSync(),
               o.taskCompute(),
@@ -272,7 +275,9 @@ public final class BenchCommand implements Callable<Integer> {
               o.gc(),
               o.merge(),
               o.update(),
-              r.localForwardBackward());
+              r.localForwardBackward(),
+              o.stages(),
+              o.tasks());
       System.out.println("  " + overheads);
       report.row(
           "D²O step on Spark local[2] ÷ single process, batch 8 × 256",

@@ -75,6 +75,9 @@ class BenchCommandIT {
       assertTrue(overheads.get(f).asDouble() >= 0, f + " in " + overheads);
     }
     assertTrue(overheads.get("task_compute").asDouble() > 0, overheads.toString());
+    // the measured steps' rows were routed by the first step's shuffle: one stage, one task (G = 1)
+    assertEquals(1, overheads.get("stages_per_step").asDouble(), overheads.toString());
+    assertEquals(1, overheads.get("tasks_per_step").asDouble(), overheads.toString());
     String md = Files.readString(tmp.resolve("latest.md"));
     assertTrue(md.contains("| measurement | shape | value | note |"), md);
     assertTrue(md.contains("generate, batch 16, KV cache"), md);

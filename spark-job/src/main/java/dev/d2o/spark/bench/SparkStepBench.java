@@ -25,10 +25,12 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The D²O train step through the real {@link TrainStage} (versioned weight broadcast, per-JVM
- * replica, canonical chunks, {@code treeAggregate} of double gradient sums, driver AdamW) against
- * {@link LocalTrainer} on the same global batch: 2 rows of K = 3 anchors and a negative, 64 + 192
- * tokens per sequence, one row per chunk (so two tasks). The first step of each is a warm-up (model
- * loading, JIT).
+ * replica, the batch's rows routed to G tasks, their float results added on the driver, driver
+ * AdamW) against {@link LocalTrainer} on the same global batch: 2 rows of K = 3 anchors and a
+ * negative, 64 + 192 tokens per sequence, one row per chunk, both chunks in one task (G = 1 in
+ * local mode). The first step of each is a warm-up (model loading, JIT); on Spark it also routes
+ * the rows of all the run's steps (one shuffle per window of steps, see {@code BatchWindow}), so
+ * the measured steps are one stage of one task each.
  */
 public final class SparkStepBench {
   /** Rows of the global batch (each is 4 sequences × 256 tokens). */
@@ -70,6 +72,8 @@ public final class SparkStepBench {
    * @param gc executor JVM garbage collection during the step's tasks, summed
    * @param merge the driver adding the results
    * @param update the driver's clip and AdamW
+   * @param stages stages run per step (a stage whose shuffle output exists is skipped)
+   * @param tasks tasks run per step
    */
   public record Overheads(
       double broadcast,
@@ -82,7 +86,9 @@ public final class SparkStepBench {
       double deserialize,
       double gc,
       double merge,
-      double update) {}
+      double update,
+      double stages,
+      double tasks) {}
 
   private SparkStepBench() {}
 
@@ -171,7 +177,9 @@ public final class SparkStepBench {
         median(spark.stream().mapToDouble(SparkTaskTimes.Step::deserialize).toArray()),
         median(spark.stream().mapToDouble(SparkTaskTimes.Step::gc).toArray()),
         median(steps, "timing/result_merge"),
-        median(steps, "timing/update"));
+        median(steps, "timing/update"),
+        median(spark.stream().mapToDouble(SparkTaskTimes.Step::stages).toArray()),
+        median(spark.stream().mapToDouble(SparkTaskTimes.Step::tasks).toArray()));
   }
 
   private static double median(double[] values) {

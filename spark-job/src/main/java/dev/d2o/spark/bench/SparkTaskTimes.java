@@ -15,8 +15,17 @@ import org.apache.spark.scheduler.TaskInfo;
  * Listener events arrive asynchronously: {@link #awaitSteps} waits for them.
  */
 final class SparkTaskTimes extends SparkListener {
-  /** Seconds per step of: deserialize, result serialization, getting results, GC. */
-  record Step(double deserialize, double resultSerialization, double gettingResult, double gc) {}
+  /**
+   * Seconds per step of: deserialize, result serialization, getting results, GC; and the step's
+   * stages run (a skipped stage, whose shuffle output exists already, is not run) and tasks.
+   */
+  record Step(
+      double deserialize,
+      double resultSerialization,
+      double gettingResult,
+      double gc,
+      int stages,
+      int tasks) {}
 
   private final Map<Integer, String> stageStep = new ConcurrentHashMap<>();
   private final Map<String, double[]> steps = new ConcurrentHashMap<>();
@@ -27,6 +36,10 @@ final class SparkTaskTimes extends SparkListener {
         e.properties() == null ? null : e.properties().getProperty("spark.job.description");
     if (description != null && description.startsWith("d2o train step ")) {
       stageStep.put(e.stageInfo().stageId(), description);
+      double[] s = steps.computeIfAbsent(description, k -> new double[6]);
+      synchronized (s) {
+        s[5]++;
+      }
     }
   }
 
@@ -39,7 +52,7 @@ final class SparkTaskTimes extends SparkListener {
     TaskInfo info = e.taskInfo();
     double getting =
         info.gettingResultTime() > 0 ? info.finishTime() - info.gettingResultTime() : 0;
-    double[] s = steps.computeIfAbsent(step, k -> new double[5]);
+    double[] s = steps.computeIfAbsent(step, k -> new double[6]);
     synchronized (s) {
       s[0] += e.taskMetrics().executorDeserializeTime() / 1e3;
       s[1] += e.taskMetrics().resultSerializationTime() / 1e3;
@@ -63,7 +76,7 @@ final class SparkTaskTimes extends SparkListener {
 
   /** The timings of step {@code n} (1-based) of {@code total}, zeros when none arrived. */
   Step step(int n, int total) {
-    double[] s = steps.getOrDefault("d2o train step " + n + "/" + total, new double[5]);
-    return new Step(s[0], s[1], s[2], s[3]);
+    double[] s = steps.getOrDefault("d2o train step " + n + "/" + total, new double[6]);
+    return new Step(s[0], s[1], s[2], s[3], (int) s[5], (int) s[4]);
   }
 }

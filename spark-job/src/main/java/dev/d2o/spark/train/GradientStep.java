@@ -3,36 +3,40 @@ package dev.d2o.spark.train;
 import dev.d2o.spark.FaultInjection;
 import dev.d2o.spark.PolicyReplica;
 import dev.d2o.spark.ProcessMemory;
+import dev.d2o.train.DataOrder;
 import dev.d2o.train.GradientGroups;
 import dev.d2o.train.GradientSums;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import org.apache.spark.Partitioner;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkEnv;
-import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
 
 /**
  * One step's gradient sums, MLlib style: the math is model-core's ({@link GradientSums}), the
  * transport is here. The global batch is cut into canonical chunks by batch position (positions
  * [c·chunk, (c+1)·chunk) form chunk c, exactly as the single-process trainer cuts it), and the
- * chunks into G contiguous groups ({@link GradientGroups}, {@code train.gradientTasks}). A
- * partitioner sends each group's chunks to one task, which sums them in chunk order on its
- * executor's cached replica and returns one result, rounded to float ({@link
+ * chunks into G contiguous groups ({@link GradientGroups}, {@code train.gradientTasks}). The rows
+ * of the next steps are routed to their groups' partitions by one shuffle ({@link BatchWindow});
+ * each step's job is one stage of G tasks, each summing its group's chunks in chunk order on its
+ * executor's cached replica and returning one result, rounded to float ({@link
  * GradientSums#forTransport}); the driver adds the G results in group order. So the step does not
  * depend on partitioning or completion order (it equals {@code LocalTrainer} with the same G bit
  * for bit), a retried task recomputes the same sums, and the bytes of results grow with G, the
  * executors, not with the chunks.
  */
-final class GradientStep {
-  private final SparkContext sc;
+final class GradientStep implements AutoCloseable {
   private final ReplicaSpec spec;
+  // Sent once per stage, not in every task: the spec carries the Hadoop configuration (~32 KB,
+  // several ms to deserialize per task), and a task's closure should hold only a handle.
+  private final Broadcast<ReplicaSpec> specBroadcast;
   private final int groups;
+  private final int batchSize;
+  private BatchWindow<?> window; // the steps whose rows are routed; rebuilt when it runs out
 
   /** What a step's gradient tasks returned and moved. */
   record Outcome(
@@ -58,10 +62,17 @@ final class GradientStep {
     private static final long serialVersionUID = 1L;
   }
 
-  GradientStep(SparkContext sc, ReplicaSpec spec, int groups) {
-    this.sc = sc;
+  GradientStep(SparkContext sc, ReplicaSpec spec, int groups, int batchSize) {
     this.spec = spec;
+    this.batchSize = batchSize;
+    this.specBroadcast = JavaSparkContext.fromSparkContext(sc).broadcast(spec);
     this.groups = groups;
+  }
+
+  /** Destroys the spec's broadcast. */
+  @Override
+  public void close() {
+    specBroadcast.destroy();
   }
 
   /**
@@ -79,32 +90,32 @@ final class GradientStep {
   }
 
   /**
-   * The gradient sums of the rows at {@code batch} (indices into {@code data}) at {@code weights}.
+   * The gradient sums of the batch that follows {@code consumed} examples of {@code data} in {@code
+   * order}, at {@code weights}; {@code stepsLeft} bounds the steps a new {@link BatchWindow}
+   * routes.
    */
-  <R extends Serializable> Outcome sums(TrainData<R> data, BroadcastWeights weights, int[] batch) {
-    Map<Long, List<Long>> positions = new HashMap<>(); // a row may appear twice across an epoch end
-    for (int pos = 0; pos < batch.length; pos++) {
-      positions.computeIfAbsent((long) batch[pos], k -> new ArrayList<>()).add((long) pos);
+  <R extends Serializable> Outcome sums(
+      TrainData<R> data, BroadcastWeights weights, DataOrder order, long consumed, int stepsLeft) {
+    if (window == null || !window.covers(data, consumed)) {
+      window =
+          BatchWindow.of(
+              data,
+              order,
+              consumed,
+              batchSize,
+              Math.max(1, Math.min(stepsLeft, BatchWindow.MAX_STEPS)),
+              spec.chunk(),
+              groups);
     }
-    int chunk = spec.chunk();
-    int chunks = GradientGroups.chunks(batch.length, chunk);
-    int tasks = groups;
+    @SuppressWarnings("unchecked") // covers() checked that the window is of these rows
+    BatchWindow<R> rows = (BatchWindow<R>) window;
     // locals, so the task closures do not capture this (which is not serializable)
-    ReplicaSpec replica = spec;
+    Broadcast<ReplicaSpec> replica = specBroadcast;
     RowKind<R> kind = data.kind();
-    JavaPairRDD<Integer, Tuple2<Long, R>> byChunk =
-        data.rows()
-            .filter(t -> positions.containsKey(t._1()))
-            .flatMapToPair(
-                t ->
-                    positions.get(t._1()).stream()
-                        .map(pos -> new Tuple2<>((int) (pos / chunk), new Tuple2<>(pos, t._2())))
-                        .iterator());
     long t0 = System.nanoTime();
     List<TaskResult> results =
         new ArrayList<>(
-            byChunk
-                .groupByKey(new ChunkGroups(chunks, tasks))
+            rows.step(consumed)
                 .mapPartitionsWithIndex(
                     (group, it) -> task(group, it, kind, replica, weights), false)
                 .collect());
@@ -133,7 +144,7 @@ final class GradientStep {
       int group,
       java.util.Iterator<Tuple2<Integer, Iterable<Tuple2<Long, R>>>> it,
       RowKind<R> kind,
-      ReplicaSpec replica,
+      Broadcast<ReplicaSpec> spec,
       BroadcastWeights weights) {
     FaultInjection.maybeFail("train");
     FaultInjection.maybeDelay("train");
@@ -143,19 +154,25 @@ final class GradientStep {
       return java.util.Collections.emptyIterator();
     }
     chunks.sort(Comparator.comparing(Tuple2::_1));
+    ReplicaSpec replica = spec.value();
     long t0 = System.nanoTime();
     PolicyReplica policy = replica.replica();
     boolean synced = policy.sync(replica.runId(), weights.version(), weights);
     double sync = StepTimes.since(t0);
-    long t1 = System.nanoTime();
-    GradientSums sums = GradientSums.zero();
+    List<R> rows = new ArrayList<>(); // the group's rows by batch position
     for (Tuple2<Integer, Iterable<Tuple2<Long, R>>> c : chunks) { // in chunk order
       List<Tuple2<Long, R>> members = new ArrayList<>();
       c._2().forEach(members::add);
       members.sort(Comparator.comparing(Tuple2::_1));
-      List<R> rows = members.stream().map(Tuple2::_2).toList();
-      sums.merge(kind.gradient(policy, replica.runId(), weights, rows));
+      members.forEach(m -> rows.add(m._2()));
     }
+    // One call over the group's chunks: the group's chunks are consecutive canonical chunks and
+    // only the batch's last one may be short, so the computer cuts the rows into the same chunks
+    // and adds them in the same order, into one double sum. A call per chunk would allocate a
+    // double sum per chunk (8 bytes per weight) and add them again: at 124M parameters, 1 GB and
+    // one more pass over it per extra chunk.
+    long t1 = System.nanoTime();
+    GradientSums sums = kind.gradient(policy, replica.runId(), weights, rows);
     double compute = StepTimes.since(t1);
     long t2 = System.nanoTime();
     sums.forTransport();
@@ -164,37 +181,5 @@ final class GradientStep {
     return List.of(
             new TaskResult(group, sums, synced, executor, ProcessMemory.peakRssBytes(), times))
         .iterator();
-  }
-
-  /** Chunk c → its group's partition: G partitions, one task each. */
-  static final class ChunkGroups extends Partitioner {
-    private static final long serialVersionUID = 1L;
-    private final int chunks;
-    private final int groups;
-
-    ChunkGroups(int chunks, int groups) {
-      this.chunks = chunks;
-      this.groups = groups;
-    }
-
-    @Override
-    public int numPartitions() {
-      return groups;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return GradientGroups.groupOf((Integer) key, chunks, groups);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof ChunkGroups c && c.chunks == chunks && c.groups == groups;
-    }
-
-    @Override
-    public int hashCode() {
-      return 31 * chunks + groups;
-    }
   }
 }

@@ -124,10 +124,10 @@ public final class TrainStage {
     int groups = start.gradientTasks(spark.sparkContext(), tc);
     outputs.recordGradientTasks(groups);
     ResultSize.check(spark.sparkContext().getConf(), groups, start.trainableCount());
-    GradientStep gradients = new GradientStep(spark.sparkContext(), spec, groups);
     Traffic traffic = new Traffic(start.trainableCount());
     List<StepResult> steps;
-    try (WeightsPublisher weights = new WeightsPublisher(spark)) {
+    try (GradientStep gradients = new GradientStep(spark.sparkContext(), spec, groups, batchSize);
+        WeightsPublisher weights = new WeightsPublisher(spark)) {
       TrainContext context =
           new TrainContext(spark, cfg, run, spec, weights, new StepTimes(spark.sparkContext()));
       StepExtras<R> extras = data.kind().extras(context);
@@ -173,9 +173,9 @@ public final class TrainStage {
         times.put("sync", StepTimes.since(t0));
         rows = extras.refreshed(rows, step, weights).orElse(rows); // times itself
         Map<String, Double> probe = extras.probe(step, weights); // after `step` updates; timed
-        int[] batch = order.batch(state.consumedExamples(), tc.get(TrainConfig.BATCH_SIZE));
         long t1 = System.nanoTime();
-        GradientStep.Outcome out = gradients.sums(rows, weights, batch);
+        GradientStep.Outcome out =
+            gradients.sums(rows, weights, order, state.consumedExamples(), (int) (maxSteps - step));
         double aggregate = StepTimes.since(t1);
         times.put("aggregate", aggregate);
         times.putAll(out.overheads().metrics());
