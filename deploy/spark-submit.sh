@@ -14,6 +14,9 @@
 #   DJL_CACHE_DIR   where DJL unpacks libtorch on each node (default /tmp/d2o-djl-cache; ~430 MB, once per node)
 #   D2O_MAX_RESULT_SIZE  spark.driver.maxResultSize (default 4g): each of the G gradient tasks of a step returns
 #                   4 bytes per trainable parameter (G = executors; the job checks the setting at start-up)
+#   MALLOC_ARENA_MAX  glibc's malloc arenas for the driver and the executors (default 2, as bin/d2o sets it:
+#                   libtorch's freed tensors otherwise stay resident in up to 8 arenas per core; docs/scaling.md)
+#   MALLOC_MMAP_THRESHOLD_  passed to the driver and the executors when set (131072: less memory, slower steps)
 #   D2O_DRY_RUN=1   print the command instead of running it
 #
 # The main class is dev.d2o.cli.SparkMain, which returns normally on success and throws on failure (never
@@ -40,6 +43,7 @@ if [[ -z "${SPARK_SUBMIT:-}" ]]; then
 fi
 TASK_CPUS="${D2O_TASK_CPUS:-1}"
 CACHE="${DJL_CACHE_DIR:-/tmp/d2o-djl-cache}"
+ARENAS="${MALLOC_ARENA_MAX:-2}"
 
 # Spark on Java 17 needs the module openings its own launcher adds (kept for older launchers and custom images).
 OPENS=""
@@ -50,6 +54,18 @@ done
 # A missing native library fails at once instead of trying a download; libtorch threads = the task's cores.
 DJL_OPTS="-Dai.djl.offline=true -DDJL_CACHE_DIR=$CACHE -Dai.djl.pytorch.num_threads=$TASK_CPUS"
 DJL_OPTS+=" -Dai.djl.pytorch.num_interop_threads=1"
+
+# glibc's allocator for the executors, the driver in YARN cluster mode (its ApplicationMaster) and on Kubernetes; a
+# driver in client mode is this process's child and inherits the exports below
+malloc_opts=()
+for var in MALLOC_ARENA_MAX MALLOC_MMAP_THRESHOLD_; do
+  value="${!var:-}"
+  [[ "$var" == MALLOC_ARENA_MAX ]] && value="$ARENAS"
+  [[ -n "$value" ]] || continue
+  for prefix in spark.executorEnv spark.yarn.appMasterEnv spark.kubernetes.driverEnv; do
+    malloc_opts+=(--conf "$prefix.$var=$value")
+  done
+done
 
 cmd=("$SPARK_SUBMIT"
   --class dev.d2o.cli.SparkMain
@@ -72,10 +88,12 @@ cmd=("$SPARK_SUBMIT"
   --conf "spark.executorEnv.DJL_CACHE_DIR=$CACHE"
   --conf "spark.executorEnv.OMP_NUM_THREADS=$TASK_CPUS"
   --conf "spark.executorEnv.MKL_NUM_THREADS=$TASK_CPUS"
+  "${malloc_opts[@]}"
   "${spark_opts[@]}"
   "$D2O_JAR" "$@")
 
 export DJL_CACHE_DIR="$CACHE" OMP_NUM_THREADS="${OMP_NUM_THREADS:-$TASK_CPUS}"
+export MALLOC_ARENA_MAX="$ARENAS"
 if [[ "${D2O_DRY_RUN:-0}" == 1 ]]; then
   printf '%q ' "${cmd[@]}"; echo
   exit 0

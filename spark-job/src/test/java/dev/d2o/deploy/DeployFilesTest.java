@@ -1,6 +1,7 @@
 package dev.d2o.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,6 +36,8 @@ class DeployFilesTest {
   private static final Set<String> KEYS =
       Keys.ALL.stream().map(k -> k.name()).collect(Collectors.toSet());
   private static final String MAIN = SparkMain.class.getName();
+  private static final String ARENAS = "MALLOC_ARENA_MAX";
+  private static final String MMAP = "MALLOC_MMAP_THRESHOLD_";
 
   @Test
   void databricksJobsRunSparkMainOnOneSharedJobClusterWithJarsFromAVolume() throws IOException {
@@ -67,6 +70,8 @@ class DeployFilesTest {
       assertTrue(cluster.get("spark_version").asText().endsWith("-scala2.12"), file);
       assertEquals("zulu17-ca-amd64", cluster.at("/spark_env_vars/JNAME").asText(), file);
       assertTrue(cluster.get("spark_env_vars").has("DJL_CACHE_DIR"), file);
+      // Databricks sets spark_env_vars on the driver and every worker
+      checkAllocator(file, cluster.get("spark_env_vars"), "");
       JsonNode conf = cluster.get("spark_conf");
       checkJobSettings(file, conf);
       checkJavaOptions(file, conf.get("spark.driver.extraJavaOptions").asText());
@@ -142,6 +147,8 @@ class DeployFilesTest {
           defaults.get("spark.task.cpus").asText(),
           defaults.get("spark.executorEnv.OMP_NUM_THREADS").asText(),
           file + ": libtorch threads = task cores");
+      checkAllocator(file, defaults, "spark.executorEnv.");
+      checkAllocator(file, defaults, "spark.yarn.appMasterEnv."); // the driver in cluster mode
     }
     JsonNode gpu = read("emr/configurations-gpu.json");
     assertEquals(
@@ -192,9 +199,9 @@ class DeployFilesTest {
     pb.environment().put("D2O_JAR", "/x/app.jar");
     pb.environment().put("D2O_TASK_CPUS", "4");
     pb.environment().put("SPARK_SUBMIT", "spark-submit");
-    Process p = pb.start();
-    String cmd = new String(p.getInputStream().readAllBytes()).replace("\\ ", " ");
-    assertEquals(0, p.waitFor(), cmd);
+    pb.environment().remove(ARENAS);
+    pb.environment().remove(MMAP);
+    String cmd = dryRun(pb);
     for (String s :
         List.of(
             "--class " + MAIN,
@@ -214,6 +221,41 @@ class DeployFilesTest {
             "--master yarn --deploy-mode cluster /x/app.jar train")) {
       assertTrue(cmd.contains(s), s + " in " + cmd);
     }
+    List<String> prefixes =
+        List.of("spark.executorEnv.", "spark.yarn.appMasterEnv.", "spark.kubernetes.driverEnv.");
+    for (String prefix : prefixes) {
+      assertTrue(cmd.contains(prefix + ARENAS + "=2 "), prefix + " in " + cmd);
+    }
+    assertFalse(cmd.contains(MMAP), "the fixed mmap threshold is the user's choice: " + cmd);
+    // the values the user set are the ones the cluster gets
+    pb.environment().put(ARENAS, "4");
+    pb.environment().put(MMAP, "131072");
+    String set = dryRun(pb);
+    for (String prefix : prefixes) {
+      assertTrue(set.contains(prefix + ARENAS + "=4 "), prefix + " in " + set);
+      assertTrue(set.contains(prefix + MMAP + "=131072 "), prefix + " in " + set);
+    }
+  }
+
+  @Test
+  void binD2oSetsTheSameArenaDefaultAndKeepsTheUsersValue() throws IOException {
+    String script = Files.readString(Path.of("../bin/d2o"));
+    assertTrue(script.contains("export " + ARENAS + "=\"${" + ARENAS + ":-2}\""), script);
+  }
+
+  private static String dryRun(ProcessBuilder pb) throws Exception {
+    Process p = pb.start();
+    String cmd = new String(p.getInputStream().readAllBytes()).replace("\\ ", " ");
+    assertEquals(0, p.waitFor(), cmd);
+    return cmd;
+  }
+
+  /**
+   * glibc's arena cap that keeps libtorch's freed tensors from staying resident in up to 8 arenas
+   * per core (docs/scaling.md), under {@code prefix} in {@code env}: the value bin/d2o sets.
+   */
+  static void checkAllocator(String file, JsonNode env, String prefix) {
+    assertEquals("2", env.path(prefix + ARENAS).asText(), file + ": " + prefix + ARENAS);
   }
 
   /** Settings every platform's file gives the job (deploy/spark-submit.sh sets the same). */
