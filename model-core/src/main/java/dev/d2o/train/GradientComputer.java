@@ -25,15 +25,11 @@ import java.util.function.BiConsumer;
  * derivative by each sequence log-prob as weights ({@link ChunkGradient}), layer by layer for
  * half-precision or multi-device models.
  *
- * <p>DJL's PyTorch engine allows one gradient collector per JVM, so calls are serialized JVM-wide.
+ * <p>Gradients are recorded in a {@link ThreadGradientScope}, confined to the calling thread: two
+ * computers on separate models may run at once in two threads (two Spark tasks of one JVM). One
+ * computer is not thread-safe.
  */
 public final class GradientComputer {
-  /**
-   * PtGradientCollector is one per JVM (ARCHITECTURE.md §5): serialize every collector scope of
-   * this class.
-   */
-  private static final Object COLLECTOR_LOCK = new Object();
-
   private static final NDIndex ALL = new NDIndex("...");
 
   private final CausalLM model;
@@ -129,20 +125,18 @@ public final class GradientComputer {
   }
 
   /**
-   * Runs {@code body} on consecutive chunks of {@code rows}, one gradient-collector scope each,
-   * zeroed around it.
+   * Runs {@code body} on consecutive chunks of {@code rows}, one gradient scope each, zeroed around
+   * it.
    */
   private <R> GradientSums inChunks(List<R> rows, BiConsumer<List<R>, GradientSums> body) {
     GradientSums sums = GradientSums.zero();
     for (int start = 0; start < rows.size(); start += examplesPerChunk) {
       List<R> chunk = rows.subList(start, Math.min(rows.size(), start + examplesPerChunk));
-      synchronized (COLLECTOR_LOCK) {
+      zeroGradients();
+      try {
+        body.accept(chunk, sums);
+      } finally {
         zeroGradients();
-        try {
-          body.accept(chunk, sums);
-        } finally {
-          zeroGradients();
-        }
       }
     }
     return sums;
@@ -161,7 +155,7 @@ public final class GradientComputer {
     }
     float[] losses = new float[n];
     try (NDManager m = model.manager().newSubManager();
-        GradientCollector collector = m.getEngine().newGradientCollector()) {
+        GradientCollector collector = ThreadGradientScope.open()) {
       if (grouped == null) {
         PaddedBatch batch = PaddedBatch.of(m, requests, model);
         NDArray nll =
@@ -209,7 +203,7 @@ public final class GradientComputer {
       LossOutput out;
       float[] logps; // (B·(K+1))
       if (grouped == null) { // one autograd graph for the chunk
-        try (GradientCollector collector = m.getEngine().newGradientCollector()) {
+        try (GradientCollector collector = ThreadGradientScope.open()) {
           NDArray seq =
               SequenceScorer.tokenLogps(model, PaddedBatch.of(m, seqs, model))
                   .sum(new int[] {1})
@@ -221,7 +215,7 @@ public final class GradientComputer {
       } else {
         List<int[]> groups = BackwardGroups.of(seqs, tokensPerBackward);
         LossOutput[] loss = new LossOutput[1];
-        try (GradientCollector collector = m.getEngine().newGradientCollector()) {
+        try (GradientCollector collector = ThreadGradientScope.open()) {
           logps =
               grouped.run(
                   m,
