@@ -57,14 +57,27 @@ public final class ModelCache {
         LOG.info("model cache full: closing {}", e.getKey());
         close(e.getValue());
       }
-      NDManager root = ROOTS.computeIfAbsent(devices.get(0), NDManager::newBaseManager);
-      Path cacheRoot = Path.of(System.getProperty("java.io.tmpdir"), "d2o-model-cache");
-      Path local = HadoopFiles.localModelDir(spec.location(), cacheRoot, conf);
-      p = Pretrained.load(local, root, spec.options(devices));
+      p = load(spec, devices, conf);
       MODELS.put(key, p);
       LOADS.computeIfAbsent(spec, k -> new AtomicInteger()).incrementAndGet();
     }
     return p;
+  }
+
+  /**
+   * A copy of the model of {@code spec} that the cache does not hold, count or evict: a further
+   * policy replica of a full fine-tuning run (one per gradient task running at once). The caller
+   * closes it.
+   */
+  public static synchronized Pretrained loadUncached(ModelSpec spec, Configuration conf) {
+    return load(spec, Devices.resolve(spec.devices()), conf);
+  }
+
+  private static Pretrained load(ModelSpec spec, List<Device> devices, Configuration conf) {
+    NDManager root = ROOTS.computeIfAbsent(devices.get(0), NDManager::newBaseManager);
+    Path cacheRoot = Path.of(System.getProperty("java.io.tmpdir"), "d2o-model-cache");
+    Path local = HadoopFiles.localModelDir(spec.location(), cacheRoot, conf);
+    return Pretrained.load(local, root, spec.options(devices));
   }
 
   /** Closes and drops the models of {@code spec} in this JVM (on any devices), if loaded. */

@@ -155,10 +155,6 @@ final class GradientStep implements AutoCloseable {
     }
     chunks.sort(Comparator.comparing(Tuple2::_1));
     ReplicaSpec replica = spec.value();
-    long t0 = System.nanoTime();
-    PolicyReplica policy = replica.replica();
-    boolean synced = policy.sync(replica.runId(), weights.version(), weights);
-    double sync = StepTimes.since(t0);
     List<R> rows = new ArrayList<>(); // the group's rows by batch position
     for (Tuple2<Integer, Iterable<Tuple2<Long, R>>> c : chunks) { // in chunk order
       List<Tuple2<Long, R>> members = new ArrayList<>();
@@ -166,17 +162,31 @@ final class GradientStep implements AutoCloseable {
       members.sort(Comparator.comparing(Tuple2::_1));
       members.forEach(m -> rows.add(m._2()));
     }
-    // One call over the group's chunks: the group's chunks are consecutive canonical chunks and
-    // only the batch's last one may be short, so the computer cuts the rows into the same chunks
-    // and adds them in the same order, into one double sum. A call per chunk would allocate a
-    // double sum per chunk (8 bytes per weight) and add them again: at 124M parameters, 1 GB and
-    // one more pass over it per extra chunk.
-    long t1 = System.nanoTime();
-    GradientSums sums = kind.gradient(policy, replica.runId(), weights, rows);
-    double compute = StepTimes.since(t1);
-    long t2 = System.nanoTime();
-    sums.forTransport();
-    StepOverheads.Task times = new StepOverheads.Task(sync, compute, StepTimes.since(t2));
+    // A replica of its own while this task runs: tasks of one JVM compute at the same time
+    try (PolicyReplica.Lease lease = replica.borrow()) {
+      PolicyReplica policy = lease.replica();
+      long t0 = System.nanoTime();
+      boolean synced = policy.sync(replica.runId(), weights.version(), weights);
+      double sync = StepTimes.since(t0);
+      // One call over the group's chunks: the group's chunks are consecutive canonical chunks and
+      // only the batch's last one may be short, so the computer cuts the rows into the same chunks
+      // and adds them in the same order, into one double sum. A call per chunk would allocate a
+      // double sum per chunk (8 bytes per weight) and add them again: at 124M parameters, 1 GB
+      // and one more pass over it per extra chunk.
+      long t1 = System.nanoTime();
+      GradientSums sums = kind.gradient(policy, replica.runId(), weights, rows);
+      double compute = StepTimes.since(t1);
+      long[] interval = policy.lastCompute();
+      long t2 = System.nanoTime();
+      sums.forTransport();
+      StepOverheads.Task times =
+          new StepOverheads.Task(sync, compute, StepTimes.since(t2), interval[0], interval[1]);
+      return result(group, sums, synced, times);
+    }
+  }
+
+  private static java.util.Iterator<TaskResult> result(
+      int group, GradientSums sums, boolean synced, StepOverheads.Task times) {
     String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
     return List.of(
             new TaskResult(group, sums, synced, executor, ProcessMemory.peakRssBytes(), times))

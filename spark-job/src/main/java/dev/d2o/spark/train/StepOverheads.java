@@ -18,6 +18,8 @@ import java.util.Map;
  * @param compute the slowest task's seconds of forward/backward (with the sums over its chunks)
  * @param transport the slowest task's seconds rounding its sum to float for the trip
  * @param jobOverhead the job's seconds beyond its slowest task's phases
+ * @param overlap seconds during which every task of the step was computing at once (0 with one
+ *     task): how much the G tasks of one JVM ran in parallel rather than in turns
  */
 record StepOverheads(
     double job,
@@ -25,7 +27,8 @@ record StepOverheads(
     double replicaSync,
     double compute,
     double transport,
-    double jobOverhead) {
+    double jobOverhead,
+    double overlap) {
 
   /**
    * One task's own phases, in seconds.
@@ -33,9 +36,18 @@ record StepOverheads(
    * @param sync reading the broadcast into the replica (0 when it was current)
    * @param compute forward/backward and the sums over the task's chunks
    * @param transport rounding the sum to float
+   * @param computeStart when the gradient computation began, in wall-clock nanoseconds since the
+   *     epoch (comparable between the JVMs of one machine)
+   * @param computeEnd when it ended, likewise
    */
-  record Task(double sync, double compute, double transport) implements Serializable {
-    private static final long serialVersionUID = 1L;
+  record Task(double sync, double compute, double transport, long computeStart, long computeEnd)
+      implements Serializable {
+    private static final long serialVersionUID = 2L;
+
+    /** A task whose compute interval is unknown. */
+    Task(double sync, double compute, double transport) {
+      this(sync, compute, transport, 0, 0);
+    }
 
     double total() {
       return sync + compute + transport;
@@ -46,7 +58,7 @@ record StepOverheads(
   static StepOverheads of(double job, double merge, List<Task> tasks) {
     Task slowest = tasks.stream().max((a, b) -> Double.compare(a.total(), b.total())).orElse(null);
     if (slowest == null) {
-      return new StepOverheads(job, merge, 0, 0, 0, job);
+      return new StepOverheads(job, merge, 0, 0, 0, job, 0);
     }
     return new StepOverheads(
         job,
@@ -54,7 +66,18 @@ record StepOverheads(
         slowest.sync(),
         slowest.compute(),
         slowest.transport(),
-        Math.max(0, job - slowest.total()));
+        Math.max(0, job - slowest.total()),
+        overlap(tasks));
+  }
+
+  /** Seconds of the intersection of the tasks' compute intervals; 0 for fewer than two tasks. */
+  static double overlap(List<Task> tasks) {
+    if (tasks.size() < 2) {
+      return 0;
+    }
+    long start = tasks.stream().mapToLong(Task::computeStart).max().getAsLong();
+    long end = tasks.stream().mapToLong(Task::computeEnd).min().getAsLong();
+    return Math.max(0, end - start) / 1e9;
   }
 
   /** As {@code timing/*} metrics. */
@@ -65,6 +88,7 @@ record StepOverheads(
     m.put("timing/replica_sync", replicaSync);
     m.put("timing/task_compute", compute);
     m.put("timing/task_transport", transport);
+    m.put("timing/task_overlap", overlap);
     m.put("timing/result_merge", merge);
     return m;
   }

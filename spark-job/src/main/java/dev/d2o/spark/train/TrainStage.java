@@ -120,8 +120,10 @@ public final class TrainStage {
             start.state().step(),
             tracker,
             batchSize / (double) data.size());
-    ReplicaSpec spec = ReplicaSpec.of(cfg, tc, run.conf());
     int groups = start.gradientTasks(spark.sparkContext(), tc);
+    ReplicaSpec spec =
+        ReplicaSpec.of(
+            cfg, tc, run.conf(), ReplicaSpec.threadsPerTask(spark.sparkContext(), groups));
     outputs.recordGradientTasks(groups);
     ResultSize.check(spark.sparkContext().getConf(), groups, start.trainableCount());
     Traffic traffic = new Traffic(start.trainableCount());

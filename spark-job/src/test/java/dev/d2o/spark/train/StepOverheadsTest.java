@@ -32,4 +32,14 @@ class StepOverheadsTest {
     assertEquals(
         0.0, StepOverheads.of(1.0, 0, List.of(new StepOverheads.Task(0, 1.5, 0))).jobOverhead());
   }
+
+  @Test
+  void overlapIsTheIntersectionOfTheTasksComputeIntervals() {
+    StepOverheads.Task a = new StepOverheads.Task(0, 1, 0, 1_000_000_000L, 3_000_000_000L);
+    StepOverheads.Task b = new StepOverheads.Task(0, 1, 0, 2_500_000_000L, 4_000_000_000L);
+    StepOverheads.Task after = new StepOverheads.Task(0, 1, 0, 3_000_000_000L, 4_000_000_000L);
+    assertEquals(0.5, StepOverheads.of(5, 0, List.of(a, b)).metrics().get("timing/task_overlap"));
+    assertEquals(0.0, StepOverheads.overlap(List.of(a, after)), "turns: touching, not overlapping");
+    assertEquals(0.0, StepOverheads.overlap(List.of(a)), "one task");
+  }
 }

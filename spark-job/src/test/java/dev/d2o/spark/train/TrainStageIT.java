@@ -69,9 +69,11 @@ class TrainStageIT extends SparkTestBase {
     Pipeline.run(spark, cfg, Pipeline.Stage.ALL, false, false);
     List<Double> distLoss = new ArrayList<>();
     long trainable = TinyModels.llama().parameterCount();
+    int overlapped = 0; // steps whose two tasks computed at once, each on its own replica
     for (String l : Files.readAllLines(tmp.resolve("dist/metrics.jsonl"))) {
       JsonNode step = JSON.readTree(l);
       distLoss.add(step.get("loss").asDouble());
+      overlapped += step.get("timing/task_overlap").asDouble() > 0 ? 1 : 0;
       // two results (G = 2), each a float of every trainable weight
       assertEquals(
           2.0 * 4 * trainable,
@@ -79,6 +81,9 @@ class TrainStageIT extends SparkTestBase {
           "traffic/gradient_bytes for " + trainable + " floats");
       assertTrue(step.get("traffic/broadcast_bytes").asDouble() >= 0, l);
     }
+    // local[2]: the two tasks run at once (tasks taking turns never overlap), and yet the steps
+    // below equal the single-process trainer's bit for bit
+    assertTrue(overlapped >= 10, "steps of 20 whose two tasks overlapped: " + overlapped);
     JsonNode summary = JSON.readTree(tmp.resolve("dist/summary.json").toFile());
     assertEquals(2, summary.get("train/gradient_tasks").asInt());
     assertTrue(summary.get("memory/executor_peak_rss_mb").asDouble() > 0, summary.toString());
