@@ -21,16 +21,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * In {@code local[2]} with {@code train.gradientTasks} = 2 the two gradient tasks of a step run at
- * the same time, each on its own replica with one engine thread, and two such runs give the same
- * weights bit for bit however the tasks' timing falls. (That concurrent G = 2 equals the
- * single-process trainer with G = 2 bit for bit is {@code TrainStageIT}'s test.)
+ * the same time, each on its own replica with one engine thread, and the run equals the one with a
+ * single task (two engine threads) bit for bit: the single task adds its two chunks' float
+ * gradients in double and rounds the sum to float; two tasks return one chunk each, exactly, and
+ * the driver adds them in the same order. (That concurrent G = 2 equals the single-process trainer
+ * with G = 2 is {@code TrainStageIT}'s test.)
  *
- * <p>G = 2 is not G = 1's arithmetic: each task rounds its double sum to float for the trip ({@code
- * GradientSums.forTransport}), so G = 2 rounds two partial sums where G = 1 rounds their total. The
- * first step shows it is only that: the same loss bit for bit (one thread per task computes the
- * same forward pass as the JVM's threads) and a gradient norm within float rounding. Later steps
- * drift apart: where the two partial sums nearly cancel, the rounding is large against their sum,
- * and AdamW's normalized update turns it into a full-size step of either sign.
+ * <p>The model is the tiny Llama: on the tiny GPT-2, one and two engine threads give gradients that
+ * differ in their last bits (max |Δg| 4.7e-10 on {@code Tiny.gpt2} rows, the loss the same), so its
+ * G = 1 and G = 2 runs drift apart after a few steps; on the demo's Llama-family SFT model they
+ * were the same bit for bit for 100 steps (data-samples/model/README.md).
  */
 class ConcurrentTasksIT extends SparkTestBase {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,8 +38,8 @@ class ConcurrentTasksIT extends SparkTestBase {
   @TempDir Path tmp;
 
   @Test
-  void twoTasksOverlapAndRepeatBitForBit() throws Exception {
-    Path model = TinyModels.writeRandom(TinyModels.gpt2(), 3, tmp.resolve("model"));
+  void twoTasksOverlapAndEqualOneTaskBitForBit() throws Exception {
+    Path model = TinyModels.writeRandom(TinyModels.llama(), 3, tmp.resolve("model"));
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < 64; i++) { // ~50-token responses, so that a task computes for a while
       sb.append("{\"id\": \"s")
@@ -51,32 +51,25 @@ class ConcurrentTasksIT extends SparkTestBase {
           .append("\"}\n");
     }
     Files.writeString(tmp.resolve("sft.jsonl"), sb.toString());
-    List<JsonNode> one = run(model, 1, "g1");
-    List<JsonNode> two = run(model, 2, "g2");
-    List<JsonNode> again = run(model, 2, "g2-again");
+    List<JsonNode> one = run(model, 1, "g1", STEPS);
+    List<JsonNode> two = run(model, 2, "g2", STEPS);
 
     int overlapped = 0;
     for (int s = 0; s < STEPS; s++) {
       for (String key : List.of("loss", "grad_norm")) {
         assertEquals(
-            two.get(s).get(key).asDouble(), again.get(s).get(key).asDouble(), key + " at " + s);
+            one.get(s).get(key).asDouble(), two.get(s).get(key).asDouble(), key + " at " + s);
       }
       assertEquals(0.0, one.get(s).get("timing/task_overlap").asDouble(), "one task: no overlap");
       overlapped += two.get(s).get("timing/task_overlap").asDouble() > 0 ? 1 : 0;
-      overlapped += again.get(s).get("timing/task_overlap").asDouble() > 0 ? 1 : 0;
     }
     // Tasks taking turns (a shared replica or a JVM-wide lock) never overlap; step 0 builds the
     // second replica while the first computes, and a loaded machine may delay a task's start.
     assertTrue(
-        overlapped >= STEPS, "steps of " + 2 * STEPS + " whose tasks overlapped: " + overlapped);
-    assertEquals(one.get(0).get("loss").asDouble(), two.get(0).get("loss").asDouble(), "step 0");
-    double a = one.get(0).get("grad_norm").asDouble();
-    double b = two.get(0).get("grad_norm").asDouble();
-    System.out.printf("step 0 grad_norm G=1 %.17g, G=2 %.17g%n", a, b);
-    assertTrue(Math.abs(a - b) / a < 1e-6, "step 0's gradient differs beyond float rounding");
+        overlapped >= STEPS / 2, "steps of " + STEPS + " whose tasks overlapped: " + overlapped);
     try (NDManager m = NDManager.newBaseManager();
-        Pretrained x = Pretrained.load(tmp.resolve("g2/final"), m);
-        Pretrained y = Pretrained.load(tmp.resolve("g2-again/final"), m)) {
+        Pretrained x = Pretrained.load(tmp.resolve("g1/final"), m);
+        Pretrained y = Pretrained.load(tmp.resolve("g2/final"), m)) {
       List<float[]> wx =
           x.model().parameters().values().stream().map(t -> t.toFloatArray()).toList();
       List<float[]> wy =
@@ -87,7 +80,7 @@ class ConcurrentTasksIT extends SparkTestBase {
     }
   }
 
-  private List<JsonNode> run(Path model, int tasks, String dir) throws Exception {
+  private List<JsonNode> run(Path model, int tasks, String dir, int steps) throws Exception {
     JobConfig cfg =
         JobConfig.load(
             null,
@@ -99,17 +92,17 @@ class ConcurrentTasksIT extends SparkTestBase {
                 "train.batchSize=32",
                 "train.chunkSize=16",
                 "train.gradientTasks=" + tasks,
-                "train.maxSteps=" + STEPS,
+                "train.maxSteps=" + steps,
                 "train.learningRate=0.01",
                 "train.schedule=constant"));
     Pipeline.run(spark, cfg, Pipeline.Stage.SFT, false, false);
-    List<JsonNode> steps = new ArrayList<>();
+    List<JsonNode> lines = new ArrayList<>();
     for (String l : Files.readAllLines(tmp.resolve(dir + "/metrics.jsonl"))) {
-      steps.add(JSON.readTree(l));
+      lines.add(JSON.readTree(l));
     }
-    assertEquals(STEPS, steps.size());
+    assertEquals(steps, lines.size());
     JsonNode summary = JSON.readTree(tmp.resolve(dir + "/summary.json").toFile());
     assertEquals(tasks, summary.get("train/gradient_tasks").asInt());
-    return steps;
+    return lines;
   }
 }
