@@ -33,14 +33,14 @@ import java.util.concurrent.FutureTask;
 public final class GradientThreadProfile {
   private GradientThreadProfile() {}
 
-  /** Arguments: shape, repetitions, modes (comma-separated). */
+  /** Arguments: shape, repetitions, modes (comma-separated), engine threads (2 if absent). */
   public static void main(String[] args) throws Exception {
     String shape = args[0];
     int reps = Integer.parseInt(args[1]);
     String[] modes = args[2].split(",");
     try (NDManager m = NDManager.newBaseManager();
         CausalLM model = ModelBench.randomModel(BenchShape.of(shape), m)) {
-      ModelBench.setThreads(2);
+      ModelBench.setThreads(args.length > 3 ? Integer.parseInt(args[3]) : 2);
       List<TrainExample> rows = ModelBench.rows(model, 2, 5);
       GradientComputer gc =
           new GradientComputer(model, LossConfig.of("d2o", 0.1, 0.1, ModelBench.K), 1, 0);

@@ -254,6 +254,7 @@ public final class BenchCommand implements Callable<Integer> {
           .put("driver_update", o.update())
           .put("stages_per_step", o.stages())
           .put("tasks_per_step", o.tasks());
+      r.floor().write(j, r.local());
       System.out.printf(
           "  spark local[2] step %.2f s vs single-process %.2f s: x%.2f%n",
           r.spark().min(), r.local().min(), r.ratio());
@@ -278,12 +279,14 @@ public final class BenchCommand implements Callable<Integer> {
               r.localForwardBackward(),
               o.stages(),
               o.tasks());
+      String floor = r.floor().note(r.local());
       System.out.println("  " + overheads);
+      System.out.println("  " + floor);
       report.row(
           "D²O step on Spark local[2] ÷ single process, batch 8 × 256",
           shape.name(),
           String.format("× %.2f (%.2f s vs %.2f s)", r.ratio(), r.spark().min(), r.local().min()),
-          overheads);
+          overheads + "; " + floor);
     } finally {
       spark.stop();
       deleteTree(tmp);

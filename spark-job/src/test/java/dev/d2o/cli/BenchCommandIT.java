@@ -78,11 +78,30 @@ class BenchCommandIT {
     // the measured steps' rows were routed by the first step's shuffle: one stage, one task (G = 1)
     assertEquals(1, overheads.get("stages_per_step").asDouble(), overheads.toString());
     assertEquals(1, overheads.get("tasks_per_step").asDouble(), overheads.toString());
+    JsonNode floor = tiny.get("spark").get("floor");
+    assertEquals(1, floor.get("tasks").asInt(), floor.toString()); // the step's G
+    assertEquals(
+        4 * tiny.get("parameters").asLong(),
+        floor.get("weight_bytes").asLong(),
+        "all weights are trainable: " + floor);
+    for (String f : List.of("empty_job", "broadcast", "both")) {
+      JsonNode s = floor.get(f);
+      assertEquals(3, s.get("seconds").size(), f + " in " + floor);
+      assertTrue(s.get("min").asDouble() > 0, f + " in " + floor);
+      assertTrue(s.get("median").asDouble() >= s.get("min").asDouble(), f + " in " + floor);
+    }
+    double local = tiny.get("spark").get("local_step").get("min").asDouble();
+    assertEquals(
+        (local + floor.get("both").get("min").asDouble()) / local,
+        floor.get("implied_ratio").asDouble(),
+        1e-9);
+    assertTrue(floor.get("implied_ratio").asDouble() > 1, floor.toString());
     String md = Files.readString(tmp.resolve("latest.md"));
     assertTrue(md.contains("| measurement | shape | value | note |"), md);
     assertTrue(md.contains("generate, batch 16, KV cache"), md);
     assertTrue(md.contains("anchors, 8 prompts × K = 11"), md);
     assertTrue(md.contains("job beyond its task"), md);
+    assertTrue(md.contains("floor with no work (fastest of 3): empty job of 1 task(s)"), md);
   }
 
   @Test

@@ -18,6 +18,7 @@ import dev.d2o.train.TrainExample;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import org.apache.spark.sql.Row;
@@ -30,7 +31,8 @@ import org.apache.spark.sql.SparkSession;
  * negative, 64 + 192 tokens per sequence, one row per chunk, both chunks in one task (G = 1 in
  * local mode). The first step of each is a warm-up (model loading, JIT); on Spark it also routes
  * the rows of all the run's steps (one shuffle per window of steps, see {@code BatchWindow}), so
- * the measured steps are one stage of one task each.
+ * the measured steps are one stage of one task each. Then {@link SparkFloor} measures, in the same
+ * session, what a step of that shape costs with no work.
  */
 public final class SparkStepBench {
   /** Rows of the global batch (each is 4 sequences × 256 tokens). */
@@ -49,7 +51,8 @@ public final class SparkStepBench {
       double aggregate,
       double update,
       double localForwardBackward,
-      Overheads overheads) {
+      Overheads overheads,
+      SparkFloor floor) {
     /** Spark step over single-process step, fastest of each. */
     public double ratio() {
       return spark.min() / local.min();
@@ -99,6 +102,7 @@ public final class SparkStepBench {
     List<TrainExample> rows;
     Stats local;
     double localFb;
+    int[] sizes; // the trainable weights' lengths, for the floor's broadcast
     try (NDManager m = NDManager.newBaseManager();
         CausalLM model = ModelBench.randomModel(shape, m)) {
       Pretrained.save(model, modelDir, null);
@@ -108,6 +112,7 @@ public final class SparkStepBench {
       List<StepResult> steps = new ArrayList<>();
       local = Stats.time(1, iterations, () -> steps.add(trainer.step(rows)));
       localFb = median(steps.subList(1, steps.size()), "timing/forward_backward");
+      sizes = Arrays.stream(trainer.state().weights()).mapToInt(w -> w.length).toArray();
     }
     JobConfig cfg = config(modelDir, tmp, iterations);
     List<Row> anchorRows = new ArrayList<>();
@@ -141,6 +146,7 @@ public final class SparkStepBench {
       spark.sparkContext().removeSparkListener(taskTimes);
       data.release();
     }
+    Overheads o = overheads(steps, taskTimes, iterations);
     double[] s =
         steps.stream()
             .mapToDouble(
@@ -158,7 +164,8 @@ public final class SparkStepBench {
         median(steps, "timing/aggregate"),
         median(steps, "timing/update"),
         localFb,
-        overheads(steps, taskTimes, iterations));
+        o,
+        SparkFloor.measure(spark, (int) Math.round(o.tasks()), sizes, Math.max(3, iterations)));
   }
 
   private static Overheads overheads(List<StepResult> steps, SparkTaskTimes t, int iterations) {

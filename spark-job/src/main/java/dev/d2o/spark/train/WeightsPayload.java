@@ -19,7 +19,8 @@ public final class WeightsPayload implements Externalizable {
   /** For deserialization. */
   public WeightsPayload() {}
 
-  WeightsPayload(float[][] weights) {
+  /** Carries {@code weights} (not copied). */
+  public WeightsPayload(float[][] weights) {
     this.weights = weights;
   }
 
