@@ -24,13 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
  * the same time, each on its own replica with one engine thread, and the run equals the one with a
  * single task (two engine threads) bit for bit: the single task adds its two chunks' float
  * gradients in double and rounds the sum to float; two tasks return one chunk each, exactly, and
- * the driver adds them in the same order. (That concurrent G = 2 equals the single-process trainer
- * with G = 2 is {@code TrainStageIT}'s test.)
+ * the driver adds them in double in the same order and rounds the sum to float. (That concurrent G
+ * = 2 equals the single-process trainer with G = 2 is {@code TrainStageIT}'s test.)
  *
- * <p>The model is the tiny Llama: on the tiny GPT-2, one and two engine threads give gradients that
- * differ in their last bits (max |Δg| 4.7e-10 on {@code Tiny.gpt2} rows, the loss the same), so its
- * G = 1 and G = 2 runs drift apart after a few steps; on the demo's Llama-family SFT model they
- * were the same bit for bit for 100 steps (data-samples/model/README.md).
+ * <p>The model is the tiny Llama. With the tiny GPT-2 this test's G = 1 and G = 2 runs differed
+ * from step 0's gradient norm on (174.53647080222677 vs 174.53647080559267, the loss the same) and
+ * drifted apart; a one-off probe (one GradientComputer on {@code Tiny.gpt2}, {@code
+ * EngineThreads.use(1)} vs {@code use(2)}) gave gradients differing by up to 4.7e-10, so one engine
+ * thread instead of two can change a model's last bits. On the demo's SFT model G = 1 and G = 2
+ * logged the same loss and grad_norm for 100 steps (data-samples/model/README.md).
  */
 class ConcurrentTasksIT extends SparkTestBase {
   private static final ObjectMapper JSON = new ObjectMapper();
