@@ -84,7 +84,11 @@ public final class TrainConfig {
               "G, tasks per gradient step: the step's chunks are cut into G contiguous groups,"
                   + " one task and one gradient result each, summed in group order (0 = the"
                   + " executors at the start of training; recorded in checkpoints so a resumed"
-                  + " run keeps it)"));
+                  + " run keeps it). With a local master and G > 1 the G tasks run at once, each"
+                  + " on its own policy replica with max(1, cores / G) engine threads: with full"
+                  + " fine-tuning one F32 model copy per concurrent task (LoRA: adapters only, the"
+                  + " base shared). The sums do not depend on G; the engine thread count can change"
+                  + " a model's last bits (data-samples/model/README.md)"));
   public static final Key<Double> WEIGHT_DECAY =
       REGISTRY.add(
           Key.nonNegative("weightDecay", 0.0, "AdamW decoupled weight decay λ")
