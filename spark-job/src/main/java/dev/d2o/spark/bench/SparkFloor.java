@@ -94,11 +94,7 @@ public record SparkFloor(
   }
 
   private static Broadcast<WeightsPayload> publish(JavaSparkContext sc, float[][] weights) {
-    float[][] copy = new float[weights.length][];
-    for (int i = 0; i < weights.length; i++) {
-      copy[i] = weights[i].clone(); // as WeightsPublisher: the driver's weights change in place
-    }
-    return sc.broadcast(new WeightsPayload(copy));
+    return sc.broadcast(WeightsPayload.copyOf(weights)); // as WeightsPublisher publishes them
   }
 
   private static Iterator<Integer> nothing(Iterator<Integer> it) {

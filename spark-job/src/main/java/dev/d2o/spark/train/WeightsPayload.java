@@ -19,9 +19,20 @@ public final class WeightsPayload implements Externalizable {
   /** For deserialization. */
   public WeightsPayload() {}
 
-  /** Carries {@code weights} (not copied). */
-  public WeightsPayload(float[][] weights) {
+  private WeightsPayload(float[][] weights) {
     this.weights = weights;
+  }
+
+  /**
+   * A payload of a copy of {@code weights}: the driver updates its weights in place, and a
+   * local-mode broadcast would share them.
+   */
+  public static WeightsPayload copyOf(float[][] weights) {
+    float[][] out = new float[weights.length][];
+    for (int i = 0; i < weights.length; i++) {
+      out[i] = weights[i].clone();
+    }
+    return new WeightsPayload(out);
   }
 
   /** The weights, in {@code trainableParameters()} order. */

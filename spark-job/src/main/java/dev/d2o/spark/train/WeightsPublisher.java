@@ -23,11 +23,9 @@ final class WeightsPublisher implements AutoCloseable {
   BroadcastWeights publish(TrainerState state) {
     if (current == null || current.version() != state.weightsVersion()) {
       release(current);
-      // a copy: the driver updates its weights in place, and a local-mode broadcast would share
-      // them
       current =
           new BroadcastWeights(
-              state.weightsVersion(), sc.broadcast(new WeightsPayload(copy(state.weights()))));
+              state.weightsVersion(), sc.broadcast(WeightsPayload.copyOf(state.weights())));
     }
     return current;
   }
@@ -42,13 +40,5 @@ final class WeightsPublisher implements AutoCloseable {
     if (weights != null) {
       weights.broadcast().destroy();
     }
-  }
-
-  private static float[][] copy(float[][] w) {
-    float[][] out = new float[w.length][];
-    for (int i = 0; i < w.length; i++) {
-      out[i] = w[i].clone();
-    }
-    return out;
   }
 }
